@@ -102,7 +102,15 @@ class Reversed(Sequence):
 class EventLog:
     """`count` base events spread evenly over [start, end), plus explicit extras."""
 
-    def __init__(self, start: datetime, end: datetime, count: int, factory: Callable[[int, datetime], AuditEvent]):
+    def __init__(
+        self,
+        start: datetime,
+        end: datetime,
+        count: int,
+        factory: Callable[[int, datetime], AuditEvent],
+        index_of: Callable[[str], int | None] = lambda event_id: None,
+    ):
+        self._index_of = index_of
         self.start_ms = to_ms(start)
         self.end_ms = to_ms(end)
         self.count = count
@@ -115,7 +123,9 @@ class EventLog:
 
     def base_event(self, index: int) -> AuditEvent:
         time = from_ms(self.base_time_ms(index))
-        return self._factory(index, time)
+        event = self._factory(index, time)
+        event.processed_at = time + PROCESSING_DELAY
+        return event
 
     def _base_key_ms(self, index: int, key: str) -> int:
         ms = self.base_time_ms(index)
@@ -164,10 +174,8 @@ class EventLog:
         for event in self.extras:
             if event.event_id == event_id and event.processed_at <= visible_at:
                 return event
-        prefix, _, number = event_id.rpartition("-")
-        if prefix == self.id_prefix and number.isdigit() and int(number) < self.count:
-            event = self.base_event(int(number))
+        index = self._index_of(event_id)
+        if index is not None and 0 <= index < self.count:
+            event = self.base_event(index)
             return event if event.processed_at <= visible_at else None
         return None
-
-    id_prefix = "evt"

@@ -1,0 +1,110 @@
+"""`Simulator`: one or more simulated organizations behind one ASGI app.
+
+    sim = Simulator.generate(size="tiny", seed=7)
+    async with sim.client() as client:              # in-process, no socket
+        r = await client.get(sim.urls()["sites"][0] + "/rest/api/3/users/search", auth=sim.basic_auth())
+    with sim.serve() as base_url:                    # a real uvicorn server on 127.0.0.1
+        ...
+    sim.advance(days=1)                              # time travel: new events and changes
+    sim.truth()                                      # the ground truth of every check
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+
+from pipelines.simulator.generator import DEFAULT_CLOCK, generate_org
+from pipelines.simulator.model import Credential, Organization
+from pipelines.simulator.server.app import build_app
+from pipelines.simulator.server.faults import FaultConfig
+from pipelines.simulator.server.log import RequestLog
+from pipelines.simulator.sizes import Size, resolve_size
+
+SIM_BASE = "http://sim.local"
+
+
+class Simulator:
+    def __init__(self, orgs: list[Organization], faults: FaultConfig | None = None, log_path=None):
+        self.orgs = orgs
+        self.faults = faults or FaultConfig()
+        self.request_log = RequestLog(path=log_path)
+        self.app = build_app(self)
+
+    @classmethod
+    def generate(cls, size: str | Size = "tiny", seed: int = 7, orgs: int = 1, profiles: list[str] | None = None,
+                 with_dc: bool = True, clock=DEFAULT_CLOCK, **overrides) -> Simulator:
+        resolved = size if isinstance(size, Size) else resolve_size(size, **overrides)
+        return cls([
+            generate_org(seed, resolved, index=i, profile=(profiles[i] if profiles else None), clock=clock,
+                         with_dc=with_dc)
+            for i in range(orgs)
+        ])
+
+    # --- addresses and credentials -------------------------------------------------------------
+
+    def urls(self, base: str = SIM_BASE, org: int = 0) -> dict:
+        """Base URLs standing for https://<site>.atlassian.net, api.atlassian.com and the DC hosts."""
+        o = self.orgs[org]
+        return {
+            "sites": [f"{base}/site/{s.name}" for s in o.sites],
+            "gateway": f"{base}/gateway",
+            "scoped": {s.name: {"jira": f"{base}/gateway/ex/jira/{s.cloud_id}",
+                                "confluence": f"{base}/gateway/ex/confluence/{s.cloud_id}"} for s in o.sites},
+            "dc": {d.product: f"{base}/dc/{d.name}{d.base_path}" for d in o.dc},
+        }
+
+    def credential(self, label: str, org: int = 0) -> Credential:
+        return next(c for c in self.orgs[org].credentials if c.label == label)
+
+    def auth(self, label: str = "site-admin-token", org: int = 0) -> httpx.Auth | dict:
+        """An httpx auth for a credential label (Basic for tokens, Bearer header dict otherwise)."""
+        c = self.credential(label, org)
+        if c.kind in ("basic", "scoped"):
+            return httpx.BasicAuth(c.email, c.secret)
+        return BearerAuth(c.secret)
+
+    # --- clients and serving -------------------------------------------------------------------
+
+    def client(self, **kwargs) -> httpx.AsyncClient:
+        """An async client talking to the app in-process (no socket)."""
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=SIM_BASE, **kwargs)
+
+    @contextlib.contextmanager
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Run uvicorn on loopback in a thread; yields the base URL; stops on exit."""
+        import uvicorn
+
+        if port == 0:
+            with socket.socket() as s:
+                s.bind((host, 0))
+                port = s.getsockname()[1]
+        config = uvicorn.Config(self.app, host=host, port=port, log_level="warning", access_log=False,
+                                lifespan="off")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError(f"simulator did not start on {host}:{port}")
+            time.sleep(0.02)
+        try:
+            yield f"http://{host}:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+
+
+class BearerAuth(httpx.Auth):
+    def __init__(self, token: str):
+        self._token = token
+
+    def auth_flow(self, request):
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request

@@ -1,0 +1,218 @@
+"""Build a whole simulated organization from (seed, size, profile).
+
+Profiles give several organizations different postures so org-level checks have
+positives and negatives: `exposed` (weak settings, most planted risks),
+`hardened` (the same shapes configured well: the look-alike negatives) and
+`unguarded` (no Atlassian Guard: policies and org audit events are not available).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pipelines.simulator.generator.apps import build_apps
+from pipelines.simulator.generator.audit import AuditBuilder
+from pipelines.simulator.generator.common import COMPANIES, WORDS, Rng, days
+from pipelines.simulator.generator.confluence import build_confluence
+from pipelines.simulator.generator.identity import IdentityBuilder, plant, site_group_names
+from pipelines.simulator.generator.jira import JiraPeople, build_jira
+from pipelines.simulator.model import (
+    Account,
+    ConfluenceSite,
+    Credential,
+    DcInstance,
+    DcUser,
+    InstalledApp,
+    JiraSite,
+    Organization,
+    Site,
+)
+from pipelines.simulator.sizes import Size
+
+DEFAULT_CLOCK = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+PROFILES = ("exposed", "hardened", "unguarded")
+
+
+def generate_org(seed: int, size: Size, index: int = 0, profile: str | None = None,
+                 clock: datetime = DEFAULT_CLOCK, with_dc: bool = True) -> Organization:
+    profile = profile or PROFILES[index % len(PROFILES)]
+    rng = Rng(seed, index, "org")
+    company = COMPANIES[(seed + index) % len(COMPANIES)] + (str(index) if index >= len(COMPANIES) else "")
+    org = Organization(
+        org_id=rng.uuid(), name=f"{company.title()} Corp", seed=seed, size=size.name, clock=clock,
+        guard=profile != "unguarded",
+    )
+    org.config = {"profile": profile, "allowed_countries": ["Germany", "United States", "United Kingdom", "Japan"],
+                  "sensitive_projects": ["FIN", "HR", "SEC"], "sensitive_spaces": ["FIN"], "index": index}
+    exposed = profile != "hardened"
+    for s in range(size.sites):
+        name = company if s == 0 else f"{company}-{WORDS[s % len(WORDS)]}"
+        org.sites.append(Site(name, rng.uuid(), (clock - days(2000 - s * 300)).replace(microsecond=0),
+                              JiraSite(), ConfluenceSite()))
+
+    ids = IdentityBuilder(org, Rng(seed, index, "identity"), f"{company}.com", profile)
+    ids.domains_and_directories()
+    ids.groups(size.groups)
+    personas = ids.personas()
+    bulk = max(0, size.accounts - len(org.accounts) - size.sites * 2 * (len(_planted_count()) + size.third_party_apps))
+    ids.bulk(bulk)
+
+    group_id = {g.name: g.group_id for g in org.groups}
+    team_groups = [g.name for g in org.groups if g.name.startswith(("team-", "okta-"))]
+    active_ids = [a.account_id for a in org.accounts
+                  if a.account_type == "atlassian" and a.account_status == "active" and a.membership_status == "active"]
+    person_ids = {k: a.account_id for k, a in personas.items()}
+    installers = [personas["reader"].account_id, personas["org_admin_0"].account_id]
+    audit = AuditBuilder(org, f"{seed}:{index}")
+    recent_app_installs: dict[str, str] = {}
+
+    for s, site in enumerate(org.sites):
+        g = site_group_names(site, s == 0)
+        site_rng = Rng(seed, index, "site", s)
+        people = JiraPeople(
+            group_ref=lambda name: (name, group_id[name]),
+            user_ref=lambda account_id: account_id,
+            leads=active_ids[: max(10, len(active_ids) // 20)],
+            team_groups=team_groups,
+            admin_group=g["jira_admins"],
+            users_group=g["jira_users"],
+        )
+        site.jira = build_jira(org, site_rng, size.projects, size.filters, size.dashboards, people, person_ids,
+                               site.name, exposed)
+        site.confluence = build_confluence(org, site_rng, size.spaces, lambda n: group_id[n], g["confluence_users"],
+                                           g["confluence_admins"], team_groups, people.leads, person_ids, site.name,
+                                           exposed)
+
+        def new_bot(app: InstalledApp) -> Account:
+            bot = ids.new_account(name=app.name, account_type="app", email=None, managed=False)
+            bot.app_key = app.key
+            bot.mfa_enabled = False
+            return bot
+
+        for product in ("jira", "confluence"):
+            apps = build_apps(org, site_rng, product, size.third_party_apps, site.name, site.name, installers,
+                              exposed, new_bot)
+            setattr(site, f"{product}_apps", apps)
+            if s == 0 and product == "jira" and exposed:
+                planted = next(a for a in apps if a.scopes and "ADMIN" in a.scopes)
+                recent_app_installs["PLUGIN-001"] = f"app:{site.name}:jira:{planted.key}"
+                planted.installed_at = (clock - timedelta(days=2.5)).replace(microsecond=0)
+                # the ADMIN-scoped app's bot sits in atlassian-addons-admin (PLUGIN-012)
+                ids.join(next(a for a in org.accounts if a.account_id == planted.bot_account_id), "atlassian-addons-admin")
+                plant(org, "PLUGIN-012", "positives", recent_app_installs["PLUGIN-001"], "bot in atlassian-addons-admin")
+        site.jira.audit = audit.jira_log(site.name, size.jira_audit, size.audit_days)
+        site.confluence.audit = audit.confluence_log(site.name, size.confluence_audit, size.audit_days)
+
+    ids.derive_product_access()
+    ids.api_tokens(personas)
+    if org.guard:
+        ids.policies()
+        ids.auth_policies(personas)
+    ids.workspaces()
+
+    audit.active = [a for a in org.accounts if a.account_type == "atlassian" and a.account_status == "active"]
+    if org.guard:
+        org.events = audit.org_log(size.org_events, size.audit_days)
+        audit.plant_org(personas, recent_app_installs if exposed else {})
+    for s, site in enumerate(org.sites):
+        g = site_group_names(site, s == 0)
+        audit.plant_jira(site.jira.audit, site.name, personas, g["jira_admins"])
+        audit.plant_confluence(site.confluence.audit, site.name, personas, g["confluence_admins"])
+
+    if with_dc:
+        org.dc = build_dc(org, seed, index, size, exposed, audit)
+    org.credentials = credentials(org, seed, index, personas)
+    return org
+
+
+def _planted_count() -> list:
+    from pipelines.simulator.generator.apps import PLANTED_APPS
+
+    return PLANTED_APPS
+
+
+def build_dc(org: Organization, seed: int, index: int, size: Size, exposed: bool, audit: AuditBuilder) -> list[DcInstance]:
+    rng = Rng(seed, index, "dc")
+    clock = org.clock
+    users: list[DcUser] = []
+    for n in range(size.dc_users):
+        name = f"{rng.choice(WORDS)}.{n}"
+        active = rng.chance(0.9)
+        last = None if rng.chance(0.05) else (clock - days(rng.choice((rng.uniform(0, 30), rng.uniform(0, 400))))).replace(microsecond=0)
+        users.append(DcUser(f"JIRAUSER{10_100 + n}", name, name.replace(".", " ").title(), f"{name}@corp.example",
+                            active, (clock - days(rng.uniform(100, 3000))).replace(microsecond=0), last))
+    users.insert(0, DcUser("JIRAUSER10000", "admin", "DC Administrator", "admin@corp.example", True,
+                           (clock - days(3000)).replace(microsecond=0), (clock - days(0.5)).replace(microsecond=0)))
+    usernames = [u.username for u in users]
+    teams = [f"team-{n}" for n in range(max(3, size.groups // 10))]
+    instances = []
+    for product, version in (("jira", "9.12.4" if exposed else "10.3.1"), ("confluence", "7.19.2" if exposed else "9.2.1")):
+        admin_group = f"{product}-administrators"
+        users_group = f"{product}-software-users" if product == "jira" else "confluence-users"
+        groups = [admin_group, users_group] + teams
+        memberships = {g: [] for g in groups}
+        memberships[admin_group] = ["admin"] + usernames[1:4]
+        memberships[users_group] = [u.username for u in users if u.active]
+        for u in users[1:]:
+            if rng.chance(0.6):
+                memberships[rng.choice(teams)].append(u.username)
+        name = f"{org.sites[0].name}-{product}-dc"
+        instance = DcInstance(name, product, version, "" if product == "jira" else "/confluence", users=users,
+                              groups=groups, memberships=memberships)
+        ref = f"dc:{name}"
+        personas = {"direct_grantee": usernames[min(5, len(usernames) - 1)],
+                    "project_admin_many": usernames[min(6, len(usernames) - 1)]}
+        if product == "jira":
+            people = JiraPeople(group_ref=lambda g: (g, g), user_ref=lambda u: u,
+                                leads=usernames[: max(5, len(usernames) // 10)], team_groups=teams,
+                                admin_group=admin_group, users_group=users_group)
+            instance.jira = build_jira(org, Rng(seed, index, "dc", product), max(5, size.projects // 2),
+                                       max(3, size.filters // 2), max(2, size.dashboards // 2), people, personas, ref,
+                                       exposed)
+            instance.jira.application_properties["jira.mode"] = "public" if exposed else "private"
+            plant(org, "POSTURE-029", "positives" if exposed else "negatives", f"site:{ref}", "jira.mode")
+        else:
+            instance.confluence = build_confluence(org, Rng(seed, index, "dc", product), max(4, size.spaces // 2),
+                                                   lambda g: g, users_group, admin_group, teams, usernames[:20],
+                                                   {}, ref, exposed, dc=True)
+            instance.anonymous_permissions = ["USECONFLUENCE", "VIEWUSERPROFILES"] if exposed else []
+            instance.unlicensed_permissions = ["USECONFLUENCE"] if exposed else []
+            plant(org, "POSTURE-038", "positives" if exposed else "negatives", f"site:{ref}", "anonymous use")
+            plant(org, "POSTURE-034", "positives" if exposed else "negatives", f"site:{ref}", "unlicensed use")
+        plant(org, "POSTURE-039", "positives" if exposed else "negatives", f"site:{ref}", f"version {version}")
+        instance.apps = [
+            InstalledApp(f"com.atlassian.{product}.core", "Core", version, "Atlassian", True, "system", True, False, [],
+                         (clock - days(1000)).replace(microsecond=0), None),
+            InstalledApp(f"com.example.reports.{product}", "Reports Pro", "3.1.0", "Example Apps", False, "p2", True, True,
+                         [], (clock - days(400)).replace(microsecond=0), "admin", update_available=True),
+            InstalledApp(f"com.example.sync.{product}", "Sync Tool", "5.0.2", "Sync Co", False, "p2", True, True,
+                         [], (clock - days(90)).replace(microsecond=0), "admin", update_available=False),
+        ]
+        plant(org, "PLUGIN-016", "positives", f"app:{ref}:{product}:com.example.reports.{product}", "update available")
+        plant(org, "PLUGIN-016", "negatives", f"app:{ref}:{product}:com.example.sync.{product}", "up to date")
+        instance.audit = audit.dc_log(name, usernames, size.dc_audit, size.audit_days)
+        audit.plant_dc(instance.audit, name, "admin", admin_group)
+        instances.append(instance)
+    return instances
+
+
+def credentials(org: Organization, seed: int, index: int, personas: dict[str, Account]) -> list[Credential]:
+    """Deterministic secrets: a reviewer can reproduce them, and they never leave the simulator's config output."""
+    rng = Rng(seed, index, "credentials")
+
+    def secret(prefix: str) -> str:
+        return f"{prefix}{rng.getrandbits(160):040x}"
+
+    reader = personas["reader"]
+    plain = personas["token_fresh"]
+    return [
+        Credential("org-admin-key", "org-key", secret("ATCTT3xFfGN0"), admin=True),
+        Credential("site-admin-token", "basic", secret("ATATT3xFfGF0"), email=reader.email, account_id=reader.account_id),
+        Credential("site-user-token", "basic", secret("ATATT3xFfGF0"), email=plain.email, account_id=plain.account_id,
+                   admin=False),
+        Credential("scoped-admin-token", "scoped", secret("ATATT3xFfGF0"), email=reader.email,
+                   account_id=reader.account_id),
+        Credential("dc-admin-pat", "pat", secret("NjE3"), username="admin"),
+        Credential("dc-user-pat", "pat", secret("NjE3"), username=org.dc[0].users[-1].username if org.dc else "user",
+                   admin=False),
+    ]

@@ -1,0 +1,5 @@
+"""Routes: admin (see pipelines/simulator/README.md)."""
+
+from starlette.routing import Route
+
+ROUTES: list[Route] = []

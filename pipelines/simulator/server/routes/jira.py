@@ -1,0 +1,5 @@
+"""Routes: jira (see pipelines/simulator/README.md)."""
+
+from starlette.routing import Route
+
+ROUTES: list[Route] = []

@@ -1,0 +1,5 @@
+"""Routes: site (see pipelines/simulator/README.md)."""
+
+from starlette.routing import Route
+
+ROUTES: list[Route] = []
