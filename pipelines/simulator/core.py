@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -68,6 +69,58 @@ class Simulator:
         if c.kind in ("basic", "scoped"):
             return httpx.BasicAuth(c.email, c.secret)
         return BearerAuth(c.secret)
+
+    # --- time travel, truth, summary -------------------------------------------------------------
+
+    def advance(self, days: float = 1.0) -> dict:
+        """Move every organization's clock forward and apply one step of changes."""
+        from pipelines.simulator.timetravel import advance
+
+        return {"orgs": [advance(org, days) for org in self.orgs]}
+
+    def truth(self) -> dict:
+        """The ground truth of every check, for every organization (see truth.py)."""
+        from pipelines.simulator.truth import manifest
+
+        return manifest(self)
+
+    def summary(self) -> dict:
+        """What the simulator serves, in numbers (for the demo and the CLI)."""
+        out = []
+        for org in self.orgs:
+            out.append({
+                "org": org.name, "org_id": org.org_id, "profile": org.config.get("profile"), "size": org.size,
+                "clock": org.clock.isoformat(), "guard": org.guard,
+                "accounts": len(org.accounts),
+                "managed_accounts": sum(a.claim_status == "managed" for a in org.accounts),
+                "app_accounts": sum(a.account_type == "app" for a in org.accounts),
+                "groups": len(org.groups), "api_tokens": len(org.api_tokens), "policies": len(org.policies),
+                "sites": [{"name": s.name, "projects": len(s.jira.projects), "schemes": len(s.jira.schemes),
+                           "filters": len(s.jira.filters), "dashboards": len(s.jira.dashboards),
+                           "spaces": len(s.confluence.spaces), "jira_apps": len(s.jira_apps),
+                           "confluence_apps": len(s.confluence_apps)} for s in org.sites],
+                "data_center": [{"name": d.name, "product": d.product, "version": d.version, "users": len(d.users)}
+                                for d in org.dc],
+                "audit_events": (org.events.count + len(org.events.extras) if org.events else 0)
+                + sum(s.jira.audit.count + s.confluence.audit.count for s in org.sites)
+                + sum(d.audit.count for d in org.dc),
+                "planted_checks": len(org.planted),
+            })
+        return {"orgs": out}
+
+    def secrets_toml(self, base: str) -> str:
+        """Base URLs and the simulated credentials as TOML, for a local config file (never logged)."""
+        lines = ["# Simulated Atlassian credentials: fake, but treat the file like real secrets.", ""]
+        for i, org in enumerate(self.orgs):
+            urls = self.urls(base, org=i)
+            lines += [f"[simulator.orgs.{org.sites[0].name}]", f'org_id = "{org.org_id}"',
+                      f'gateway = "{urls["gateway"]}"', f"sites = {json.dumps(urls['sites'])}",
+                      f'jira_dc = "{urls["dc"].get("jira", "")}"', f'confluence_dc = "{urls["dc"].get("confluence", "")}"']
+            for c in org.credentials:
+                lines += [f"[simulator.orgs.{org.sites[0].name}.credentials.{c.label}]", f'kind = "{c.kind}"',
+                          f'secret = "{c.secret}"'] + ([f'email = "{c.email}"'] if c.email else [])
+            lines.append("")
+        return "\n".join(lines)
 
     # --- clients and serving -------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
 PROCESSING_DELAY = timedelta(seconds=30)
 
 
@@ -153,8 +154,8 @@ class EventLog:
         key: str = "time",
     ) -> Sequence[AuditEvent]:
         """Events visible at `visible_at` with since <= key <= until, ascending by `key`."""
-        lo_moment = since or from_ms(-(10**15))
-        hi_moment = until or from_ms(10**15)
+        lo_moment = since or EPOCH
+        hi_moment = until or FAR_FUTURE
         lo = self._base_rank(lo_moment, key, 0, self.count)
         hi = self._base_rank(hi_moment + timedelta(milliseconds=1), key, lo, self.count)
         # base events are processed when generated; those processed after visible_at stay hidden

@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Mount
 
+from pipelines.simulator.server.control import ControlDispatch, build_control
 from pipelines.simulator.server.context import Context, Denied, authenticate, denied_response, error_kind
 from pipelines.simulator.server.faults import FaultMiddleware
 from pipelines.simulator.server.log import RequestLogMiddleware
@@ -100,4 +101,4 @@ def build_app(sim) -> object:
     )
     tenant = TenantMiddleware(router, sim)
     faults = FaultMiddleware(tenant, sim.faults, sim.request_log)
-    return RequestLogMiddleware(faults, sim.request_log)
+    return ControlDispatch(RequestLogMiddleware(faults, sim.request_log), build_control(sim))

@@ -132,6 +132,13 @@ class RequestLog:
             self._by_fault.clear()
             self._writes = 0
 
+    def open_file(self, path: str | Path) -> None:
+        """Start mirroring entries to a JSON-lines file (appending)."""
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+            self._file = open(path, "a", encoding="utf-8", buffering=1)
+
     def close(self) -> None:
         with self._lock:
             if self._file is not None:

@@ -1,0 +1,138 @@
+"""The `atlassian-posture` command line. Thin: each command parses options and calls a library function."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+SIZES = ["tiny", "small", "medium", "large"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="atlassian-posture")
+def main() -> None:
+    """A SQL warehouse of your Atlassian organization's security posture.
+
+    Extracts users, groups, roles, permission schemes, audit logs and installed apps from
+    Atlassian Cloud and Data Center into DuckDB, and serves a simulated Atlassian
+    organization to run everything against without a real tenant.
+    """
+
+
+def _size_options(f):
+    f = click.option("--size", type=click.Choice(SIZES), default="small", show_default=True,
+                     help="Named organization size (tiny ~70 accounts, small ~200, medium ~5,000, large ~100,000).")(f)
+    f = click.option("--seed", type=int, default=7, show_default=True,
+                     help="Seed: the same seed and size give byte-identical responses.")(f)
+    f = click.option("--orgs", type=click.IntRange(1, 10), default=1, show_default=True,
+                     help="How many organizations to serve at once (profiles cycle: exposed, hardened, unguarded).")(f)
+    f = click.option("--accounts", type=int, default=None, help="Custom size: number of accounts.")(f)
+    f = click.option("--projects", type=int, default=None, help="Custom size: projects per site.")(f)
+    f = click.option("--sites", type=int, default=None, help="Custom size: Cloud sites per organization.")(f)
+    return f
+
+
+def _generate(size, seed, orgs, accounts, projects, sites):
+    from pipelines.simulator.core import Simulator
+
+    return Simulator.generate(size=size, seed=seed, orgs=orgs, accounts=accounts, projects=projects, sites=sites)
+
+
+@main.command()
+@_size_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (loopback only).")
+@click.option("--port", type=int, default=8080, show_default=True, help="TCP port.")
+@click.option("--secrets-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the simulated credentials and base URLs to this TOML file (keep it out of git).")
+@click.option("--request-log", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write every request (method, path, status, credential label) to this JSON-lines file.")
+@click.option("--latency-ms", type=float, default=0.0, help="Fault injection: latency added to every request.")
+@click.option("--error-rate", type=float, default=0.0, help="Fault injection: share of requests answered 5xx.")
+@click.option("--rate-limits", type=click.Choice(["off", "atlassian"]), default="off", show_default=True,
+              help="'atlassian' applies the documented limits (org events 10/min, last-active 200/min, ...).")
+def simulate(size, seed, orgs, accounts, projects, sites, host, port, secrets_out, request_log, latency_ms,
+             error_rate, rate_limits):
+    """Serve a simulated Atlassian organization on 127.0.0.1 until interrupted.
+
+    Base URLs: /site/<name> stands for https://<name>.atlassian.net, /gateway for
+    https://api.atlassian.com, /dc/<instance> for a Data Center host. The control API
+    (/_sim/advance, /_sim/truth, /_sim/summary) drives time travel and reads the ground truth.
+    """
+    import uvicorn
+
+    from pipelines.simulator.server.faults import FaultConfig
+    from pipelines.simulator.settings import DOCUMENTED_RATE_LIMITS
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise click.UsageError("the simulator only listens on loopback (127.0.0.1, localhost or ::1)")
+    started = time.monotonic()
+    sim = _generate(size, seed, orgs, accounts, projects, sites)
+    if request_log:
+        sim.request_log.open_file(request_log)
+    sim.faults.latency_ms = latency_ms
+    sim.faults.error_rate = error_rate
+    if rate_limits == "atlassian":
+        sim.faults.rate_limits = dict(DOCUMENTED_RATE_LIMITS)
+    base = f"http://{host}:{port}"
+    if secrets_out:
+        secrets_out.write_text(sim.secrets_toml(base))
+    click.echo(f"Generated {size} organization(s) in {time.monotonic() - started:.1f} s; serving on {base}")
+    for i, org in enumerate(sim.orgs):
+        urls = sim.urls(base, org=i)
+        click.echo(f"  {org.name} ({org.config['profile']}): sites {', '.join(urls['sites'])}")
+        click.echo(f"    admin API {urls['gateway']}   data center {', '.join(urls['dc'].values())}")
+    click.echo("Credentials: " + (f"written to {secrets_out}" if secrets_out else "pass --secrets-out FILE to get them"))
+    uvicorn.run(sim.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+
+
+@main.command("simulate-advance")
+@click.option("--url", default="http://127.0.0.1:8080", show_default=True, help="A running simulator.")
+@click.option("--days", type=float, default=1.0, show_default=True, help="How far to move the clock.")
+def simulate_advance(url, days):
+    """Time travel: advance a running simulator's clock and apply one step of changes."""
+    import httpx
+
+    response = httpx.post(f"{url}/_sim/advance", params={"days": days}, timeout=60)
+    response.raise_for_status()
+    for org in response.json()["orgs"]:
+        click.echo(f"{org['from']} -> {org['to']}: {len(org['accounts_created'])} account(s) created, "
+                   f"{len(org['accounts_deactivated'])} deactivated, {sum(org['events'].values())} audit event(s) "
+                   f"({sum(len(v) for v in org['late_events'].values())} late), "
+                   f"{len(org['apps_installed'])} app(s) installed, {len(org['apps_removed'])} removed")
+
+
+@main.command("simulate-truth")
+@_size_options
+@click.option("--advance-days", type=float, default=0.0, help="Time-travel this many days before writing.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the ground-truth manifest here (default: standard output).")
+def simulate_truth(size, seed, orgs, accounts, projects, sites, advance_days, out):
+    """Write the ground truth (every check's failing resources) of a simulated organization."""
+    sim = _generate(size, seed, orgs, accounts, projects, sites)
+    if advance_days:
+        sim.advance(advance_days)
+    text = json.dumps(sim.truth(), indent=2, sort_keys=True)
+    if out:
+        out.write_text(text + "\n")
+        click.echo(f"Ground truth written to {out}")
+    else:
+        click.echo(text)
+
+
+@main.command()
+@click.option("--size", type=click.Choice(SIZES), default="small", show_default=True, help="Organization size.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Generator seed.")
+def demo(size, seed):
+    """Run the end-to-end demo against a simulated organization started in-process."""
+    from pipelines.demo import run_demo
+
+    sys.exit(asyncio.run(run_demo(size, seed, echo=click.echo)))
+
+
+if __name__ == "__main__":
+    main()
