@@ -87,7 +87,8 @@ def simulate(size, seed, orgs, accounts, projects, sites, host, port, secrets_ou
         click.echo(f"  {org.name} ({org.config['profile']}): sites {', '.join(urls['sites'])}")
         click.echo(f"    admin API {urls['gateway']}   data center {', '.join(urls['dc'].values())}")
     click.echo("Credentials: " + (f"written to {secrets_out}" if secrets_out else "pass --secrets-out FILE to get them"))
-    uvicorn.run(sim.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+    uvicorn.run(sim.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
+                date_header=False)
 
 
 @main.command("simulate-advance")

@@ -58,6 +58,7 @@ class Simulator:
             "scoped": {s.name: {"jira": f"{base}/gateway/ex/jira/{s.cloud_id}",
                                 "confluence": f"{base}/gateway/ex/confluence/{s.cloud_id}"} for s in o.sites},
             "dc": {d.product: f"{base}/dc/{d.name}{d.base_path}" for d in o.dc},
+            "marketplace": f"{base}/marketplace",
         }
 
     def credential(self, label: str, org: int = 0) -> Credential:
@@ -137,7 +138,7 @@ class Simulator:
             with socket.socket() as s:
                 s.bind((host, 0))
                 port = s.getsockname()[1]
-        config = uvicorn.Config(self.app, host=host, port=port, log_level="warning", access_log=False,
+        config = uvicorn.Config(self.app, host=host, port=port, log_level="warning", access_log=False, date_header=False,
                                 lifespan="off")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)

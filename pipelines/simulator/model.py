@@ -299,6 +299,22 @@ class InstalledApp:
     bot_account_id: str | None = None
     update_available: bool = False
     disabled_at: datetime | None = None
+    # The app's public Marketplace listing; None: not listed (private/custom app, 404 on Marketplace)
+    listing: MarketplaceListing | None = None
+
+
+@dataclass(slots=True)
+class MarketplaceListing:
+    """What https://marketplace.atlassian.com/rest/2/addons/{key} tells about an app."""
+
+    vendor_id: int
+    cloud_fortified: bool
+    bug_bounty: bool
+    top_vendor: bool
+    stores_personal_data: bool
+    last_release: datetime
+    has_forge_version: bool
+    runs_on_atlassian: bool
 
 
 # --- Sites and instances -----------------------------------------------------------------------

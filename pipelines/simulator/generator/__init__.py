@@ -4,6 +4,11 @@ Profiles give several organizations different postures so org-level checks have
 positives and negatives: `exposed` (weak settings, most planted risks),
 `hardened` (the same shapes configured well: the look-alike negatives) and
 `unguarded` (no Atlassian Guard: policies and org audit events are not available).
+
+Settings no read API returns (approved domains, invites, public links, JSM customer access,
+the external-user token policy, DC websudo) live in `org.config["admin_settings"]`: the
+simulator never serves them; `truth.attestation_for(org)` hands them over the way a
+truthful admin would fill in the attestation file.
 """
 
 from __future__ import annotations
@@ -43,7 +48,8 @@ def generate_org(seed: int, size: Size, index: int = 0, profile: str | None = No
         guard=profile != "unguarded",
     )
     org.config = {"profile": profile, "allowed_countries": ["Germany", "United States", "United Kingdom", "Japan"],
-                  "sensitive_projects": ["FIN", "HR", "SEC"], "sensitive_spaces": ["FIN"], "index": index}
+                  "sensitive_projects": ["FIN", "HR", "SEC"], "sensitive_spaces": ["FIN"], "index": index,
+                  "data_residency_realm": "EU"}
     exposed = profile != "hardened"
     for s in range(size.sites):
         name = company if s == 0 else f"{company}-{WORDS[s % len(WORDS)]}"
@@ -114,6 +120,11 @@ def generate_org(seed: int, size: Size, index: int = 0, profile: str | None = No
     if org.guard:
         org.events = audit.org_log(size.org_events, size.audit_days)
         audit.plant_org(personas, recent_app_installs if exposed else {})
+        audit.plant_app_traffic(burst=exposed)
+    plant(org, "POSTURE-014", "negatives" if org.guard else "positives", f"org:{org.org_id}",
+          "org events flowing" if org.guard else "no Guard: the org audit log answers 403")
+    if org.guard:
+        plant(org, "POSTURE-010", "negatives", f"org:{org.org_id}", "enabled residency policy pins EU")
     for s, site in enumerate(org.sites):
         g = site_group_names(site, s == 0)
         audit.plant_jira(site.jira.audit, site.name, personas, g["jira_admins"])
@@ -121,6 +132,7 @@ def generate_org(seed: int, size: Size, index: int = 0, profile: str | None = No
 
     if with_dc:
         org.dc = build_dc(org, seed, index, size, exposed, audit)
+    admin_settings(org, f"{company}.com", exposed)
     org.credentials = credentials(org, seed, index, personas)
     return org
 
@@ -191,9 +203,44 @@ def build_dc(org: Organization, seed: int, index: int, size: Size, exposed: bool
         plant(org, "PLUGIN-016", "positives", f"app:{ref}:{product}:com.example.reports.{product}", "update available")
         plant(org, "PLUGIN-016", "negatives", f"app:{ref}:{product}:com.example.sync.{product}", "up to date")
         instance.audit = audit.dc_log(name, usernames, size.dc_audit, size.audit_days)
-        audit.plant_dc(instance.audit, name, "admin", admin_group)
+        audit.plant_dc(instance.audit, name, "admin", admin_group, product)
         instances.append(instance)
     return instances
+
+
+def admin_settings(org: Organization, domain: str, exposed: bool) -> None:
+    """Settings only the admin UI shows (see the module docstring), with their planted outcomes."""
+    org_key = f"org:{org.org_id}"
+    settings = {
+        # POSTURE-007 (Guard's external-user policy): Atlassian's default is Allow
+        "external_user_api_token_access": "allow" if exposed else "block",
+        # POSTURE-012
+        "approved_domains": [{"domain": domain, "admin_approval_required": not exposed}]
+        + ([{"domain": "gmail.com", "admin_approval_required": True}] if exposed else []),
+        # POSTURE-013
+        "user_invites_open": exposed,
+        "invite_links_active": exposed,
+        # POSTURE-028, per Cloud site
+        "jsm_customer_access": {s.name: {"open": exposed, "business_reason": None,
+                                         "help_center_login_required": not exposed} for s in org.sites},
+        # POSTURE-035, per Cloud site (Atlassian's default is on)
+        "public_links_enabled": {s.name: exposed for s in org.sites},
+        # POSTURE-030 and the JSM half of POSTURE-029, per Jira DC instance
+        "dc_websudo_disabled": {d.name: exposed for d in org.dc if d.product == "jira"},
+        "dc_jsm_public_signup": {d.name: False for d in org.dc if d.product == "jira"},
+    }
+    org.config["admin_settings"] = settings
+    kind = "positives" if exposed else "negatives"
+    if org.guard:
+        plant(org, "POSTURE-007", kind, org_key, "external users may use API tokens" if exposed else "blocked")
+    plant(org, "POSTURE-012", kind, org_key, "gmail.com approved, no admin approval" if exposed else "approval required")
+    plant(org, "POSTURE-013", kind, org_key, "invites and invite links open" if exposed else "closed")
+    for s in org.sites:
+        plant(org, "POSTURE-028", kind, f"site:{s.name}", "anyone can raise requests" if exposed else "customers only")
+        plant(org, "POSTURE-035", kind, f"site:{s.name}", "public links on, no active DSP" if exposed else "off")
+    for d in org.dc:
+        if d.product == "jira":
+            plant(org, "POSTURE-030", kind, f"site:dc:{d.name}", "websudo disabled" if exposed else "websudo on")
 
 
 def credentials(org: Organization, seed: int, index: int, personas: dict[str, Account]) -> list[Credential]:

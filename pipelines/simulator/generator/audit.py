@@ -6,6 +6,14 @@ travel adds. Planted look-alikes (a user added to a team group, a scheme created
 sit next to the positives.
 
 Event `fields` are kept close to each product's response shape; the routes finish them.
+
+Resource keys of planted events (what `org.planted` records and the ground truth reports):
+`event:org:<id>`, `event:jira:<site>:<id>`, `event:dc:<instance>:<id>`, and for Confluence Cloud,
+whose audit records carry no id, `event:confluence:<site>:<creationDate in epoch ms>:<summary>`.
+
+Apart from the lazy base, the org log holds steady third-party app traffic (extras, one
+"Third-party app ... API request" event every few days per enabled app, so apps are not idle:
+PLUGIN-015) and, in the exposed profile, one burst of requests by one app (AUDIT-011).
 """
 
 from __future__ import annotations
@@ -14,8 +22,8 @@ from datetime import datetime, timedelta
 
 from pipelines.simulator.generator.common import Rng, stable_hash
 from pipelines.simulator.generator.identity import plant
-from pipelines.simulator.lazy import PROCESSING_DELAY, AuditEvent, EventLog
-from pipelines.simulator.model import Account, Organization
+from pipelines.simulator.lazy import PROCESSING_DELAY, AuditEvent, EventLog, to_ms
+from pipelines.simulator.model import Account, InstalledApp, Organization, Site
 
 # Org audit action ids -> (display name, group display name): what /event-actions serves.
 ORG_ACTIONS = {
@@ -40,6 +48,7 @@ ORG_ACTIONS = {
     "app_disabled": ("App disable success", "App actions"),
     "app_updated": ("App update success", "App actions"),
     "third_party_app_jira_api_request": ("Third-party app Jira API request", "App actions"),
+    "third_party_app_confluence_api_request": ("Third-party app Confluence API request", "App actions"),
     "password_recovery_requested": ("Requested password recovery link", "Account activity"),
     "password_reset_with_recovery_link": ("Reset password with recovery link", "Account activity"),
     "email_changed": ("Changed email address", "Account activity"),
@@ -106,12 +115,16 @@ class AuditBuilder:
 
     def org_event(self, event_id: str, time: datetime, action: str, actor: Account | None, *,
                   context: list[dict] | None = None, country: str = "Germany", product: str | None = None,
-                  auth: str | None = None, processed_at: datetime | None = None, app: dict | None = None) -> AuditEvent:
+                  auth: str | None = None, processed_at: datetime | None = None, app: dict | None = None,
+                  site: Site | None = None) -> AuditEvent:
         h = stable_hash(self.seed_key, event_id)
+        container = [{"id": self.org.org_id, "type": "orgs", "attributes": {"name": self.org.name}}]
+        if site is not None:
+            container.append({"id": site.cloud_id, "type": "sites", "attributes": {"name": site.name}})
         fields = {
             "actor": self.actor(actor, auth),
             "context": context or [],
-            "container": [{"id": self.org.org_id, "type": "orgs", "attributes": {"name": self.org.name}}],
+            "container": container,
             "location": {"ip": _ip(h), "city": CITY.get(country, "Unknown"), "countryName": country},
             "product": product,
         }
@@ -234,8 +247,12 @@ class AuditBuilder:
         add("AUDIT-008", "positives", 8, "domain_verified", admin, context=[{"id": org.domains[0].domain_id, "type": "domain"}])
         add("AUDIT-009", "positives", 9, "saml_configuration_updated", admin, context=[{"id": "saml", "type": "idp"}])
         for check, key in apps_by_check.items():
-            add("AUDIT-010", "positives", 2.5, "app_installed", admin, context=[{"id": key, "type": "app"}])
+            _, site_name, product, app_key = key.split(":", 3)
+            site = next(s for s in org.sites if s.name == site_name)
+            add("AUDIT-010", "positives", 2.5, "app_installed", admin, product=product, site=site,
+                context=[app_ref(app_key, product)])
             plant(org, "PLUGIN-017", "positives", key, "installed 2.5 days ago")
+            plant(org, "PLUGIN-018", "negatives", key, "installed by an active managed org admin")
         add("AUDIT-012", "positives", 2, "password_reset_with_recovery_link", personas["email_changed_admin"])
         add("AUDIT-012", "positives", 2.1, "email_changed", personas["email_changed_admin"])
         plant(org, "IDENT-018", "positives", f"account:{personas['email_changed_admin'].account_id}", "admin e-mail changed")
@@ -293,6 +310,12 @@ class AuditBuilder:
         add("AUDIT-J07", "negatives", 7.2, "Customer permissions changed", "permissions",
             {"name": "Help Center", "typeName": "PROJECT"},
             [{"fieldName": "Customer access", "changedFrom": "Anyone can send requests", "changedTo": "Only customers added"}])
+        if org.config.get("profile") == "hardened":
+            # the hardened site closed the portal again the next day: its admin attests "restricted" (POSTURE-028)
+            add("AUDIT-J07", "negatives", 6, "Customer permissions changed", "permissions",
+                {"name": "Help Center", "typeName": "PROJECT"},
+                [{"fieldName": "Customer access", "changedFrom": "Anyone can send requests",
+                  "changedTo": "Only customers added"}])
         add("AUDIT-J08", "positives", 8, "Issue Security scheme deleted", "permissions", {"name": "Secret", "typeName": "SCHEME"})
         add("AUDIT-J09", "positives", 9, "Project deleted", "projects", {"name": "Old Sandbox", "typeName": "PROJECT"})
 
@@ -308,7 +331,7 @@ class AuditBuilder:
                                 "associatedObjects": [], "remoteAddress": "10.1.2.4", "description": "",
                                 "sysAdmin": True, "superAdmin": False}))
             if check:
-                plant(org, check, kind, f"event:confluence:{site_ref}:{t.isoformat()}:{summary}", summary)
+                plant(org, check, kind, f"event:confluence:{site_ref}:{to_ms(t)}:{summary}", summary)
 
         add("AUDIT-C01", "positives", 2, "Space permission added", "Permissions", {"name": "Public Handbook", "objectType": "Space"},
             [{"name": "Anonymous", "oldValue": "", "newValue": "View"}])
@@ -321,12 +344,14 @@ class AuditBuilder:
         add("AUDIT-C05", "positives", 6, "Space exported", "Spaces", {"name": "Finance", "objectType": "Space"})
         add("AUDIT-C06", "positives", 7, "Page viewed with admin key", "Pages", {"name": "Salaries 2026", "objectType": "Page"})
 
-    def plant_dc(self, log: EventLog, instance: str, admin_user: str, admin_group: str) -> None:
+    def plant_dc(self, log: EventLog, instance: str, admin_user: str, admin_group: str, product: str = "jira") -> None:
+        """The same three records on Jira and Confluence DC, tagged with that product's detection ids."""
         org, now = self.org, self.org.clock
+        to_admins, global_permission = ("AUDIT-J01", "AUDIT-J02") if product == "jira" else ("AUDIT-C04", "AUDIT-C02")
         for n, (check, action, category, target, kind) in enumerate((
-            ("AUDIT-J01", "User added to group", "User management", admin_group, "positives"),
-            ("AUDIT-J01", "User added to group", "User management", "team-3", "negatives"),
-            ("AUDIT-J02", "Global permission added", "Permissions", "Browse users and groups", "positives"),
+            (to_admins, "User added to group", "User management", admin_group, "positives"),
+            (to_admins, "User added to group", "User management", "team-3", "negatives"),
+            (global_permission, "Global permission added", "Permissions", "Browse users and groups", "positives"),
         )):
             event_id = str(log.count + 100 + n)
             t = now - timedelta(days=2 + n)
@@ -334,6 +359,44 @@ class AuditBuilder:
                                {"category": category, "affectedObjects": [{"name": target, "type": "GROUP"}],
                                 "changedValues": [], "source": "10.9.9.9"}))
             plant(org, check, kind, f"event:dc:{instance}:{event_id}", action)
+
+    def plant_app_traffic(self, burst: bool) -> None:
+        """Steady API requests of every user-installed Cloud app while it is enabled, one every five days over the
+        last 90 days (so only apps disabled long ago look idle), plus, when `burst`, 30 requests within one hour
+        by one app (AUDIT-011). Actor: the app's bot account."""
+        org, log, now = self.org, self.org.events, self.org.clock
+        bots = {a.account_id: a for a in org.accounts if a.account_type == "app"}
+        serial = iter(range(1, 1_000_000))
+
+        def request(site: Site, product: str, app: InstalledApp, t: datetime) -> AuditEvent:
+            event_id = f"apptraffic-{next(serial):06d}"
+            log.add(self.org_event(event_id, t, f"third_party_app_{product}_api_request", bots.get(app.bot_account_id),
+                                   auth="connect-token" if app.framework == "connect" else "auth-token-for-2LO",
+                                   product=product, site=site, app={"key": app.key, "name": app.name}))
+            return event_id
+
+        for site in org.sites:
+            for product in ("jira", "confluence"):
+                for app in getattr(site, f"{product}_apps"):
+                    if not app.user_installed:
+                        continue
+                    stop = now if app.enabled or app.disabled_at is None else app.disabled_at
+                    offset = (stable_hash(self.seed_key, site.name, product, app.key) % 86_400) / 86_400
+                    for k in range(18):
+                        t = (now - timedelta(days=1 + offset + 5 * k)).replace(microsecond=0)
+                        if app.installed_at < t < stop:
+                            request(site, product, app, t)
+        if burst:
+            site = org.sites[0]
+            app = next(a for a in site.jira_apps if a.scopes and "ACT_AS_USER" in a.scopes)
+            start = (now - timedelta(days=0.7)).replace(minute=0, second=0, microsecond=0)
+            for i in range(30):
+                event_id = request(site, "jira", app, start + timedelta(seconds=17 + 100 * i))
+                plant(org, "AUDIT-011", "positives", f"event:org:{event_id}", "30 API requests by one app in an hour")
+
+
+def app_ref(app_key: str, product: str) -> dict:
+    return {"id": app_key, "type": "apps", "attributes": {"product": product}}
 
 
 def user_ref(account: Account) -> dict:

@@ -18,7 +18,7 @@ from pipelines.simulator.server.context import Context, Denied, authenticate, de
 from pipelines.simulator.server.faults import FaultMiddleware
 from pipelines.simulator.server.log import RequestLogMiddleware
 from pipelines.simulator.server.paging import error_response
-from pipelines.simulator.server.routes import admin, confluence, dc_confluence, dc_jira, jira, site
+from pipelines.simulator.server.routes import admin, confluence, dc_confluence, dc_jira, jira, marketplace, site
 
 
 class TenantMiddleware:
@@ -52,6 +52,8 @@ class TenantMiddleware:
                 except Denied as exc:
                     failure = exc
             raise failure or Denied(401, "Unauthorized")
+        elif len(parts) > 1 and parts[1] == "marketplace":  # public: no credential, every org's apps
+            return Context(orgs[0], "marketplace")
         elif len(parts) > 2 and parts[1] == "dc":
             for org in orgs:
                 for instance in org.dc:
@@ -70,6 +72,7 @@ class TenantMiddleware:
             response = error_response(error_kind(scope["path"]), exc.status, exc.message)
             return await response(scope, receive, send)
         state["sim_context"] = context
+        state["sim_orgs"] = self.sim.orgs
         state["credential_label"] = context.credential.label if context.credential else "anonymous"
         date = format_datetime(context.org.clock, usegmt=True).encode()
 
@@ -96,6 +99,7 @@ def build_app(sim) -> object:
             Mount("/gateway/ex/confluence/{cloud_id}", routes=confluence.ROUTES),
             Mount("/gateway", routes=admin.ROUTES),
             Mount("/dc/{instance}", routes=dc_jira.ROUTES + dc_confluence.ROUTES),
+            Mount("/marketplace", routes=marketplace.ROUTES),
         ],
         exception_handlers={Denied: on_denied},
     )

@@ -235,6 +235,9 @@ def _wiki_split(request: Request) -> tuple[str, str, str]:
     i = path.find("/wiki/")
     if i >= 0:
         return path[:i], "/wiki", path[i + len("/wiki") :]
+    i = path.find("/confluence/rest/")  # Data Center's usual context path
+    if i >= 0:
+        return path[:i], "/confluence", path[i + len("/confluence") :]
     i = path.find("/rest/")
     if i >= 0:
         return path[:i], "", path[i:]
@@ -394,7 +397,7 @@ def confluence_v1(request: Request, items: Sequence, render: Render, default: in
         body["totalSize"] = total
     _, context, inner = _wiki_split(request)
     links = {"base": wiki_base_url(request), "context": context, "self": str(request.url)}
-    if start + len(page) < total:
+    if size > 0 and start + len(page) < total:
         links["next"] = f"{inner}?{_query_with(request, start=start + size, limit=size)}"
     body["_links"] = links
     return JSONResponse(body)
