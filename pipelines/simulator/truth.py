@@ -17,8 +17,9 @@ Manifest of one org: `{"org_id", "clock", "attestation", "checks": {id: {"status
   manual          needs an admin-attested value no API returns, and none was given;
   not_evaluable   this org's plan does not provide the data (no Atlassian Guard: the policy,
                   auth-policy and org-events endpoints answer 403/404);
-  not_computable  needs data the simulator does not model or serve (Marketplace, app
-                  descriptors/manifests, org API keys, DC audit coverage settings).
+  not_computable  needs data the simulator does not model or serve (org API keys: POSTURE-015;
+                  DC audit coverage settings: AUDIT-DC; Marketplace signals only if the model
+                  had no `InstalledApp.listing`).
 `evidence` (org-level checks only) lists the accounts behind an org-level failure; it is a
 debugging aid, not part of the comparison.
 
@@ -74,6 +75,8 @@ Per-check interpretations
 - POSTURE-003: fails when a live managed account has `mfaEnabled = false` and is not
   SSO-enforced (2SV-enforced policies do not exempt: the user has not enrolled). The reason says
   when it escalates to critical (one of them is an org-level admin).
+- IDENT-003: any account (live or not) holding an org-level admin role with `mfaEnabled = false`
+  that is not SSO-enforced; unmanaged admins are in no policy, so they are never exempt.
 - POSTURE-004: live managed accounts with product access whose policy is not attested SSO, other
   than members of an attested break-glass policy that has <= 3 members (policy membership counted
   over all accounts).
@@ -172,8 +175,10 @@ Per-check interpretations
   scope (no hierarchy expansion: ADMIN does not also fire PROJECT_ADMIN/DELETE, so one grant is
   not counted twice). PLUGIN-001 ADMIN; 002 ACT_AS_USER (Forge `allowImpersonation` is not
   modelled); 003 PROJECT_ADMIN or SPACE_ADMIN; 004 DELETE; 005 ACCESS_EMAIL_ADDRESSES or a
-  `read:email-address*` scope; 006 framework `connect` (Forge egress/remotes are not modelled,
-  so Forge apps never fire); 011 framework `connect`; 012 the app's bot account is in an admin
+  `read:email-address*` scope; 006 framework `connect`, or a Cloud Forge app whose Marketplace
+  listing lacks the Runs-on-Atlassian badge (no listing: no badge; Forge egress/remotes are not
+  modelled); 011 framework `connect` and no Forge version on its Marketplace listing (no listing:
+  Connect-only); 012 the app's bot account is in an admin
   group or `atlassian-addons-admin`; 013 a Cloud Jira Connect app on a site where a sensitive
   project's scheme grants Browse to `atlassian-addons-project-access` (Jira adds every Connect
   app user to that role); 015 disabled more than 30 days ago, or (Cloud, Guard) no
@@ -181,12 +186,21 @@ Per-check interpretations
   container, product) in the last 90 days; 016 DC `update_available`; 017 an "App successful
   installation" or "App update success" event for the app in the last 7 days; 018 the actor of
   an install event of the app is now not live, not privileged, or external. 017/018 read the
-  app from the event's `apps` context entry, its site container and its `product`.
-  Marketplace signals (007-010, 014, 019) are not_computable; the plugin score sums the
-  computable signals only.
-  Scopes source: TBD by the connector issue. The model carries `InstalledApp.scopes`; for Connect
-  apps the descriptor's `scopes` (UPM links the descriptor; the Marketplace version artifact has
-  it too), for Forge apps the manifest permissions shown at install, which no customer API returns.
+  app key from the event's `apps` (or `app`) context entry, the site from its `sites` container
+  and the product from its `product`; an event without a site container or product applies to
+  every Cloud app with that key on any site / product.
+  Marketplace signals, Cloud apps only (`InstalledApp.listing`, what
+  `marketplace.atlassian.com/rest/2/addons/{key}` answers; None = 404): 007 no listing;
+  008 not Cloud Fortified; 009 no bug bounty; 010 last release more than 365 days ago; 014
+  stores personal data; 019 not a Top Vendor. 008-010/014/019 need a listing (an unlisted app
+  only fires 007). If the model has no `listing` field they are not_computable. The plugin
+  score sums the signals evaluated for the org.
+  Scopes source: TBD by the connector issue. The oracle reads `InstalledApp.scopes` (the
+  model). What is served: UPM does not return scopes; the Marketplace stand-in serves them as
+  `deployment.scopes` of `/rest/2/addons/{key}/versions/latest` (an inferred key) for listed apps
+  only. An unlisted (private/custom, PLUGIN-007) app has no served scope source, so the connector
+  needs another one (the Connect descriptor `atlassian-connect.json` on the vendor's host, or an
+  attestation) before the mart can match PLUGIN-001..005 for such apps.
 - Detections. Org events are matched on the display names that `/event-actions` serves
   (generator.audit.ORG_ACTIONS), except AUDIT-001 (action id `user_logged_in_as_user`):
   001 that id; 002 "Granted/Revoked organization admin role", or "Added/Removed user to/from
@@ -261,6 +275,7 @@ THRESHOLDS: dict[str, float] = {
     "robot_window_days": 30,  # IDENT-023
     "robot_min_days": 16,  # IDENT-023: "most days" of the window
     "app_idle_days": 90,  # PLUGIN-015
+    "app_unmaintained_days": 365,  # PLUGIN-010
     "app_disabled_days": 30,  # PLUGIN-015
     "burst_min": 20,  # AUDIT-011
     "burst_factor": 3,  # AUDIT-011
@@ -292,6 +307,8 @@ PLUGIN_WEIGHTS = {
     "PLUGIN-017": (3, "medium"), "PLUGIN-018": (2, "low"), "PLUGIN-019": (1, "low"),
 }
 MARKETPLACE_SIGNALS = ("PLUGIN-007", "PLUGIN-008", "PLUGIN-009", "PLUGIN-010", "PLUGIN-014", "PLUGIN-019")
+# The simulator models the Marketplace listing of an app (`InstalledApp.listing`) once the model has the field.
+MARKETPLACE_MODELLED = "listing" in getattr(InstalledApp, "__dataclass_fields__", {})
 
 ORG_ADMIN_ROLES = ("org-admin", "site-admin", "user-access-admin")
 PUBLIC_MAIL_DOMAINS = frozenset((
@@ -1249,6 +1266,12 @@ class _Oracle:
         for event, checks in self.app_installs:
             for c in _context(event, "apps") + _context(event, "app"):
                 installs[self._app_of(event, c["id"])].append((event, checks))
+        for (site, product, app_key), found in list(installs.items()):
+            if site and product:
+                continue  # events without a site container or product name the app on every site / product
+            for entry in self.apps:
+                if entry.cloud and entry.app.key == app_key and site in ("", entry.ref) and product in ("", entry.product):
+                    installs[(entry.ref, entry.product, app_key)].extend(found)
         for entry in self.apps:
             app, key = entry.app, entry.key
             scopes = set(app.scopes or [])
@@ -1262,9 +1285,24 @@ class _Oracle:
                 s["PLUGIN-004"].add(key)
             if "ACCESS_EMAIL_ADDRESSES" in scopes or any(x.startswith("read:email-address") for x in scopes):
                 s["PLUGIN-005"].add(key)
-            if app.framework == "connect":
+            listing = getattr(app, "listing", None)
+            marketplace = MARKETPLACE_MODELLED and entry.cloud
+            if app.framework == "connect" or (
+                    app.framework == "forge" and marketplace and not (listing and listing.runs_on_atlassian)):
                 s["PLUGIN-006"].add(key)
+            if app.framework == "connect" and not (marketplace and listing and listing.has_forge_version):
                 s["PLUGIN-011"].add(key)
+            if marketplace:
+                if listing is None:
+                    s["PLUGIN-007"].add(key)
+                else:
+                    for cid, fires in (("PLUGIN-008", not listing.cloud_fortified),
+                                       ("PLUGIN-009", not listing.bug_bounty),
+                                       ("PLUGIN-010", listing.last_release < self.ago(t["app_unmaintained_days"])),
+                                       ("PLUGIN-014", listing.stores_personal_data),
+                                       ("PLUGIN-019", not listing.top_vendor)):
+                        if fires:
+                            s[cid].add(key)
             if app.bot_account_id and self.groups_of[app.bot_account_id] & bot_groups:
                 s["PLUGIN-012"].add(key)
             if entry.cloud and entry.product == "jira" and app.framework == "connect" and entry.ref in self.addons_sites:
@@ -1288,7 +1326,7 @@ class _Oracle:
                         if actor is None or not self.live(actor) or not self.privileged(actor) or self.external(actor):
                             s["PLUGIN-018"].add(key)
         for cid in PLUGIN_IDS:
-            if cid in MARKETPLACE_SIGNALS:
+            if cid in MARKETPLACE_SIGNALS and not MARKETPLACE_MODELLED:
                 self.put(cid, "not_computable", reason="needs Marketplace data")
             elif cid in ("PLUGIN-017", "PLUGIN-018") and not guarded:
                 self.put(cid, "not_evaluable", reason="no Atlassian Guard: no org audit log")

@@ -173,14 +173,15 @@ def cloud_calls(sim: Simulator, org: int) -> list[tuple[str, str, str | None, di
     get("/application-properties?key=jira.mode")
     get("/application-properties/advanced-settings")
     calls.append(("POST", f"{base}/rest/api/3/permissions/check", ADMIN,
-                  {"accountId": sim.credential(USER, org).account_id, "globalPermissions": ["ADMINISTER", "USER_PICKER"],
+                  {"accountId": sim.credential(USER, org).account_id,
+                   "globalPermissions": ["ADMINISTER", "USER_PICKER"],
                    "projectPermissions": [{"permissions": ["BROWSE_PROJECTS"],
                                            "projects": [int(p.project_id) for p in jira.projects]}]}))
     calls.append(("POST", f"{base}/rest/api/3/permissions/check", ANON,
                   {"globalPermissions": ["USER_PICKER"], "projectPermissions": []}))
     # the scoped-token gateway serves the same operations
-    for path in ("/users/search?maxResults=5", "/group/bulk", "/project/search?expand=lead", f"/project/{key}/role/10002",
-                 "/permissionscheme?expand=all", "/auditing/record?limit=5", "/filter/search?expand=sharePermissions",
+    for path in ("/users/search?maxResults=5", "/group/bulk", "/project/search?expand=lead",
+                 f"/project/{key}/role/10002", "/permissionscheme?expand=all", "/auditing/record?limit=5", "/filter/search?expand=sharePermissions",
                  "/dashboard/search", "/serverInfo"):
         get(path, SCOPED, prefix=gateway)
     return calls
@@ -213,6 +214,7 @@ def dc_calls(sim: Simulator, org: int) -> list[tuple[str, str, str | None, dict 
     get(f"{api}/role")
     get(f"{api}/project?includeArchived=true&expand=lead,description")
     get(f"{api}/project", None)
+    get(f"{api}/project/{key}")
     get(f"{api}/project/{key}/role")
     get(f"{api}/project/{key}/role/10002")
     get(f"{api}/project/{key}/permissionscheme?expand=all")
@@ -279,7 +281,7 @@ async def _run(sim: Simulator, calls) -> tuple[list[str], set[str], int]:
                 errors = si.validate(match.spec, match.template, method, 200, item)
                 validated += 1
                 if errors:
-                    where = f"[{n}]" if len(items) > 1 or items is payload else ""
+                    where = f"[{n}]" if items is payload else ""
                     problems.append(f"{method} {path} as {who}{where} vs {match.spec} {match.template}:\n    "
                                     + "\n    ".join(errors[:8]))
     return problems, uncovered, validated

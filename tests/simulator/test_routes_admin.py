@@ -17,6 +17,7 @@ import httpx
 
 from pipelines.simulator.core import Simulator
 from pipelines.simulator.lazy import AuditEvent, to_ms
+from pipelines.simulator.server.routes.admin_events import RETENTION
 
 GW = "/gateway"
 
@@ -283,7 +284,8 @@ def test_unguarded_org_answers_404_for_policies_403_for_events_and_serves_the_re
 def test_events_walked_to_the_end_newest_first_without_duplicates():
     sim = estate()
     org = sim.orgs[0]
-    visible = org.events.window(org.clock)
+    visible = org.events.window(org.clock, org.clock - RETENTION)
+    assert len(visible) < len(org.events.window(org.clock))  # the oldest events are past the retention
 
     async def main():
         async with sim.client() as client:
@@ -316,7 +318,8 @@ def test_events_from_to_and_content_filters():
                                 for e in rows)
             # an action filter scans: a short page may still have a next link, the walk finds them all
             rows, _ = await walk_v1(client, sim, f"/admin/v1/orgs/{org.org_id}/events?action=user_logged_in_as_user")
-            want = [e.event_id for e in org.events.window(org.clock)[:] if e.action == "user_logged_in_as_user"]
+            want = [e.event_id for e in org.events.window(org.clock, org.clock - RETENTION)[:]
+                    if e.action == "user_logged_in_as_user"]
             assert [e["id"] for e in rows] == want[::-1] and want
             r = await get(client, sim, f"/admin/v1/orgs/{org.org_id}/events?q=north%20korea")
             assert r.json()["data"] and all(e["attributes"]["location"]["countryName"] == "North Korea"
@@ -360,7 +363,7 @@ def test_events_stream_walks_in_processing_order_and_polls_with_the_saved_cursor
     async def main():
         async with sim.client() as client:
             rows, cursor = await last_page(client, path)
-            expected = org.events.window(org.clock, key="processed_at")
+            expected = org.events.window(org.clock, org.clock - RETENTION, key="processed_at")
             assert [e["id"] for e in rows] == [e.event_id for e in expected[:]]
             processed = [e["attributes"]["processedAt"] for e in rows]
             assert processed == sorted(processed)
@@ -383,6 +386,23 @@ def test_events_stream_walks_in_processing_order_and_polls_with_the_saved_cursor
             # descending: newest processed first, no cursor on the last page
             rows_desc, _ = await walk_v1(client, sim, f"/admin/v1/orgs/{org.org_id}/events-stream?sortOrder=desc&limit=40")
             assert [e["id"] for e in rows_desc] == [e["id"] for e in rows + fresh["data"]][::-1]
+
+    run(main())
+
+
+def test_events_age_out_after_the_180_day_retention():
+    sim = Simulator.generate("tiny", seed=7)  # mutated below
+    org = sim.orgs[0]
+    path = f"/admin/v1/orgs/{org.org_id}/events-stream?limit=10"
+
+    async def main():
+        async with sim.client() as client:
+            oldest = (await get(client, sim, path)).json()["data"][0]
+            assert (await get(client, sim, f"/admin/v1/orgs/{org.org_id}/events/{oldest['id']}")).status_code == 200
+            org.clock += timedelta(days=3)
+            assert (await get(client, sim, path)).json()["data"][0]["id"] != oldest["id"]
+            r = await get(client, sim, f"/admin/v1/orgs/{org.org_id}/events/{oldest['id']}")
+            assert r.status_code == 404 and r.json()["errors"][0]["code"] == "ADMIN-404-4"
 
     run(main())
 

@@ -27,7 +27,7 @@ def _urls(sim: Simulator) -> list[tuple[str, str]]:
         ("site-admin-token", f"{site}/wiki/rest/api/audit?limit=20"),
         ("site-admin-token", f"{site}/rest/plugins/1.0/"),
         ("org-admin-key", f"{u['gateway']}/admin/v1/orgs/{org_id}/users"),
-        ("org-admin-key", f"{u['gateway']}/admin/v1/orgs/{org_id}/events-stream?limit=50"),
+        ("org-admin-key", f"{u['gateway']}/admin/v1/orgs/{org_id}/events?limit=50"),
         ("dc-admin-pat", f"{u['dc']['jira']}/rest/api/2/user/list?maxResults=50"),
     ]
 
@@ -88,7 +88,7 @@ def test_time_travel_changes_responses_and_state():
     changed = [url for url in before if before[url] != after[url]]
     assert any("users/search" in u for u in changed)
     assert any("auditing/record" in u for u in changed)
-    assert any("events-stream" in u for u in changed)
+    assert any("/events?" in u for u in changed)
     # the newcomer is in the Jira user list, the leaver is inactive
     users = json.loads(after[_urls(sim)[0][1]][1])
     created = changes["accounts_created"][0]
@@ -143,3 +143,45 @@ def test_large_organization_starts_and_serves_in_a_fresh_process():
     assert result.returncode == 0, result.stderr
     assert "100,000 accounts" in result.stdout or "accounts" in result.stdout
     assert "(200)" in result.stdout
+
+
+def test_documented_rate_limit_answers_429_with_atlassian_headers_then_recovers():
+    from pipelines.simulator.settings import DOCUMENTED_RATE_LIMITS
+
+    sim = Simulator.generate("tiny", seed=7)
+    sim.faults.rate_limits = {"/site/*/rest/api/*": (3, 1.0)}
+    assert "/site/*/rest/api/*" in DOCUMENTED_RATE_LIMITS
+    url = f"{sim.urls()['sites'][0]}/rest/api/3/serverInfo"
+
+    async def burst():
+        async with sim.client() as client:
+            return [await client.get(url, auth=sim.auth()) for _ in range(5)]
+
+    responses = asyncio.run(burst())
+    assert [r.status_code for r in responses[:3]] == [200, 200, 200]
+    limited = responses[3]
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) >= 1
+    assert limited.headers["x-ratelimit-remaining"] == "0"
+    assert limited.headers["ratelimit-reason"] == "jira-burst-based"
+    assert "x-ratelimit-reset" in limited.headers
+    assert limited.json()["errorMessages"]
+
+
+def test_injected_server_errors_and_forbidden_resources_on_the_real_app():
+    sim = Simulator.generate("tiny", seed=7)
+    site = sim.urls()["sites"][0]
+    sim.faults.forbidden = ["*/rest/api/3/auditing/record"]
+
+    async def calls():
+        async with sim.client() as client:
+            audit = await client.get(f"{site}/rest/api/3/auditing/record", auth=sim.auth())
+            users = await client.get(f"{site}/rest/api/3/users/search", auth=sim.auth())
+            sim.faults.error_rate = 1.0
+            broken = await client.get(f"{site}/rest/api/3/users/search", auth=sim.auth())
+            return audit, users, broken
+
+    audit, users, broken = asyncio.run(calls())
+    assert audit.status_code == 403 and users.status_code == 200
+    assert broken.status_code in (500, 502, 503)
+    assert {e["fault"] for e in sim.request_log.entries()} - {None}

@@ -306,3 +306,17 @@ def test_large_org_is_fast():
     assert elapsed < 30
     assert truth["checks"]["IDENT-001"]["fails"]
     assert _assert_base_matches_nothing(org, sample=500) > 0
+
+
+def test_truth_follows_time_travel():
+    travelling = Simulator.generate("tiny", seed=7, orgs=1)
+    org = travelling.orgs[0]
+    before = ground_truth(org, attestation_for(org))
+    changes = travelling.advance(1)["orgs"][0]
+    after = ground_truth(org, attestation_for(org))
+    assert after["clock"] > before["clock"] and after != before
+    for installed in changes["apps_installed"]:
+        assert installed in after["checks"]["PLUGIN-017"]["fails"]
+    for added in changes["memberships_added"]:
+        assert f"account:{added['account']}" in after["checks"]["IDENT-017"]["fails"]
+    assert travelling.truth()["orgs"][0]["checks"] == after["checks"]

@@ -94,6 +94,9 @@ class AuditBuilder:
         self.seed_key = seed_key
         self.active = [a for a in org.accounts if a.account_type == "atlassian" and a.account_status == "active"]
         self.team_groups = [g for g in org.groups if g.name.startswith(("team-", "okta-"))]
+        # a plain (non-admin, non-product) group for the look-alike negatives; small orgs may have none
+        first = self.team_groups[0] if self.team_groups else None
+        self.plain_group = (first.group_id, first.name) if first else ("g-team-none", "team-none")
         self.counters: dict[str, int] = {}
 
     def window(self, audit_days: int) -> tuple[datetime, datetime]:
@@ -233,9 +236,8 @@ class AuditBuilder:
         org_admins = next(g for g in org.groups if g.name == "org-admins")
         add("AUDIT-002", "positives", 1.5, "user_removed_from_group", admin,
             context=[group_ref(org_admins.group_id, org_admins.name), user_ref(personas["busy_admin"])])
-        team = self.team_groups[0]
         add("AUDIT-002", "negatives", 1.4, "user_removed_from_group", admin,
-            context=[group_ref(team.group_id, team.name), user_ref(personas["busy_admin"])])
+            context=[group_ref(*self.plain_group), user_ref(personas["busy_admin"])])
         add("AUDIT-003", "positives", 4, "admin_api_key_created", admin, context=[{"id": "key-1", "type": "api-key"}])
         add("AUDIT-004", "positives", 5, "user_api_token_created", personas["token_fresh"])
         add("AUDIT-005", "positives", 1, "group_created", reader, auth="api-token",
@@ -261,8 +263,7 @@ class AuditBuilder:
         add("AUDIT-014", "positives", 1.2, "user_logged_in", personas["traveller"], country="North Korea")
         add("AUDIT-014", "negatives", 1.3, "user_logged_in", personas["traveller"], country="Japan")
         plant(org, "IDENT-019", "positives", f"account:{personas['traveller'].account_id}", "signed in from North Korea")
-        g0 = next(g for g in org.groups if g.name.startswith("team-"))
-        add("AUDIT-015", "positives", 4, "group_product_access_granted", admin, context=[group_ref(g0.group_id, g0.name)])
+        add("AUDIT-015", "positives", 4, "group_product_access_granted", admin, context=[group_ref(*self.plain_group)])
         add("AUDIT-016", "positives", 0.5, "guard_detect_data_exfiltration", personas["traveller"], product="guard_detect")
         site_admins = next(g for g in org.groups if g.name == "site-admins")
         add(None, "positives", 2, "user_added_to_group", admin,
@@ -292,7 +293,7 @@ class AuditBuilder:
             {"name": admin_group, "typeName": "GROUP"},
             associated=[{"id": new_admin.account_id, "name": new_admin.name, "typeName": "USER"}])
         add("AUDIT-J01", "negatives", 2.2, "User added to group", "group management",
-            {"name": self.team_groups[0].name, "typeName": "GROUP"})
+            {"name": self.plain_group[1], "typeName": "GROUP"})
         add("AUDIT-J02", "positives", 3, "Global permission added", "permissions",
             {"name": "Browse users and groups", "typeName": "GLOBAL_PERMISSION"},
             [{"fieldName": "Group", "changedFrom": None, "changedTo": "Anyone"}])
@@ -336,7 +337,7 @@ class AuditBuilder:
         add("AUDIT-C01", "positives", 2, "Space permission added", "Permissions", {"name": "Public Handbook", "objectType": "Space"},
             [{"name": "Anonymous", "oldValue": "", "newValue": "View"}])
         add("AUDIT-C01", "negatives", 2.1, "Space permission added", "Permissions", {"name": "Finance", "objectType": "Space"},
-            [{"name": self.team_groups[0].name, "oldValue": "", "newValue": "View"}])
+            [{"name": self.plain_group[1], "oldValue": "", "newValue": "View"}])
         add("AUDIT-C02", "positives", 3, "Global permission added", "Permissions", {"name": "Anonymous", "objectType": "Global"},
             [{"name": "Anonymous", "oldValue": "", "newValue": "Can use"}])
         add("AUDIT-C03", "positives", 4, "Public links enabled", "Global administration", {"name": "Public links", "objectType": "Setting"})

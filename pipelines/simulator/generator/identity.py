@@ -92,7 +92,7 @@ class IdentityBuilder:
                 names.append((name, f"{key.replace('_', ' ')} of {site.name}", False))
         synced = bool(self.idp_dir)
         n = 0
-        while len(names) < target:
+        while len(names) < target or n < 3:  # a few team groups even when product groups fill the target
             word = WORDS[n % len(WORDS)]
             lap = n // len(WORDS)
             base = f"team-{word}" + (f"-{lap}" if lap else "")

@@ -236,6 +236,7 @@ def epoch_ms_param(request: Request, name: str) -> int | None:
 # --- memberships index ---------------------------------------------------------------------------
 
 _INDEX: dict[int, tuple[tuple, dict[str, list[Group]]]] = {}
+_INDEX_SIZE = 8
 
 
 def groups_of(org: Organization) -> dict[str, list[Group]]:
@@ -244,7 +245,8 @@ def groups_of(org: Organization) -> dict[str, list[Group]]:
     Building the reverse index costs one pass over every membership; it is cached per
     organization under a key that changes whenever time travel (or a test) edits the state.
     """
-    key = (org.clock, len(org.accounts), len(org.groups), sum(len(m) for m in org.memberships.values()))
+    key = (org.org_id, org.seed, org.clock, len(org.accounts), len(org.groups),
+           sum(len(m) for m in org.memberships.values()))
     cached = _INDEX.get(id(org))
     if cached is not None and cached[0] == key:
         return cached[1]
@@ -252,6 +254,9 @@ def groups_of(org: Organization) -> dict[str, list[Group]]:
     for group in org.groups:
         for account_id in org.memberships.get(group.group_id, ()):
             index.setdefault(account_id, []).append(group)
+    _INDEX.pop(id(org), None)
+    while len(_INDEX) >= _INDEX_SIZE:  # bounded: test runs build many organizations
+        _INDEX.pop(next(iter(_INDEX)))
     _INDEX[id(org)] = (key, index)
     return index
 

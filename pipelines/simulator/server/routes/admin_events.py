@@ -18,6 +18,9 @@ Two cursors, because the two endpoints page differently:
   processed since then, late ones included, come next, and nothing is served twice.
   `from`/`to` (epoch ms) bound `processedAt` on this endpoint [inference: the endpoint
   sorts and polls by processing time].
+
+Both serve the 180-day retention of Guard Standard: older events are gone (`/events` by
+event time, `/events-stream` by processing time), so after time travel the oldest ones age out.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from pipelines.simulator.server.routes.admin_common import (
     query_list,
 )
 
+RETENTION = timedelta(days=180)  # Guard Standard keeps 180 days of org audit events (checks.md)
 EVENTS_DEFAULT, EVENTS_CAP = 30, 500
 STREAM_DEFAULT, STREAM_CAP = 200, 500
 SCAN_BUDGET = 20_000
@@ -209,11 +213,13 @@ def _cursor(request: Request) -> dict | None:
         raise bad_request(str(exc), ADMIN_INVALID_CURSOR) from None
 
 
-def _window_bounds(start_ms: int | None, end_ms: int | None) -> tuple[datetime | None, datetime | None]:
+def _window_bounds(start_ms: int | None, end_ms: int | None, visible: datetime) -> tuple[datetime, datetime | None]:
+    """(since, until) of a window: `from`/`to` inclusive to the millisecond, never before the retention."""
     if start_ms is not None and end_ms is not None and start_ms > end_ms:
         raise bad_request("'from' must not be after 'to'.", "ADMIN-400-3")
-    return (None if start_ms is None else from_ms(start_ms),
-            None if end_ms is None else from_ms(end_ms) + _MS - timedelta(microseconds=1))
+    floor = visible - RETENTION
+    since = floor if start_ms is None else max(floor, from_ms(start_ms))
+    return since, None if end_ms is None else from_ms(end_ms) + _MS - timedelta(microseconds=1)
 
 
 # --- handlers ------------------------------------------------------------------------------------
@@ -236,7 +242,7 @@ async def list_events(request: Request):
                  "x": _filters(request), "p": 0}
     try:
         visible, position = from_ms(int(state["v"])), int(state["p"])
-        since, until = _window_bounds(state.get("f"), state.get("t"))
+        since, until = _window_bounds(state.get("f"), state.get("t"), visible)
         filters = dict(state.get("x") or {})
     except (KeyError, TypeError, ValueError, OverflowError):
         raise bad_request("malformed cursor", ADMIN_INVALID_CURSOR) from None
@@ -250,7 +256,7 @@ async def list_events(request: Request):
 async def get_event(request: Request):
     org = _guarded_org(request)
     event = org.events.find(request.path_params["event_id"], org.clock)
-    if event is None:
+    if event is None or event.time < org.clock - RETENTION:
         raise admin_error(404, "Event not found", "ADMIN-404-4")
     return JSONResponse({"data": render_event(request, org, event)})
 
@@ -284,7 +290,7 @@ async def events_stream(request: Request):
         state = {"s": order, "f": epoch_ms_param(request, "from"), "t": epoch_ms_param(request, "to")}
     try:
         order = state["s"]
-        since, until = _window_bounds(state.get("f"), state.get("t"))
+        since, until = _window_bounds(state.get("f"), state.get("t"), org.clock)
         after = state.get("a")
         if after is not None:
             after = [int(after[0]), str(after[1])]
@@ -294,7 +300,7 @@ async def events_stream(request: Request):
         raise bad_request("malformed cursor", ADMIN_INVALID_CURSOR) from None
     if order == "asc":
         if after is not None:
-            since = max(since, from_ms(after[0])) if since else from_ms(after[0])
+            since = max(since, from_ms(after[0]))
         items = org.events.window(org.clock, since, until, key="processed_at")
     else:
         if after is not None:

@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from pipelines.simulator.model import Account, ApiToken, Organization, Policy
 from pipelines.simulator.server.context import require_admin, require_guard
-from pipelines.simulator.server.paging import admin_v1, decode_cursor, InvalidCursor, ADMIN_INVALID_CURSOR
+from pipelines.simulator.server.paging import ADMIN_INVALID_CURSOR, InvalidCursor, admin_v1, decode_cursor
 from pipelines.simulator.server.routes.admin_common import (
     admin_error,
     avatar,

@@ -393,10 +393,6 @@ def project_category_id(name: str) -> str:
     return str(10_000 + sum(ord(c) for c in name) % 900)
 
 
-def project_type(project: Project) -> str:
-    return project.project_type
-
-
 def archived_date(project: Project) -> datetime:
     """Archive time: a stable moment after creation (the model keeps only the flag)."""
     return project.created_at + timedelta(days=1 + int(project.project_id) % 27)
