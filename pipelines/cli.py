@@ -65,7 +65,6 @@ def simulate(size, seed, orgs, accounts, projects, sites, host, port, secrets_ou
     """
     import uvicorn
 
-    from pipelines.simulator.server.faults import FaultConfig
     from pipelines.simulator.settings import DOCUMENTED_RATE_LIMITS
 
     if host not in ("127.0.0.1", "localhost", "::1"):

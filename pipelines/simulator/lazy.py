@@ -112,6 +112,7 @@ class EventLog:
         index_of: Callable[[str], int | None] = lambda event_id: None,
     ):
         self._index_of = index_of
+        self._delay_ms = PROCESSING_DELAY // timedelta(milliseconds=1)
         self.start_ms = to_ms(start)
         self.end_ms = to_ms(end)
         self.count = count
@@ -128,20 +129,24 @@ class EventLog:
         event.processed_at = time + PROCESSING_DELAY
         return event
 
-    def _base_key_ms(self, index: int, key: str) -> int:
-        ms = self.base_time_ms(index)
-        return ms + (PROCESSING_DELAY // timedelta(milliseconds=1) if key == "processed_at" else 0)
-
     def _base_rank(self, moment: datetime, key: str, lo: int, hi: int) -> int:
-        """Index of the first base event in [lo, hi) whose key is >= moment."""
-        target = to_ms(moment)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self._base_key_ms(mid, key) < target:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
+        """Index of the first base event in [lo, hi) whose key is >= moment.
+
+        Base times are `start + floor(i * span / count)`, so the answer is computed, not searched:
+        the first i with `i * span / count >= target - start` is a ceiling division.
+        """
+        target = to_ms(moment) - (self._delay_ms if key == "processed_at" else 0)
+        span = self.end_ms - self.start_ms
+        if span <= 0 or self.count == 0:
+            return lo if target <= self.start_ms else hi
+        offset = target - self.start_ms
+        guess = -((-offset * self.count) // span) if offset > 0 else 0
+        guess = min(max(guess, lo), hi)
+        while guess > lo and self.base_time_ms(guess - 1) >= target:  # exact already; kept as a guard
+            guess -= 1
+        while guess < hi and self.base_time_ms(guess) < target:
+            guess += 1
+        return guess
 
     def add(self, event: AuditEvent) -> None:
         bisect.insort(self.extras, event, key=lambda e: (e.time, e.event_id))

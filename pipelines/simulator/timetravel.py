@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pipelines.simulator.generator.audit import AuditBuilder, group_ref, user_ref
+from pipelines.simulator.generator.audit import AuditBuilder, app_ref, group_ref, user_ref
 from pipelines.simulator.generator.common import Rng
 from pipelines.simulator.generator.identity import site_group_names
 from pipelines.simulator.lazy import AuditEvent
@@ -108,7 +108,7 @@ def advance(org: Organization, days: float = 1.0) -> dict:
             audit.org_event(f"tt-{serial}-1", moment(1), "user_added_to_group", installer,
                             context=[group_ref(admins.group_id, admins.name), user_ref(promoted)]),
             audit.org_event(f"tt-{serial}-2", moment(2), "app_installed", installer,
-                            context=[{"id": key, "type": "app"}]),
+                            context=[app_ref(key, "jira")], product="jira", site=site),
             audit.org_event(f"tt-{serial}-3", moment(3), "account_deactivated", installer, context=[user_ref(leaver)]),
         ] + [audit.org_event(f"tt-{serial}-l{i}", moment(4 + i), "user_logged_in", rng.choice(active))
              for i in range(5)]

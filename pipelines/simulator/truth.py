@@ -250,7 +250,6 @@ from pipelines.simulator.model import (
     Organization,
     PermissionScheme,
     Project,
-    Space,
     SpacePermission,
 )
 

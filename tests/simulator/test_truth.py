@@ -1,9 +1,6 @@
 """The ground-truth oracle against the generator's planting, and its own contract.
 
-Every planted positive must fail and no planted negative may. Where the planting itself is
-wrong (in a generator module this test's owner does not own), the case is marked xfail(strict)
-by a predicate that detects the planting defect in the generated state, so the mark lifts the
-moment the generator is fixed (and then fails, being strict, until the mark is removed).
+Every planted positive must fail and no planted negative may, for every check, size, seed and profile.
 """
 
 from __future__ import annotations
@@ -20,14 +17,12 @@ from pathlib import Path
 import pytest
 
 from pipelines.simulator.core import Simulator
-from pipelines.simulator.generator.jira import ROLE_ADMINS
 from pipelines.simulator.lazy import AuditEvent
 from pipelines.simulator.model import Organization
 from pipelines.simulator.truth import (
     CHECK_IDS,
     IDENT_WEIGHTS,
     PLUGIN_WEIGHTS,
-    THRESHOLDS,
     attestation_for,
     event_matchers,
     ground_truth,
@@ -58,64 +53,13 @@ def attested_truth(size: str, seed: int, index: int) -> dict:
 # --- planting defects in files owned by other engineers (detected, not assumed) -----------------
 
 
-def _account(org: Organization, resource: str):
-    account_id = resource.split(":", 1)[1]
-    return next(a for a in org.accounts if a.account_id == account_id)
-
-
-def _ident_003_defect(org: Organization) -> str | None:
-    entry = org.planted.get("IDENT-003", {})
-    sso = {p.policy_id for p in org.auth_policies if p.sso_enforced}
-    if any(_account(org, p["resource"]).auth_policy_id in sso for p in entry.get("positives", [])):
-        return ("generator/identity.py: IDENT-003 positives (org_admin_1, uaa_no_mfa) draw a random "
-                "management source; when 'synced' they land in the SSO-enforced policy and rightly do not fire")
-    if not org.guard and entry.get("negatives"):
-        return ("generator/identity.py: the IDENT-003 negative admin_sso is only SSO-enforced through an auth "
-                "policy, and an unguarded org has none, so it rightly fires")
-    return None
-
-
-def _posture_002_defect(org: Organization) -> str | None:
-    for p in org.planted.get("POSTURE-002", {}).get("positives", []):
-        domain = p["resource"].split(":", 1)[1]
-        if not any(a.email and a.email.lower().endswith("@" + domain) and a.account_status == "active"
-                   and a.membership_status == "active" for a in org.accounts):
-            return f"generator/identity.py: no live account carries an e-mail on the planted domain {domain}"
-    return None
-
-
-def _ident_021_defect(org: Organization) -> str | None:
-    limit = THRESHOLDS["project_admin_projects"]
-    deployments = [s.jira for s in org.sites] + [d.jira for d in org.dc if d.jira is not None]
-    for kind in ("positives", "negatives"):
-        for p in org.planted.get("IDENT-021", {}).get(kind, []):
-            actor = p["resource"].split(":", 1)[1]
-            for jira in deployments:
-                projects = [pr for pr in jira.projects if any(a.actor_id == actor for a in pr.actors.get(ROLE_ADMINS, []))]
-                if not projects:
-                    continue
-                live = [pr for pr in projects if not pr.archived]
-                if (len(projects) > limit) != (len(live) > limit):
-                    return ("generator/jira.py: IDENT-021 is planted from all projects, but "
-                            f"{len(projects) - len(live)} of the persona's projects are archived (out of scope)")
-    return None
-
-
-PLANTING_DEFECTS = {"IDENT-003": _ident_003_defect, "POSTURE-002": _posture_002_defect,
-                    "IDENT-021": _ident_021_defect}
-
-
 def _planted_cases():
     for size in SIZES:
         for seed in SEEDS:
             for index, profile in enumerate(PROFILES):
                 org = sim(size, seed).orgs[index]
                 for check_id in sorted(org.planted):
-                    detect = PLANTING_DEFECTS.get(check_id)
-                    defect = detect(org) if detect else None
-                    marks = [pytest.mark.xfail(reason=defect, strict=True)] if defect else []
-                    yield pytest.param(size, seed, index, check_id, marks=marks,
-                                       id=f"{size}-{seed}-{profile}-{check_id}")
+                    yield pytest.param(size, seed, index, check_id, id=f"{size}-{seed}-{profile}-{check_id}")
 
 
 @pytest.mark.parametrize(("size", "seed", "index", "check_id"), list(_planted_cases()))

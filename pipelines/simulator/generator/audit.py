@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pipelines.simulator.generator.common import Rng, stable_hash
+from pipelines.simulator.generator.common import stable_hash
 from pipelines.simulator.generator.identity import plant
 from pipelines.simulator.lazy import PROCESSING_DELAY, AuditEvent, EventLog, to_ms
 from pipelines.simulator.model import Account, InstalledApp, Organization, Site

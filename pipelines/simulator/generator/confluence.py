@@ -38,10 +38,10 @@ def build_confluence(org: Organization, rng: Rng, count: int, group_id: Callable
         for operation, target in ops:
             space.permissions.append(SpacePermission(str(next(perm_ids)), listed_type, principal_id, operation, target))
 
-    planned: list[tuple[str, str, str]] = [("KB", "Knowledge Base", "global"), ("FIN", "Finance", "global")]
+    planned: list[tuple[str, str, str]] = [("KB", "Knowledge Base", "knowledge_base"), ("FIN", "Finance", "global")]
     if exposed:
         planned += [("PUB", "Public Handbook", "global"), ("WIKI", "Community Wiki", "global"),
-                    ("ALLADM", "Shared Admin Space", "global")]
+                    ("ALLADM", "Shared Admin Space", "global"), ("TEAM", "Team Handbook", "global")]
     i = 0
     keys = {k for k, _, _ in planned}
     while len(planned) < count:
@@ -82,7 +82,7 @@ def build_confluence(org: Organization, rng: Rng, count: int, group_id: Callable
             grant(space, "access_class", "anonymous-users", "editor")
         if key == "ALLADM":
             grant(space, "access_class", "all-licensed-users", "admin")
-        if key == "KB":
+        if key in ("KB", "TEAM"):  # TEAM is internal: portal customers should not read it (POSTURE-034)
             grant(space, "access_class", "authenticated-users", "viewer")
             if "guest_reader" in personas:
                 grant(space, "user", personas["guest_reader"], "viewer")
@@ -99,6 +99,9 @@ def build_confluence(org: Organization, rng: Rng, count: int, group_id: Callable
         plant(org, "POSTURE-036", "positives", f"{ref}:ALLADM", "all licensed users administer")
         plant(org, "POSTURE-031", "negatives", f"{ref}:KB", "authenticated users only, not anonymous")
         plant(org, "POSTURE-033", "positives", f"site:{site_ref}", "site answers anonymous callers")
+        if not dc:
+            plant(org, "POSTURE-034", "positives", f"{ref}:TEAM", "internal space readable by portal customers")
+            plant(org, "POSTURE-034", "negatives", f"{ref}:KB", "knowledge base meant for portal customers")
         if not dc and "guest_writer" in personas:
             plant(org, "POSTURE-037", "positives", f"{ref}:KB", "guest can edit")
             plant(org, "IDENT-022", "positives", f"account:{personas['guest_writer']}", "guest editor")

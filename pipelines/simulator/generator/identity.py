@@ -59,6 +59,7 @@ class IdentityBuilder:
         self.joined: set[tuple[str, str]] = set()
         self.local_dir = ""
         self.idp_dir = ""
+        self.legacy_domain: str | None = None
 
     # --- reference data ------------------------------------------------------------------------
 
@@ -73,6 +74,7 @@ class IdentityBuilder:
             retired = Domain(rng.uuid(), f"old{self.domain.split('.')[0]}.net", "dns", "deleted")
             org.domains += [legacy, retired]
             plant(org, "POSTURE-002", "positives", f"domain:{legacy.name}", "unverified while active users use it")
+            self.legacy_domain = legacy.name
             plant(org, "POSTURE-002", "negatives", f"domain:{retired.name}", "deleted but no user carries it")
         self.local_dir = rng.uuid()
         org.directories = [Directory(self.local_dir, "Local directory", "local")]
@@ -205,7 +207,8 @@ class IdentityBuilder:
 
         admins = 5 if exposed else 2
         for i in range(admins):
-            a = self.new_account(mfa=not (exposed and i == 1))
+            # the admin without 2SV is invited, so no SSO-enforcing policy covers it (IDENT-003)
+            a = self.new_account(mfa=not (exposed and i == 1), source="invited" if i == 1 else None)
             a.platform_roles = ["org-admin"]
             self.join(a, "org-admins", g0["site_admins"])
             self.give_access(a)
@@ -224,7 +227,7 @@ class IdentityBuilder:
         else:
             plant(org, "POSTURE-011", "negatives", f"org:{org.org_id}", "two managed org admins")
 
-        uaa = self.new_account(mfa=False)
+        uaa = self.new_account(mfa=False, source="invited")
         uaa.platform_roles = ["user-access-admin"]
         self.give_access(uaa, confluence=False)
         self.activity(uaa, 2)
@@ -236,7 +239,6 @@ class IdentityBuilder:
         self.activity(sso, 1)
         p["admin_sso"] = sso  # its auth policy enforces SSO (set in auth_policies)
         plant(org, "IDENT-003", "positives", f"account:{uaa.account_id}", "user-access admin without 2SV, no SSO")
-        plant(org, "IDENT-003", "negatives", f"account:{sso.account_id}", "no 2SV but in an SSO-enforced policy")
 
         dormant_admin = self.new_account(mfa=True)
         dormant_admin.platform_roles = ["site-admin"]
@@ -328,6 +330,12 @@ class IdentityBuilder:
         self.give_access(guest_ro, jira=False)
         self.activity(guest_ro, 5)
         p["guest_writer"], p["guest_reader"] = guest, guest_ro
+
+        if self.legacy_domain:  # an active user still signs in with the unverified domain (POSTURE-002)
+            legacy_user = self.new_account(managed=False, email=f"legacy.user@{self.legacy_domain}")
+            self.give_access(legacy_user, confluence=False)
+            self.activity(legacy_user, 3)
+            p["legacy_domain_user"] = legacy_user
 
         robot = self.new_account(name="svc-jira-sync", email=f"svc-jira-sync@{self.domain}", mfa=False)
         self.give_access(robot, confluence=False)
@@ -469,6 +477,8 @@ class IdentityBuilder:
                 continue
             account.auth_policy_id = sso.policy_id if account.management_source == "synced" else default.policy_id
         personas["admin_sso"].auth_policy_id = sso.policy_id
+        plant(org, "IDENT-003", "negatives", f"account:{personas['admin_sso'].account_id}",
+              "no 2SV but in an SSO-enforced policy")
         personas["org_admin_0"].auth_policy_id = breakglass.policy_id
         org.config["break_glass_policy_ids"] = [breakglass.policy_id]
 

@@ -142,7 +142,7 @@ def build_jira(org: Organization, rng: Rng, size_projects: int, size_filters: in
             scheme_id=schemes[scheme_key].scheme_id,
             created_at=(now - days(rng.uniform(30, 2000))).replace(microsecond=0),
             category="Restricted" if key in SENSITIVE_KEYS else None,
-            archived=rng.chance(0.03) and key not in used_keys_planted(sensitive, exposed),
+            archived=rng.chance(0.03) and key not in used_keys_planted(sensitive, exposed) and n >= 12,
         )
         team = rng.choice(people.team_groups) if people.team_groups else people.users_group
         project.actors = {

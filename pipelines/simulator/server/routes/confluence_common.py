@@ -8,7 +8,7 @@ Nothing here knows a route.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from starlette.requests import Request

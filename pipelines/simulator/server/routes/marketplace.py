@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from pipelines.simulator.model import InstalledApp
-from pipelines.simulator.server.context import Denied, ctx
+from pipelines.simulator.server.context import Denied
 
 
 def _find(request: Request) -> InstalledApp:
