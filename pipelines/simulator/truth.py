@@ -181,9 +181,9 @@ Per-check interpretations
   Connect-only); 012 the app's bot account is in an admin
   group or `atlassian-addons-admin`; 013 a Cloud Jira Connect app on a site where a sensitive
   project's scheme grants Browse to `atlassian-addons-project-access` (Jira adds every Connect
-  app user to that role); 015 disabled more than 30 days ago, or (Cloud, Guard) no
-  "Third-party app <product> API request" event attributed to the app (`actor.app.key`, site
-  container, product) in the last 90 days; 016 DC `update_available`; 017 an "App successful
+  app user to that role); 015 disabled more than 30 days ago, or (Cloud, Guard, installed
+  more than 90 days ago) no "Third-party app <product> API request" event attributed to the
+  app (`actor.app.key`, site container, product) in the last 90 days; 016 DC `update_available`; 017 an "App successful
   installation" or "App update success" event for the app in the last 7 days; 018 the actor of
   an install event of the app is now not live, not privileged, or external. 017/018 read the
   app key from the event's `apps` (or `app`) context entry, the site from its `sites` container
@@ -1309,7 +1309,8 @@ class _Oracle:
             disabled_long = (not app.enabled and app.disabled_at is not None
                              and app.disabled_at < self.ago(t["app_disabled_days"]))
             idle = False
-            if entry.cloud and guarded:
+            if entry.cloud and guarded and app.installed_at < self.ago(t["app_idle_days"]):
+                # an app installed less than the idle window ago has not had the chance to be idle
                 last = last_request.get((entry.ref, entry.product, app.key))
                 idle = last is None or last < self.ago(t["app_idle_days"])
             if disabled_long or idle:

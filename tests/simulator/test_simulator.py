@@ -184,3 +184,34 @@ def test_injected_server_errors_and_forbidden_resources_on_the_real_app():
     assert audit.status_code == 403 and users.status_code == 200
     assert broken.status_code in (500, 502, 503)
     assert {e["fault"] for e in sim.request_log.entries()} - {None}
+
+
+def test_time_travel_moves_the_ground_truth_with_the_state():
+    sim = Simulator.generate("small", seed=7)
+    before = sim.truth()["orgs"][0]["checks"]
+    changes = sim.advance(days=1)["orgs"][0]
+    after = sim.truth()["orgs"][0]["checks"]
+
+    def added(check):
+        return set(after[check]["fails"]) - set(before[check]["fails"])
+
+    def removed(check):
+        return set(before[check]["fails"]) - set(after[check]["fails"])
+
+    promoted = changes["memberships_added"][0]["account"]
+    assert f"account:{promoted}" in added("IDENT-017")  # newly granted admin
+    assert f"account:{promoted}" in added("IDENT-005")
+    assert added("AUDIT-J01")  # the admin-group audit record that came with it
+    # Browse to Anyone was added to the internal scheme: its projects are now public
+    internal = next(s for s in sim.orgs[0].sites[0].jira.schemes if s.name == "Internal projects")
+    site = sim.orgs[0].sites[0]
+    on_internal = {f"project:{site.name}:{p.key}" for p in site.jira.projects
+                   if p.scheme_id == internal.scheme_id and not p.archived}
+    assert on_internal and on_internal <= added("POSTURE-016")
+    # anonymous comments were removed from the open-source scheme
+    assert {f"project:{site.name}:OSS", f"project:{site.name}:DOCS"} <= removed("POSTURE-017")
+    installed = changes["apps_installed"][0]
+    assert installed in added("PLUGIN-017") and installed not in after["PLUGIN-015"]["fails"]
+    gone = changes["apps_removed"][0]
+    assert all(gone not in after[c]["fails"] for c in after if c.startswith("PLUGIN-"))
+    assert after["IDENT-001"]["status"] == "evaluated"
