@@ -42,7 +42,7 @@ from pipelines.simulator.server.routes.confluence_common import (
     parse_iso,
     patch_links,
 )
-from pipelines.simulator.server.routes.confluence_upm import context_of, upm_detail, upm_listing, upm_marketplace
+from pipelines.simulator.server.routes.upm import context_of, upm_detail, upm_listing, upm_marketplace
 
 CONTEXT = "/confluence"
 USERS = (100, 1000)  # CDC: default 100; the cap ("fixed system limits") is not published

@@ -28,8 +28,9 @@ from starlette.routing import Route
 
 from pipelines.simulator.generator.common import stable_hash
 from pipelines.simulator.lazy import Reversed, from_ms, to_ms
-from pipelines.simulator.model import DcInstance, DcUser, Filter, Grant, InstalledApp, PermissionScheme, Project
+from pipelines.simulator.model import DcInstance, DcUser, Filter, Grant, PermissionScheme, Project
 from pipelines.simulator.server.context import Denied, ctx
+from pipelines.simulator.server.routes import upm
 from pipelines.simulator.server.paging import (
     InvalidCursor,
     _BadParam,
@@ -54,7 +55,6 @@ from pipelines.simulator.server.routes.jira_common import (
     flag,
     iso_z,
     jira_time,
-    mount_prefix,
     multi,
     parse_moment,
     project_category_id,
@@ -643,57 +643,23 @@ async def audit_events(request: Request):
 # --- Universal Plugin Manager --------------------------------------------------------------------
 
 
-def _vendor_slug(vendor: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", vendor.lower()).strip("-")
-
-
-def _plugin(app: InstalledApp, prefix: str, marketplace: bool = False) -> dict:
-    upm = f"{prefix}/rest/plugins/1.0/{app.key}-key"
-    slug = _vendor_slug(app.vendor)
-    body = {
-        "key": app.key,
-        "name": app.name,
-        "version": app.version,
-        "description": f"{app.name} by {app.vendor}",
-        "enabled": app.enabled,
-        "userInstalled": app.user_installed,
-        "optional": app.user_installed,
-        "static": False,
-        "unloadable": False,
-        "usesLicensing": app.user_installed and not app.vendor_is_atlassian,
-        "remotable": app.framework in ("connect", "forge"),
-        "vendor": {"name": app.vendor,
-                   "marketplaceLink": f"https://marketplace.atlassian.com/vendors/{slug}",
-                   "link": "https://www.atlassian.com/" if app.vendor_is_atlassian else f"https://www.{slug}.example"},
-        "links": {"self": upm, "plugin-summary": f"{upm}/summary", "modify": upm,
-                  "plugin-icon": f"{upm}/media/plugin-icon", "plugin-logo": f"{upm}/media/plugin-logo",
-                  "manage": f"{prefix}/plugins/servlet/upm#manage/{app.key}"},
-    }
-    if marketplace:
-        body["updateAvailable"] = app.update_available
-    return body
-
-
-def _upm_links(prefix: str) -> dict:
-    return {"self": f"{prefix}/rest/plugins/1.0/", "alt": f"{prefix}/plugins/servlet/upm",
-            "installed": f"{prefix}/rest/plugins/1.0/",
-            "installed-marketplace": f"{prefix}/rest/plugins/1.0/installed-marketplace"}
-
-
 async def upm_installed(request: Request):
     view = DcView(request)
     view.require_admin("installed apps")
-    prefix = mount_prefix(request)
-    return _json({"plugins": [_plugin(a, prefix) for a in view.dc.apps], "links": _upm_links(prefix)})
+    return upm.upm_listing(view.dc.apps, upm.context_of(request))
+
+
+async def upm_plugin(request: Request):
+    view = DcView(request)
+    view.require_admin("installed apps")
+    return upm.upm_detail(view.dc.apps, request.path_params["plugin_key"], upm.context_of(request))
 
 
 async def upm_marketplace(request: Request):
     view = DcView(request)
     view.require_admin("installed apps")
     flag(request, "updates")  # validated; every Marketplace entry carries updateAvailable either way
-    prefix = mount_prefix(request)
-    apps = [a for a in view.dc.apps if a.user_installed]
-    return _json({"plugins": [_plugin(a, prefix, marketplace=True) for a in apps], "links": _upm_links(prefix)})
+    return upm.upm_marketplace(view.dc.apps, upm.context_of(request))
 
 
 # --- routing -------------------------------------------------------------------------------------
@@ -725,5 +691,6 @@ ROUTES: list[Route] = [
     Route("/rest/auditing/1.0/events", audit_events, methods=["GET"]),
     Route("/rest/plugins/1.0/", upm_installed, methods=["GET"]),
     Route("/rest/plugins/1.0/installed-marketplace", upm_marketplace, methods=["GET"]),
+    Route("/rest/plugins/1.0/{plugin_key}-key", upm_plugin, methods=["GET"]),
 ]
 

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from pipelines.simulator.model import InstalledApp, Site
 from pipelines.simulator.server.context import Denied, ctx, require_admin
-from pipelines.simulator.server.routes.confluence_upm import context_of, upm_detail, upm_listing
+from pipelines.simulator.server.routes.upm import context_of, upm_detail, upm_listing
 
 
 async def tenant_info(request: Request):

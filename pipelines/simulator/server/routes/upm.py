@@ -1,4 +1,4 @@
-"""The Universal Plugin Manager's read endpoints, shared by Cloud sites and Confluence Data Center.
+"""The Universal Plugin Manager's read endpoints, shared by Cloud sites and both Data Center products.
 
 No OpenAPI document exists for UPM; the shapes follow DIGEST §4.4 (consistent across
 public Go/Java/Groovy/Python client models): an unpaged `{"plugins": [...], "links": {...}}`
@@ -16,7 +16,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from pipelines.simulator.generator.common import stable_hash
+from pipelines.simulator.generator.apps import vendor_id
 from pipelines.simulator.model import InstalledApp
 from pipelines.simulator.server.context import Denied
 
@@ -31,8 +31,7 @@ def vendor(app: InstalledApp) -> dict:
     if app.vendor_is_atlassian:
         return {"name": "Atlassian", "marketplaceLink": "https://marketplace.atlassian.com/vendors/1",
                 "link": "https://www.atlassian.com/"}
-    vendor_id = 1_000 + stable_hash("vendor", app.vendor) % 900_000
-    return {"name": app.vendor, "marketplaceLink": f"https://marketplace.atlassian.com/vendors/{vendor_id}",
+    return {"name": app.vendor, "marketplaceLink": f"https://marketplace.atlassian.com/vendors/{vendor_id(app.vendor)}",
             "link": f"https://www.{_slug(app.vendor)}.example/"}
 
 
