@@ -215,3 +215,17 @@ def test_time_travel_moves_the_ground_truth_with_the_state():
     gone = changes["apps_removed"][0]
     assert all(gone not in after[c]["fails"] for c in after if c.startswith("PLUGIN-"))
     assert after["IDENT-001"]["status"] == "evaluated"
+
+
+def test_resets_and_truncations_reach_a_socket_client_as_transport_errors():
+    sim = Simulator.generate("tiny", seed=7)
+    with sim.serve() as base:
+        url = f"{sim.urls(base)['sites'][0]}/rest/api/3/users/search"
+        for fault in ("reset_rate", "truncate_rate"):
+            setattr(sim.faults, fault, 1.0)
+            with pytest.raises(httpx.TransportError):
+                httpx.get(url, auth=sim.auth(), timeout=10)
+            setattr(sim.faults, fault, 0.0)
+        assert httpx.get(url, auth=sim.auth(), timeout=10).status_code == 200
+    statuses = {e["fault"]: e["status"] for e in sim.request_log.entries()}
+    assert statuses["reset"] is None

@@ -152,8 +152,10 @@ class FaultMiddleware:
 
     Resets and truncations end by raising. Through `httpx.ASGITransport` the client sees
     that exception (or, with `raise_app_exceptions=False`, the half body). Under uvicorn a
-    truncation closes the socket mid-body, but a reset (raised before any byte) is turned
-    by uvicorn into a plain-text 500: ASGI has no way to drop a connection unanswered.
+    truncation closes the socket mid-body, and a reset announces a body and closes before
+    its first byte (ASGI has no way to drop a connection unanswered: raising before the
+    response starts would make uvicorn answer a plain-text 500). The request log records
+    a reset with no status.
     """
 
     def __init__(
@@ -285,6 +287,10 @@ class FaultMiddleware:
             await self._answer(scope, receive, send, decision)
             return
         if decision.fault == "reset":
+            # Announce a body and drop the connection before any byte of it: over a socket the client
+            # sees a transport error (uvicorn closes the connection), not an HTTP answer.
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"2")]})
             raise SimulatedConnectionReset("Connection reset by peer (simulated)")
         if decision.fault == "timeout":
             await self.sleep(self.config.timeout_seconds)

@@ -187,7 +187,7 @@ class RequestLogMiddleware:
                 method=scope["method"],
                 path=scope["path"],
                 query=scope.get("query_string", b"").decode("latin-1"),
-                status=status,
+                status=None if scope.get("state", {}).get("fault") == "reset" else status,
                 credential=label or "anonymous",
                 fault=state.get("fault"),
             )
