@@ -109,18 +109,49 @@ class Simulator:
             })
         return {"orgs": out}
 
-    def secrets_toml(self, base: str) -> str:
-        """Base URLs and the simulated credentials as TOML, for a local config file (never logged)."""
-        lines = ["# Simulated Atlassian credentials: fake, but treat the file like real secrets.", ""]
+    def connector_config(self, base: str, auth: str = "classic", admin: bool = True,
+                         data_center: bool = True) -> tuple[dict, dict]:
+        """(orgs, credentials) in the connector's configuration shape (pipelines/atlassian/config.py)."""
+        orgs, credentials = {}, {}
         for i, org in enumerate(self.orgs):
+            key = org.sites[0].name
             urls = self.urls(base, org=i)
-            lines += [f"[simulator.orgs.{org.sites[0].name}]", f'org_id = "{org.org_id}"',
-                      f'gateway = "{urls["gateway"]}"', f"sites = {json.dumps(urls['sites'])}",
-                      f'jira_dc = "{urls["dc"].get("jira", "")}"', f'confluence_dc = "{urls["dc"].get("confluence", "")}"']
-            for c in org.credentials:
-                lines += [f"[simulator.orgs.{org.sites[0].name}.credentials.{c.label}]", f'kind = "{c.kind}"',
-                          f'secret = "{c.secret}"'] + ([f'email = "{c.email}"'] if c.email else [])
+            site_token = self.credential("scoped-admin-token" if auth == "scoped" else "site-admin-token", i)
+            orgs[key] = {
+                "admin_url": urls["gateway"],  # stands for https://api.atlassian.com
+                "sites": {s.name: {"url": url, "email": site_token.email, "auth": auth,
+                                   "products": ["jira", "confluence"]}
+                          for s, url in zip(org.sites, urls["sites"], strict=True)},
+                "data_center": {d.name: {"product": d.product, "url": urls["dc"][d.product]} for d in org.dc}
+                if data_center else {},
+            }
+            credentials[key] = {
+                "sites": {s.name: site_token.secret for s in org.sites},
+                "data_center": {d.name: self.credential("dc-admin-pat", i).secret for d in org.dc}
+                if data_center else {},
+            }
+            if admin:
+                credentials[key]["admin_api_key"] = self.credential("org-admin-key", i).secret
+        return orgs, credentials
+
+    def secrets_toml(self, base: str) -> str:
+        """The connector's configuration for this simulator as dlt TOML (config and secrets in one file)."""
+        orgs, credentials = self.connector_config(base)
+        lines = ["# Simulated Atlassian credentials: fake, but treat the file like real secrets.", ""]
+
+        def table(prefix: str, value: dict) -> None:
+            scalars = {k: v for k, v in value.items() if not isinstance(v, dict)}
+            lines.append(f"[{prefix}]")
+            lines.extend(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in scalars.items())
             lines.append("")
+            for k, v in value.items():
+                if isinstance(v, dict):
+                    table(f"{prefix}.{json.dumps(k)}", v)
+
+        for key, org in orgs.items():
+            table(f"sources.atlassian.orgs.{json.dumps(key)}", org)
+        for key, secret in credentials.items():
+            table(f"sources.atlassian.credentials.{json.dumps(key)}", secret)
         return "\n".join(lines)
 
     # --- clients and serving -------------------------------------------------------------------

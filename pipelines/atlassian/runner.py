@@ -1,0 +1,149 @@
+"""Run the extraction into a DuckDB warehouse: lock, load, coverage, one-line failures.
+
+Library code: returns a `RunResult` or raises `RunFailed` (with an exit code and a one-line
+message); the CLI prints. A killed or failed run loads nothing of itself (dlt commits a load
+package only when extraction finished), keeps everything earlier runs loaded, and the next
+run resumes from the committed incremental state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dlt
+import httpx
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from pipelines.atlassian import all_resources
+from pipelines.atlassian.config import ConfigError, load_tenants
+from pipelines.atlassian.helpers import Connections, Coverage, PartialSnapshot
+from pipelines.atlassian.http import AtlassianError, AuthenticationFailed
+
+PIPELINE_NAME = "atlassian_posture"
+RAW_DATASET = "raw"
+
+# Exit codes a scheduler can act on
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_AUTH, EXIT_LOCKED = 0, 1, 2, 3, 4
+
+
+class RunFailed(Exception):
+    def __init__(self, message: str, exit_code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    started_at: datetime
+    duration_s: float
+    coverage: list[dict] = field(default_factory=list)
+    rows_by_table: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def problems(self) -> list[dict]:
+        return [c for c in self.coverage if c["status"] != "ok"]
+
+
+@contextlib.contextmanager
+def run_lock(database: Path, wait_s: float = 0.0) -> Iterator[None]:
+    """One run per warehouse at a time: an advisory lock on `<database>.lock`, released on exit or death."""
+    path = Path(f"{database}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise RunFailed(f"another run holds {path} (pid {_holder(path)}); try again when it ends",
+                                    EXIT_LOCKED) from None
+                time.sleep(0.5)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _holder(path: Path) -> str:
+    try:
+        return path.read_text().strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def make_pipeline(database: Path, pipelines_dir: Path | None = None, progress: str | None = None) -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name=PIPELINE_NAME,
+        destination=dlt.destinations.duckdb(str(database)),
+        dataset_name=RAW_DATASET,
+        pipelines_dir=str(pipelines_dir) if pipelines_dir else None,
+        progress=progress,
+    )
+
+
+def extract(orgs: dict, credentials: dict, database: Path, *, pipelines_dir: Path | None = None,
+            resources: list[str] | None = None, lock_wait_s: float = 0.0, progress: str | None = None,
+            transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep) -> RunResult:
+    """Extract every configured tenant into `database` (schema `raw`), then record coverage."""
+    try:
+        tenants = load_tenants(orgs, credentials)
+    except ConfigError as exc:
+        raise RunFailed(f"configuration: {exc}", EXIT_CONFIG) from exc
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    with run_lock(database, lock_wait_s):
+        connections = Connections(tenants, transport=transport, sleep=sleep)
+        coverage = Coverage()
+        pipeline = make_pipeline(database, pipelines_dir, progress)
+        selected = all_resources(connections, coverage)
+        if resources:
+            unknown = set(resources) - {r.name for r in selected}
+            if unknown:
+                raise RunFailed(f"unknown resources: {', '.join(sorted(unknown))}", EXIT_CONFIG)
+            selected = [r for r in selected if r.name in resources]
+        failure: RunFailed | None = None
+        counts: dict[str, int] = {}
+        try:
+            info = pipeline.run(selected, schema=dlt.Schema("atlassian"))
+            info.raise_on_failed_jobs()
+            trace = pipeline.last_trace
+            if trace and trace.last_normalize_info:
+                counts = {t: n for t, n in trace.last_normalize_info.row_counts.items() if not t.startswith("_dlt")}
+        except PipelineStepFailed as exc:
+            failure = _explain(exc)
+        finally:
+            connections.close()
+        rows = coverage.rows(run_id)
+        if rows:
+            pipeline.run(rows, table_name="coverage", write_disposition="append", schema=dlt.Schema("atlassian"))
+        if failure is not None:
+            raise failure
+        return RunResult(run_id, started, time.monotonic() - clock, rows, counts)
+
+
+def _explain(exc: PipelineStepFailed) -> RunFailed:
+    """The root cause of a failed dlt step, as one line and an exit code."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, AuthenticationFailed):
+            return RunFailed(str(cause), EXIT_AUTH)
+        if isinstance(cause, (PartialSnapshot, AtlassianError)):
+            return RunFailed(str(cause), EXIT_FAILED)
+        cause = cause.__cause__ or cause.__context__
+    return RunFailed(f"{exc.step} step failed: {str(exc).splitlines()[0]}", EXIT_FAILED)
