@@ -134,3 +134,27 @@ def check_url(url, where: str) -> str:
         return check_base_url(str(url))
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}") from exc
+
+
+def read_settings(config_file: str | None = None) -> tuple[dict, dict]:
+    """(orgs, credentials) from one TOML file, or the dlt way (.dlt/config.toml, .dlt/secrets.toml, env)."""
+    if config_file:
+        import tomllib
+
+        try:
+            with open(config_file, "rb") as handle:
+                data = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read {config_file}: {exc}") from exc
+        section = data.get("sources", {}).get("atlassian", {})
+        return dict(section.get("orgs") or {}), dict(section.get("credentials") or {})
+    import dlt
+
+    def lookup(accessor, key):
+        try:
+            value = accessor[key]
+        except KeyError:
+            return {}
+        return dict(value) if value else {}
+
+    return lookup(dlt.config, "sources.atlassian.orgs"), lookup(dlt.secrets, "sources.atlassian.credentials")
