@@ -43,3 +43,73 @@ PAGE = {
 AUDIT_OVERLAP_HOURS = 24
 # First load of an audit log goes back this far (the org log keeps 180 days).
 AUDIT_INITIAL_DAYS = 180
+
+# --- Atlassian Administration (organization) resources: resources/org.py -----------------------
+# `-` as directory id widens the v2 user/group endpoints to every directory of the org.
+ADMIN_ALL_DIRECTORIES = "-"
+# Users search expansions: roles, per-product last activity, and the groups (memberships come from here).
+ADMIN_USER_EXPAND = ("platformRoles", "productAccess", "groups")
+# Enough to decide, per user, whether its role assignments can hold anything (see org_user_role_assignments).
+ADMIN_USER_ROLES_EXPAND = ("platformRoles", "counts.resources")
+ADMIN_GROUP_EXPAND = ("counts.users", "counts.resources")
+ADMIN_DIRECTORIES_PAGE = 100  # v2 directories: default 20, max 100
+ADMIN_ROLE_ASSIGNMENTS_PAGE = 100  # v2 role assignments: default 20, max 100
+# Control API bulk fetch of authentication-policy members takes at most 100 account ids.
+AUTH_POLICY_BULK_FETCH_MAX = 100
+# The org events stream needs no overlap (its saved cursor polls by processing time); only when the
+# server refuses that cursor is it re-read from the newest processedAt minus AUDIT_OVERLAP_HOURS.
+
+# --- Confluence and apps (resources/confluence.py, resources/apps.py) -----------------------------
+PAGE.update({
+    "confluence_user_search": 200,  # C1 default 25; "up to 10k users" in all (CONFLUENCE_USER_SEARCH_CAP)
+    "confluence_space_roles": 250,  # C2: max 250
+    "confluence_role_assignments": 250,  # C2: max 250
+    "dc_confluence_groups": 200,
+    "dc_confluence_members": 200,
+    "dc_confluence_spaces": 100,  # CDC default 25; cap not published
+})
+# `GET /wiki/rest/api/search/user?cql=type=user` stops at 10,000 users (C1): Confluence Cloud has no
+# complete user listing; the Jira `users/search` and Admin API user lists are the complete sources.
+CONFLUENCE_USER_SEARCH_CAP = 10_000
+# UPM on Cloud, per product (relative to the site URL; never reachable through the scoped gateway)
+UPM_CLOUD_PATHS = {"jira": "/rest/plugins/1.0/", "confluence": "/wiki/rest/plugins/1.0/"}
+# UPM on Data Center, relative to the instance base (which already holds Confluence's /confluence)
+UPM_DC_PATH = "/rest/plugins/1.0/"
+# The public Marketplace (no authentication); the environment variable overrides it (tests, proxies)
+MARKETPLACE_URL = "https://marketplace.atlassian.com"
+MARKETPLACE_URL_ENV = "ATLASSIAN_MARKETPLACE_URL"
+# Fan-out per space or group runs this many parents at a time, so fetched rows waiting to be
+# streamed stay bounded however many spaces or groups a site has
+CONFLUENCE_FAN_OUT_CHUNK = 50
+
+# --- Jira Cloud and Jira Data Center (resources/jira*.py) -----------------------------------------
+JIRA_API = {"cloud": "/rest/api/3", "dc": "/rest/api/2"}
+PAGE.update({
+    "jira_dc_dashboards": 100,  # DC /dashboard: default 20; cap not published
+})
+# Jira DC has no paged group list: groups/picker with a large maxResults is the only listing
+# (capped by jira.ajax.autocomplete.limit). A listing cut short fails the resource, never loads half.
+JIRA_DC_GROUP_PICKER_MAX = 10_000
+# Cloud groups/picker, read only for its labels (ADMIN = the group holds Administer Jira)
+JIRA_CLOUD_GROUP_PICKER_MAX = 1000
+# Before Jira 10, DC has no /user/list: /user/search?username=. reaches the first 1000 users only
+JIRA_DC_USER_SEARCH_QUERY = "."
+# Jira DC cannot list filters. Besides the caller's favourites, filter ids are probed upwards from
+# 10000 (Jira numbers them sequentially from there) until this many ids in a row are missing or
+# hidden; a filter is found only if the credential may see it (no admin override on DC).
+JIRA_DC_FILTER_ID_START = 10_000
+JIRA_DC_FILTER_SCAN_MISSES = 50
+JIRA_DC_FILTER_SCAN_BATCH = 10
+# Jira DC's application-properties list (JDC marks `key` as required); fallback: these keys one by one
+JIRA_DC_PROPERTY_KEYS = ("jira.mode", "jira.option.user.externalmanagement", "jira.option.emailvisible",
+                         "jira.title", "jira.baseurl")
+# Asked anonymously through mypermissions: Browse projects plus every global permission key
+JIRA_ANONYMOUS_PERMISSIONS = ("BROWSE_PROJECTS", "USER_PICKER", "ADMINISTER", "SYSTEM_ADMIN",
+                              "CREATE_SHARED_OBJECTS", "MANAGE_GROUP_FILTER_SUBSCRIPTIONS", "BULK_CHANGE")
+# The anonymous probe keeps at most this many project keys / filter ids per site (counts stay exact)
+JIRA_PROBE_MAX_ITEMS = 50
+# Fields that change without any security meaning (a new history version every run otherwise)
+JIRA_VOLATILE_FIELDS = ("self", "serverTime", "popularity")
+# Fan-out (members per group, actors per project...) goes this many parents at a time, so results
+# waiting to be streamed stay bounded however many groups or projects a site has
+JIRA_FAN_OUT_CHUNK = 50

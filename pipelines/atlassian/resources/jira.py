@@ -1,5 +1,31 @@
-"""Resources: jira (being built)."""
+"""Resources of Jira Cloud (sites, classic or scoped tokens) and Jira Data Center.
+
+The resources live by area in `jira_identity.py` (users, groups, members, application
+roles, the admin-group probe), `jira_projects.py` (projects, roles, actors, permission
+schemes and grants), `jira_sharing.py` (filters, dashboards), `jira_audit.py` (audit logs)
+and `jira_instance.py` (server info, configuration, properties, the anonymous probe);
+`jira_common.py` holds what they share. `pipelines/atlassian/README.md` tables them.
+
+Confluence Data Center writes its Atlassian Audit events into the same `dc_audit_events`
+table: it builds its resource with `build_dc_audit_resource(connections, coverage, "confluence")`.
+"""
+
+from __future__ import annotations
+
+from pipelines.atlassian.helpers import Connections, Coverage
+from pipelines.atlassian.resources import jira_audit, jira_identity, jira_instance, jira_projects, jira_sharing
+from pipelines.atlassian.resources.jira_audit import build_dc_audit_resource
+from pipelines.atlassian.resources.jira_common import Listings
+
+__all__ = ["build", "build_dc_audit_resource"]
 
 
-def build(connections, coverage) -> list:
-    return []
+def build(connections: Connections, coverage: Coverage) -> list:
+    listings = Listings()  # project and group ids, listed once per run and shared by the fan-out resources
+    return [
+        *jira_identity.build(connections, coverage, listings),
+        *jira_projects.build(connections, coverage, listings),
+        *jira_sharing.build(connections, coverage),
+        *jira_audit.build(connections, coverage),
+        *jira_instance.build(connections, coverage),
+    ]
