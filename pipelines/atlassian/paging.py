@@ -162,8 +162,11 @@ class AdminV1(Paginator):
             self.last_cursor = cursor
         if not nxt or not rows:
             return None
-        if self.stop_on_short_page and self.page_size and len(rows) < int(request.params.get("limit", self.page_size)):
-            return None
+        if self.stop_on_short_page:
+            # the server may cap the page below what was asked: a page is short against what it says it sent
+            served = (body.get("meta") or {}).get("page_size") or request.params.get("limit") or self.page_size
+            if served and len(rows) < int(served):
+                return None
         return PageRequest(request.path, {**request.params, "cursor": cursor})
 
 

@@ -200,8 +200,9 @@ def test_second_run_adds_nothing_and_time_travel_loads_exactly_the_changes(tmp_p
         after = run(sim, base, tmp_path)
     assert after.rows_by_table["confluence_audit_records"] == 2
     assert after.rows_by_table["dc_audit_events"] == 1
+    last_load = "(select max(_dlt_load_id) from raw.confluence_audit_records)"
     new = current(tmp_path, "confluence_audit_records", "summary, creation_date",
-                  f"_tenant = '{cloud}' and _dlt_load_id = (select max(_dlt_load_id) from raw.confluence_audit_records)")
+                  f"_tenant = '{cloud}' and _dlt_load_id = {last_load}")
     assert sorted(s for s, _ in new) == ["Space created", "Space logo updated"]
     late = next(ms for s, ms in new if s == "Space logo updated")
     assert late < to_ms(previous)  # it happened before the previous load and only became visible now
