@@ -86,6 +86,28 @@ class Connections:
         self.org_ids: dict[str, str | None] = {t.key: t.org_id for t in tenants}
         self.cloud_ids: dict[tuple[str, str], str] = {}
 
+    def resolve_org_ids(self) -> None:
+        """Fill every tenant's org id before any row is stamped, so `_org_id` never depends on resource order."""
+        for org in self.tenants:
+            client = self.admin(org)
+            if self.org_ids.get(org.key) or client is None:
+                continue
+            data = client.json(client.get("/admin/v1/orgs")).get("data") or []
+            if len(data) != 1:
+                raise AtlassianError(f"the Admin API key of {org.key} sees {len(data)} organizations: set "
+                                     f"sources.atlassian.orgs.{org.key}.org_id")
+            self.org_ids[org.key] = data[0]["id"]
+
+    def anonymous(self, org_key: str, name: str, url: str) -> AtlassianClient:
+        """A client without credentials on a site or DC host (the anonymous-access probes).
+
+        Always the site URL, never the scoped gateway (which needs a credential)."""
+        return self._client(("anonymous", org_key, name), url, None, f"an anonymous caller on {name}")
+
+    def public(self, url: str) -> AtlassianClient:
+        """A client without credentials for a public API (the Marketplace)."""
+        return self._client(("public", url), url, None, f"the public API at {urlsplit(url).netloc}")
+
     def _client(self, key: tuple, base: str, auth: httpx.Auth | None, label: str) -> AtlassianClient:
         with self._lock:
             if key not in self._clients:

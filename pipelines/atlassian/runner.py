@@ -109,6 +109,14 @@ def extract(orgs: dict, credentials: dict, database: Path, *, pipelines_dir: Pat
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     with run_lock(database, lock_wait_s):
         connections = Connections(tenants, transport=transport, sleep=sleep)
+        try:
+            connections.resolve_org_ids()
+        except AuthenticationFailed as exc:
+            connections.close()
+            raise RunFailed(str(exc), EXIT_AUTH) from exc
+        except AtlassianError as exc:
+            connections.close()
+            raise RunFailed(str(exc), EXIT_FAILED) from exc
         coverage = Coverage()
         pipeline = make_pipeline(database, pipelines_dir, progress)
         selected = all_resources(connections, coverage)
@@ -120,7 +128,7 @@ def extract(orgs: dict, credentials: dict, database: Path, *, pipelines_dir: Pat
         failure: RunFailed | None = None
         counts: dict[str, int] = {}
         try:
-            info = pipeline.run(selected, schema=dlt.Schema("atlassian"))
+            info = pipeline.run(selected, schema=dlt.Schema("atlassian"), loader_file_format="parquet")
             info.raise_on_failed_jobs()
             trace = pipeline.last_trace
             if trace and trace.last_normalize_info:

@@ -76,3 +76,17 @@ def test_cli_doctor_and_extract_against_a_served_simulator(tmp_path):
         assert bad.exit_code == EXIT_CONFIG
     assert not sim.request_log.writes()
     assert Path(tmp_path / "w.duckdb").exists()
+
+
+def test_every_row_carries_its_org_id_whatever_order_resources_run_in(tmp_path):
+    import duckdb
+
+    sim = Simulator.generate("tiny", seed=7)
+    with sim.serve() as base:
+        orgs, credentials = sim.connector_config(base)
+        extract(orgs, credentials, tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p",
+                resources=["jira_projects", "confluence_spaces", "org_domains"])
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        for table in ("jira_projects", "confluence_spaces", "org_domains"):
+            ids = con.sql(f"select distinct _org_id from raw.{table}").fetchall()
+            assert ids == [(sim.orgs[0].org_id,)], table

@@ -100,7 +100,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
         app, PLUGIN-007). Each key is fetched once per run, whichever organizations installed it.
         """
         base = marketplace_url()
-        market = connections._client(("marketplace", base), base, None, "the public Marketplace")
+        market = connections.public(base)
         for org in connections.tenants:
             scope = Scope(org.key, "marketplace", "cloud", None, connections.org_ids.get(org.key))
             classic = [s for s in org.sites if s.auth == "classic"]

@@ -150,8 +150,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
         """One row per Cloud site: what an unauthenticated `GET /wiki/api/v2/spaces` answers
         (`anonymous_access`, `status_code`, `space_count`, sorted `space_keys`)."""
         for org, site, _, scope in cloud_scopes():
-            anonymous = connections._client(("anonymous", org.key, site.name), site.url, None,
-                                            f"an anonymous caller of {site.name}")
+            anonymous = connections.anonymous(org.key, site.name, site.url)
             with coverage.track("confluence_anonymous_probe", scope) as stats:
                 yield from cloud.anonymous_probe(anonymous, scope, stats)
 

@@ -52,16 +52,8 @@ def jira_tenants(connections: Connections, cloud: bool = True, dc: bool = True) 
 
 
 def anonymous_client(connections: Connections, tenant: JiraTenant) -> AtlassianClient:
-    """A client without credentials on the site (never the scoped gateway, which needs one) or DC host.
-
-    It shares the host's concurrency limiter; on Cloud it is the same client that resolves
-    `/_edge/tenant_info`.
-    """
-    if tenant.cloud:
-        key, label = ("edge", tenant.org.key, tenant.target.name), f"anonymous caller on {tenant.target.name}"
-    else:
-        key, label = ("anonymous-dc", tenant.org.key, tenant.target.name), f"anonymous caller on {tenant.target.name}"
-    return connections._client(key, tenant.target.url, None, label)
+    """A client without credentials on the site or DC host, sharing the host's concurrency limiter."""
+    return connections.anonymous(tenant.org.key, tenant.target.name, tenant.target.url)
 
 
 def clean(value):
