@@ -1,21 +1,26 @@
 """The end-to-end demo behind `atlassian-posture demo`.
 
-Today it starts a simulated organization on 127.0.0.1, reads it over HTTP the way the
-connector will (the real paths, credentials and pagination), and prints what the
-organization holds and which risks are planted in it. The extraction and the marts
-(issues 3 and 4) extend this same command.
+It starts a simulated organization on 127.0.0.1, extracts it over HTTP with the real
+connector (the real paths, credentials and pagination) into a local DuckDB file, and
+prints what landed and what the organization holds. The marts (issue 4) extend this
+same command.
 """
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
+from pathlib import Path
 from collections import Counter
 from collections.abc import Callable
 
 import httpx
 
+from pipelines.atlassian.runner import extract
 from pipelines.simulator.core import Simulator
+
+DEMO_WAREHOUSE = Path("warehouse/demo.duckdb")
 
 
 async def _walk_bare_array(client: httpx.AsyncClient, url: str, auth) -> list:
@@ -46,6 +51,19 @@ async def run_demo(size: str, seed: int, echo: Callable[[str], None]) -> int:
         echo(f"Organization: {orgs['data'][0]['attributes']['name']} ({org.config['profile']} profile)")
         echo(f"  Jira users over HTTP: {len(users)} ({', '.join(f'{n} {t}' for t, n in sorted(by_type.items()))})")
         echo(f"  Server: {info.get('deploymentType')} {info.get('version', '')}, clock {info.get('serverTime')}")
+        echo("")
+        echo(f"Extracting every resource into {DEMO_WAREHOUSE} ...")
+        # a fresh warehouse each time: its dlt state goes with it, or incremental loads would skip data
+        for leftover in DEMO_WAREHOUSE.parent.glob(f"{DEMO_WAREHOUSE.name}*"):
+            leftover.unlink()
+        shutil.rmtree(DEMO_WAREHOUSE.parent / ".dlt-demo", ignore_errors=True)
+        orgs_config, credentials = sim.connector_config(base)
+        result = extract(orgs_config, credentials, DEMO_WAREHOUSE, pipelines_dir=DEMO_WAREHOUSE.parent / ".dlt-demo")
+        echo(f"  {sum(result.rows_by_table.values()):,} rows in {len(result.rows_by_table)} tables "
+             f"in {result.duration_s:.1f} s; {sum(c['requests'] for c in result.coverage):,} requests, "
+             f"none of them a write ({len(sim.request_log.writes())} writes logged)")
+        for problem in result.problems:
+            echo(f"  not collected: {problem['resource']} [{problem['tenant']}] {problem['status']}: {problem['reason']}")
     summary = sim.summary()["orgs"][0]
     for s in summary["sites"]:
         echo(f"  Site {s['name']}: {s['projects']} projects, {s['schemes']} permission schemes, {s['spaces']} spaces, "
@@ -53,7 +71,8 @@ async def run_demo(size: str, seed: int, echo: Callable[[str], None]) -> int:
     echo(f"  {summary['accounts']} accounts ({summary['managed_accounts']} managed), {summary['groups']} groups, "
          f"{summary['api_tokens']} API tokens, {summary['audit_events']:,} audit events")
     echo(f"  Planted risks for {summary['planted_checks']} checks; `atlassian-posture simulate-truth` writes the truth.")
-    echo(f"Done in {time.monotonic() - started:.1f} s. Next: `atlassian-posture simulate --size {size}` to serve it.")
+    echo(f"Done in {time.monotonic() - started:.1f} s. Next: open {DEMO_WAREHOUSE} with DuckDB "
+         f"(`select * from raw.coverage`), or `atlassian-posture simulate --size {size}` to serve the organization.")
     return 0
 
 

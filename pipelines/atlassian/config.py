@@ -5,6 +5,7 @@ Topology lives in config (`.dlt/config.toml` or env), credentials in secrets
 
     [sources.atlassian.orgs.acme]                  # config.toml
     admin_url = "https://api.atlassian.com"        # default
+    marketplace_url = "https://marketplace.atlassian.com"  # default
     org_id = "..."                                 # optional: default is the one org the key sees
     [sources.atlassian.orgs.acme.sites.acme]
     url = "https://acme.atlassian.net"
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from pipelines.atlassian.http import check_base_url
 
 ADMIN_URL = "https://api.atlassian.com"
+MARKETPLACE_URL = "https://marketplace.atlassian.com"
 PRODUCTS = ("jira", "confluence")
 
 
@@ -67,6 +69,7 @@ class OrgConfig:
     org_id: str | None = None
     sites: tuple[SiteConfig, ...] = ()
     data_center: tuple[DcConfig, ...] = ()
+    marketplace_url: str = MARKETPLACE_URL  # the public Marketplace API, for installed apps' listings
 
 
 def _table(value, where: str) -> Mapping:
@@ -122,8 +125,9 @@ def load_tenants(orgs: Mapping, credentials: Mapping | None) -> list[OrgConfig]:
         if not sites and not dcs and not secret.get("admin_api_key"):
             raise ConfigError(f"organization {key} has nothing to read: configure an admin_api_key, a site or a "
                               f"data_center instance")
+        marketplace = check_url(raw.get("marketplace_url", MARKETPLACE_URL), f"sources.atlassian.orgs.{key}.marketplace_url")
         tenants.append(OrgConfig(key, admin_url, secret.get("admin_api_key") or None, raw.get("org_id") or None,
-                                 tuple(sites), tuple(dcs)))
+                                 tuple(sites), tuple(dcs), marketplace))
     return tenants
 
 

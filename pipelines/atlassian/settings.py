@@ -75,9 +75,6 @@ CONFLUENCE_USER_SEARCH_CAP = 10_000
 UPM_CLOUD_PATHS = {"jira": "/rest/plugins/1.0/", "confluence": "/wiki/rest/plugins/1.0/"}
 # UPM on Data Center, relative to the instance base (which already holds Confluence's /confluence)
 UPM_DC_PATH = "/rest/plugins/1.0/"
-# The public Marketplace (no authentication); the environment variable overrides it (tests, proxies)
-MARKETPLACE_URL = "https://marketplace.atlassian.com"
-MARKETPLACE_URL_ENV = "ATLASSIAN_MARKETPLACE_URL"
 # Fan-out per space or group runs this many parents at a time, so fetched rows waiting to be
 # streamed stay bounded however many spaces or groups a site has
 CONFLUENCE_FAN_OUT_CHUNK = 50

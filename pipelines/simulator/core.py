@@ -119,6 +119,7 @@ class Simulator:
             site_token = self.credential("scoped-admin-token" if auth == "scoped" else "site-admin-token", i)
             orgs[key] = {
                 "admin_url": urls["gateway"],  # stands for https://api.atlassian.com
+                "marketplace_url": urls["marketplace"],
                 "sites": {s.name: {"url": url, "email": site_token.email, "auth": auth,
                                    "products": ["jira", "confluence"]}
                           for s, url in zip(org.sites, urls["sites"], strict=True)},

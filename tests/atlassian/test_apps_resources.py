@@ -8,14 +8,16 @@ import pytest
 from pipelines.atlassian.helpers import Connections, Coverage
 from pipelines.atlassian.resources import apps
 from pipelines.atlassian.runner import extract
-from pipelines.atlassian.settings import MARKETPLACE_URL_ENV
 from pipelines.simulator.core import Simulator
 
 RESOURCES = [r.name for r in apps.build(Connections([]), Coverage())]
 
 
-def run(sim, base, tmp_path, auth="classic"):
+def run(sim, base, tmp_path, auth="classic", public_marketplace=False):
     orgs, credentials = sim.connector_config(base, auth=auth)
+    if public_marketplace:  # as configured for a real tenant: the default Marketplace URL
+        for org in orgs.values():
+            org.pop("marketplace_url")
     return extract(orgs, credentials, tmp_path / "w.duckdb", pipelines_dir=tmp_path / "pipelines",
                    resources=RESOURCES)
 
@@ -69,10 +71,9 @@ def check_org(sim, i: int, tmp_path) -> None:
 
 
 @pytest.mark.parametrize("seed", [7, 11])
-def test_installed_apps_and_marketplace_equal_the_model(tmp_path, monkeypatch, seed):
+def test_installed_apps_and_marketplace_equal_the_model(tmp_path, seed):
     sim = Simulator.generate("small", seed=seed, orgs=2)  # an exposed and a hardened organization
     with sim.serve() as base:
-        monkeypatch.setenv(MARKETPLACE_URL_ENV, sim.urls(base)["marketplace"])
         result = run(sim, base, tmp_path)
     assert {c["status"] for c in result.coverage} == {"ok"}, result.problems
     for i in range(len(sim.orgs)):
@@ -86,10 +87,9 @@ def test_installed_apps_and_marketplace_equal_the_model(tmp_path, monkeypatch, s
     assert not sim.request_log.writes()
 
 
-def test_scoped_sites_skip_upm_with_a_reason_and_dc_apps_still_load(tmp_path, monkeypatch):
+def test_scoped_sites_skip_upm_with_a_reason_and_dc_apps_still_load(tmp_path):
     sim = Simulator.generate("tiny", seed=7, orgs=1)
     with sim.serve() as base:
-        monkeypatch.setenv(MARKETPLACE_URL_ENV, sim.urls(base)["marketplace"])
         result = run(sim, base, tmp_path, auth="scoped")
     cloud = [c for c in result.coverage if c["tenant"].endswith("/cloud")]
     assert {(c["resource"], c["status"]) for c in cloud} == {("apps_installed", "skipped"),
@@ -102,20 +102,18 @@ def test_scoped_sites_skip_upm_with_a_reason_and_dc_apps_still_load(tmp_path, mo
     assert not sim.request_log.writes()
 
 
-def test_a_simulated_site_never_calls_the_public_marketplace(tmp_path, monkeypatch):
+def test_a_simulated_site_never_calls_the_public_marketplace(tmp_path):
     sim = Simulator.generate("tiny", seed=7, orgs=1)
-    monkeypatch.delenv(MARKETPLACE_URL_ENV, raising=False)
     with sim.serve() as base:
-        result = run(sim, base, tmp_path)
+        result = run(sim, base, tmp_path, public_marketplace=True)
     (entry,) = [c for c in result.coverage if c["resource"] == "apps_marketplace"]
-    assert entry["status"] == "skipped" and MARKETPLACE_URL_ENV in entry["reason"]
+    assert entry["status"] == "skipped" and "marketplace_url" in entry["reason"]
 
 
-def test_second_run_adds_no_version_and_time_travel_installs_and_retires(tmp_path, monkeypatch):
+def test_second_run_adds_no_version_and_time_travel_installs_and_retires(tmp_path):
     sim = Simulator.generate("small", seed=7, orgs=1)
-    org, site = sim.orgs[0], sim.orgs[0].sites[0]
+    site = sim.orgs[0].sites[0]
     with sim.serve() as base:
-        monkeypatch.setenv(MARKETPLACE_URL_ENV, sim.urls(base)["marketplace"])
         run(sim, base, tmp_path)
         with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as db:
             before = {t: db.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in RESOURCES}

@@ -15,24 +15,19 @@ What is not here, and why:
 from __future__ import annotations
 
 import ipaddress
-import os
 from urllib.parse import quote, urlsplit
 
 from pipelines.atlassian.helpers import Connections, Coverage, Scope, fan_out
 from pipelines.atlassian.http import AtlassianClient, NotAvailable, RequestStats
 from pipelines.atlassian.resources.confluence_support import Listings, snapshot
-from pipelines.atlassian.settings import MARKETPLACE_URL, MARKETPLACE_URL_ENV, UPM_CLOUD_PATHS, UPM_DC_PATH
+from pipelines.atlassian.config import MARKETPLACE_URL
+from pipelines.atlassian.settings import UPM_CLOUD_PATHS, UPM_DC_PATH
 
 SCOPED_SKIP = ("UPM (/rest/plugins/1.0/) declares no OAuth scope, so a scoped API token cannot reach it "
                "through api.atlassian.com; configure a classic API token for this site to list its apps")
 NO_CLASSIC_SKIP = "no site of this organization is read with a classic token, so no installed apps are known (UPM)"
-LOOPBACK_SKIP = (f"sites on a loopback address (a simulator) never send requests to the public Marketplace: "
-                 f"set {MARKETPLACE_URL_ENV} to the simulator's Marketplace")
-
-
-def marketplace_url() -> str:
-    """The Marketplace base: `ATLASSIAN_MARKETPLACE_URL` if set, else the public one (read per run)."""
-    return (os.environ.get(MARKETPLACE_URL_ENV) or MARKETPLACE_URL).rstrip("/")
+LOOPBACK_SKIP = ("sites on a loopback address (a simulator) never send requests to the public Marketplace: "
+                 "set marketplace_url to the simulator's Marketplace")
 
 
 def _loopback(url: str) -> bool:
@@ -99,16 +94,16 @@ def build(connections: Connections, coverage: Coverage) -> list:
         the Connect scopes); `listed = false` when the Marketplace answers 404 (a private or custom
         app, PLUGIN-007). Each key is fetched once per run, whichever organizations installed it.
         """
-        base = marketplace_url()
-        market = connections.public(base)
         for org in connections.tenants:
+            base = org.marketplace_url
+            market = connections.public(base)
             scope = Scope(org.key, "marketplace", "cloud", None, connections.org_ids.get(org.key))
             classic = [s for s in org.sites if s.auth == "classic"]
             if not classic:
                 if org.sites:
                     coverage.skip("apps_marketplace", scope, NO_CLASSIC_SKIP)
                 continue
-            if base == MARKETPLACE_URL and all(_loopback(s.url) for s in classic):
+            if base == MARKETPLACE_URL and all(_loopback(s.url) for s in classic):  # never leave a test box
                 coverage.skip("apps_marketplace", scope, LOOPBACK_SKIP)
                 continue
             with coverage.track("apps_marketplace", scope) as stats:
@@ -120,10 +115,10 @@ def build(connections: Connections, coverage: Coverage) -> list:
                         keys |= {p["key"] for p in cloud_apps(client, site_scope, product, stats)
                                  if p.get("userInstalled")}
 
-                def fetch(key: str) -> dict:
-                    if key not in listing_cache:
-                        listing_cache[key] = marketplace_listing(market, key, stats)
-                    return listing_cache[key]
+                def fetch(key: str, market=market, base=base, stats=stats) -> dict:
+                    if (base, key) not in listing_cache:
+                        listing_cache[(base, key)] = marketplace_listing(market, key, stats)
+                    return listing_cache[(base, key)]
 
                 rows = [scope.stamp(dict(row)) for row in fan_out(sorted(keys), fetch)]
                 stats.add(rows=len(rows))
