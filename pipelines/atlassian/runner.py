@@ -20,6 +20,7 @@ from pathlib import Path
 
 import dlt
 import httpx
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.atlassian import all_resources
@@ -28,6 +29,9 @@ from pipelines.atlassian.helpers import Connections, Coverage, PartialSnapshot
 from pipelines.atlassian.http import AtlassianError, AuthenticationFailed
 
 PIPELINE_NAME = "atlassian_posture"
+# DuckDB takes up to 80% of RAM for its merges by default; capped, it spills to disk instead, so a
+# scheduled load stays small next to whatever else the machine runs.
+DUCKDB_SETTINGS = {"memory_limit": "512MB", "threads": 2}
 RAW_DATASET = "raw"
 
 # Exit codes a scheduler can act on
@@ -89,7 +93,7 @@ def _holder(path: Path) -> str:
 def make_pipeline(database: Path, pipelines_dir: Path | None = None, progress: str | None = None) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        destination=dlt.destinations.duckdb(str(database)),
+        destination=dlt.destinations.duckdb(DuckDbCredentials(str(database), global_config=DUCKDB_SETTINGS)),
         dataset_name=RAW_DATASET,
         pipelines_dir=str(pipelines_dir) if pipelines_dir else None,
         progress=progress,
