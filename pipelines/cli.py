@@ -134,14 +134,14 @@ def _warehouse_options(f):
     return f
 
 
-def _extract(warehouse, config_file, resources, wait):
+def _extract(warehouse, config_file, resources, wait, locked=False):
     from pipelines.atlassian.config import ConfigError, read_settings
     from pipelines.atlassian.runner import EXIT_CONFIG, RunFailed, extract
 
     try:
         orgs, credentials = read_settings(config_file)
         result = extract(orgs, credentials, warehouse, pipelines_dir=warehouse.parent / ".dlt-pipelines",
-                         resources=list(resources) or None, lock_wait_s=wait,
+                         resources=list(resources) or None, lock_wait_s=wait, locked=locked,
                          progress="log" if sys.stderr.isatty() else None)
     except ConfigError as exc:
         click.echo(f"error: configuration: {exc}", err=True)
@@ -173,12 +173,32 @@ def extract_command(warehouse, config_file, resources, wait):
 @main.command("run")
 @_warehouse_options
 @click.option("--wait", type=float, default=0.0, help="Seconds to wait for another run's lock before giving up.")
-def run_command(warehouse, config_file, wait):
-    """Extract and load, then transform: the command a scheduler calls (same exit codes as extract)."""
-    _extract(warehouse, config_file, (), wait)
-    project = Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml"
-    if not project.exists():
-        click.echo("Transform: no dbt project yet (dbt_project/dbt_project.yml); the raw tables are loaded.")
+@click.option("--dbt-project", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="The dbt project to build (default: the project's dbt_project/).")
+def run_command(warehouse, config_file, wait, dbt_project):
+    """Extract and load, then transform (dbt build): the command a scheduler calls.
+
+    The warehouse lock is held for both steps. Exit codes as for extract, plus 5 when the
+    transformation fails (the raw tables of this run stay loaded).
+    """
+    from pipelines.atlassian.runner import RunFailed, run_lock
+    from pipelines.transform import PROJECT_DIR, TransformFailed, build
+
+    project = dbt_project or PROJECT_DIR
+    try:
+        with run_lock(warehouse, wait):
+            _extract(warehouse, config_file, (), wait, locked=True)
+            if not (project / "dbt_project.yml").exists():
+                click.echo(f"Transform skipped: no dbt project at {project}.")
+                return
+            result = build(warehouse, project)
+    except RunFailed as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except TransformFailed as exc:
+        click.echo(f"error: transform: {exc}", err=True)
+        sys.exit(5)
+    click.echo(f"Transformed: {result.models} models and seeds built, {result.tests} tests passed.")
 
 
 @main.command()

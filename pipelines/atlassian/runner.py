@@ -102,8 +102,11 @@ def make_pipeline(database: Path, pipelines_dir: Path | None = None, progress: s
 
 def extract(orgs: dict, credentials: dict, database: Path, *, pipelines_dir: Path | None = None,
             resources: list[str] | None = None, lock_wait_s: float = 0.0, progress: str | None = None,
-            transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep) -> RunResult:
-    """Extract every configured tenant into `database` (schema `raw`), then record coverage."""
+            transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
+            locked: bool = False) -> RunResult:
+    """Extract every configured tenant into `database` (schema `raw`), then record coverage.
+
+    `locked=True` when the caller already holds `run_lock(database)` (extract + transform)."""
     try:
         tenants = load_tenants(orgs, credentials)
     except ConfigError as exc:
@@ -111,7 +114,7 @@ def extract(orgs: dict, credentials: dict, database: Path, *, pipelines_dir: Pat
     started = datetime.now(UTC)
     clock = time.monotonic()
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-    with run_lock(database, lock_wait_s):
+    with contextlib.nullcontext() if locked else run_lock(database, lock_wait_s):
         connections = Connections(tenants, transport=transport, sleep=sleep)
         try:
             connections.resolve_org_ids()

@@ -90,3 +90,28 @@ def test_every_row_carries_its_org_id_whatever_order_resources_run_in(tmp_path):
         for table in ("jira_projects", "confluence_spaces", "org_domains"):
             ids = con.sql(f"select distinct _org_id from raw.{table}").fetchall()
             assert ids == [(sim.orgs[0].org_id,)], table
+
+
+def test_run_extracts_then_builds_a_dbt_project_over_the_warehouse(tmp_path):
+    import duckdb
+
+    project = tmp_path / "dbt"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: probe\nversion: '1.0'\nconfig-version: 2\nprofile: atlassian_posture\nmodel-paths: [models]\n")
+    (project / "models" / "coverage_summary.sql").write_text(
+        "select status, count(*) as resources from raw.coverage group by status")
+    (project / "models" / "schema.yml").write_text(
+        "version: 2\nmodels:\n  - name: coverage_summary\n    columns:\n      - name: status\n"
+        "        data_tests: [not_null, unique]\n")
+    sim = Simulator.generate("tiny", seed=7)
+    with sim.serve() as base:
+        config = tmp_path / "sim.toml"
+        config.write_text(sim.secrets_toml(base))
+        warehouse = tmp_path / "w" / "w.duckdb"
+        result = CliRunner().invoke(main, ["run", "--config-file", str(config), "--warehouse", str(warehouse),
+                                           "--dbt-project", str(project)])
+    assert result.exit_code == 0, result.output
+    assert "1 models and seeds built, 2 tests passed" in result.output
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select sum(resources) from main.coverage_summary").fetchone()[0] > 10

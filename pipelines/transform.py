@@ -1,0 +1,73 @@
+"""The transform step of `atlassian-posture run`: `dbt build` of the dbt project over the warehouse.
+
+dbt runs in-process (dbt's documented `dbtRunner`), against a profile generated for the
+warehouse file so the project carries no machine-specific path. The lock taken by the run
+is held by the caller for the whole extract + transform, so nothing else writes meanwhile.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+PROFILE_NAME = "atlassian_posture"
+
+
+class TransformFailed(Exception):
+    """dbt build failed; the message is one line naming the first failing node."""
+
+
+@dataclass
+class TransformResult:
+    models: int
+    tests: int
+    duration_s: float
+
+
+def profile_yaml(warehouse: Path, threads: int = 2) -> str:
+    return (
+        f"{PROFILE_NAME}:\n"
+        f"  target: warehouse\n"
+        f"  outputs:\n"
+        f"    warehouse:\n"
+        f"      type: duckdb\n"
+        f"      path: '{warehouse.resolve()}'\n"
+        f"      threads: {threads}\n"
+    )
+
+
+def build(warehouse: Path, project_dir: Path = PROJECT_DIR) -> TransformResult:
+    """Run `dbt build` for `project_dir` on `warehouse`; raises TransformFailed on any failure."""
+    from dbt.cli.main import dbtRunner
+
+    with tempfile.TemporaryDirectory() as profiles_dir:
+        Path(profiles_dir, "profiles.yml").write_text(profile_yaml(warehouse))
+        try:
+            result = dbtRunner().invoke(["build", "--project-dir", str(project_dir), "--profiles-dir", profiles_dir,
+                                         "--profile", PROFILE_NAME, "--quiet"])
+        finally:
+            _release_duckdb()
+    if result.exception is not None:
+        raise TransformFailed(f"dbt build could not run: {str(result.exception).splitlines()[0]}")
+    nodes = list(result.result or [])
+    failed = [n for n in nodes if str(n.status) in ("error", "fail")]
+    if not result.success or failed:
+        first = failed[0] if failed else None
+        where = f"{first.node.resource_type} {first.node.name}: {(first.message or '').splitlines()[0]}" if first else ""
+        raise TransformFailed(f"dbt build failed ({len(failed)} node(s)); first: {where}")
+    models = sum(1 for n in nodes if n.node.resource_type in ("model", "seed", "snapshot"))
+    tests = sum(1 for n in nodes if n.node.resource_type in ("test", "unit_test"))
+    return TransformResult(models, tests, sum(n.execution_time or 0 for n in nodes))
+
+
+def _release_duckdb() -> None:
+    """dbt-duckdb keeps one DuckDB connection open for the life of the process; close it so
+    readers (a dashboard, the next step of the demo) can open the warehouse file."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()
