@@ -1,8 +1,10 @@
-"""What every resource shares: clients per tenant, lineage columns, the coverage table, fan-out.
+"""What every resource shares: clients per tenant, lineage columns, row cleaning, the coverage
+table, per-run parent listings and fan-out.
 
 A resource iterates over `Scope`s (one org, site+product or DC instance), wraps each in
 `coverage.track(...)`, pages through with `paginate`, and stamps every row with where it
-came from, so several tenants share one warehouse.
+came from, so several tenants share one warehouse. The incremental audit cursor lives in
+`incremental.py`.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+import dlt
 import httpx
 
 from pipelines.atlassian.config import DcConfig, OrgConfig, SiteConfig
@@ -30,7 +34,8 @@ from pipelines.atlassian.http import (
     NotAvailable,
     RequestStats,
 )
-from pipelines.atlassian.settings import HOST_CONCURRENCY
+from pipelines.atlassian.paging import AdminV1, paginate
+from pipelines.atlassian.settings import FAN_OUT_WINDOW, HOST_CONCURRENCY
 
 
 class BearerAuth(httpx.Auth):
@@ -66,6 +71,45 @@ class Scope:
         return row
 
 
+SCD2 = {"disposition": "merge", "strategy": "scd2"}
+
+
+def snapshot(name: str, columns: dict | None = None, **types: str):
+    """A snapshot resource: scd2 history, rows retired per `_tenant` only (`merge_key`), so a tenant
+    that was not read in a run keeps its current rows. `columns` are column hints (lineage columns
+    that can be null in a whole load); `types` fixes column types where Cloud and DC disagree."""
+    hints = {**(columns or {}), **{column: {"data_type": kind} for column, kind in types.items()}}
+    return dlt.resource(name=name, write_disposition=SCD2, merge_key="_tenant", columns=hints or None)
+
+
+def drop_keys(value, keys: Collection[str], deep: bool = False):
+    """`value` without the `keys` (in place): at the top level, or in every nested object with `deep`."""
+    if isinstance(value, dict):
+        for name in keys:
+            value.pop(name, None)
+        if deep:
+            for item in value.values():
+                drop_keys(item, keys, deep)
+    elif deep and isinstance(value, list):
+        for item in value:
+            drop_keys(item, keys, deep)
+    return value
+
+
+def clean_row(scope: Scope, raw: dict, drop: Collection[str] = (), deep: bool = False, **parents) -> dict:
+    """A raw object (changed in place) as a warehouse row: minus `drop`, plus its parent keys, stamped.
+
+    `drop` names what changes without security meaning: hypermedia links name the host the row
+    was read through (the site, or api.atlassian.com with a scoped token), and server clocks or
+    popularity counters change by themselves; kept, either would version every scd2 row.
+    Each family names its own keys (and Jira also drops them in nested objects): the raw
+    shapes differ, and what a table holds stays as each family loaded it.
+    """
+    drop_keys(raw, drop, deep)
+    raw.update(parents)
+    return scope.stamp(raw)
+
+
 def stable_id(*parts) -> str:
     """A deterministic id for records Atlassian gives none (Confluence audit)."""
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
@@ -89,14 +133,20 @@ class Connections:
     def resolve_org_ids(self) -> None:
         """Fill every tenant's org id before any row is stamped, so `_org_id` never depends on resource order."""
         for org in self.tenants:
-            client = self.admin(org)
-            if self.org_ids.get(org.key) or client is None:
-                continue
-            data = client.json(client.get("/admin/v1/orgs")).get("data") or []
-            if len(data) != 1:
-                raise AtlassianError(f"the Admin API key of {org.key} sees {len(data)} organizations: set "
-                                     f"sources.atlassian.orgs.{org.key}.org_id")
-            self.org_ids[org.key] = data[0]["id"]
+            self.org_id(org)
+
+    def org_id(self, org: OrgConfig, stats: RequestStats | None = None) -> str | None:
+        """The configured org id, or the single org the Admin API key sees (there is no cloudId -> orgId
+        API), resolved once; None without an Admin API key."""
+        client = self.admin(org)
+        if self.org_ids.get(org.key) or client is None:
+            return self.org_ids.get(org.key)
+        orgs = [o for page in paginate(client, "/admin/v1/orgs", AdminV1(), stats=stats) for o in page]
+        if len(orgs) != 1:
+            raise AtlassianError(f"the Admin API key of {org.key} sees {len(orgs)} organizations: set "
+                                 f"sources.atlassian.orgs.{org.key}.org_id")
+        self.org_ids[org.key] = orgs[0]["id"]
+        return self.org_ids[org.key]
 
     def anonymous(self, org_key: str, name: str, url: str) -> AtlassianClient:
         """A client without credentials on a site or DC host (the anonymous-access probes).
@@ -234,10 +284,130 @@ class Coverage:
         return [e.row(run_id) for e in self.entries]
 
 
-def fan_out(items: Iterable, fetch: Callable, workers: int = HOST_CONCURRENCY) -> Iterator:
-    """Run `fetch(item)` concurrently (the host limiter still caps requests); yield results in item order."""
-    items = list(items)
-    if not items:
-        return
+class Calls(RequestStats):
+    """Counts a listing's or fan-out's requests into `parent` but not its rows: they are not the table's rows."""
+
+    def __init__(self, parent: RequestStats):
+        super().__init__()
+        self.parent = parent
+
+    def add(self, **counts: int) -> None:
+        counts.pop("rows", None)
+        self.parent.add(**counts)
+
+
+class Listings:
+    """One parent listing per (kind, tenant) and run, shared by the resources that fan out over it.
+
+    dlt runs resources round-robin in one thread, so several resources need the same parent
+    list (projects for role actors and scheme assignments, groups for members, spaces for
+    permissions and role assignments, UPM for the Marketplace). The first asks, the others
+    reuse it; a failure is remembered and raised again to each, so every resource records the
+    same outcome in coverage. A resource that streams the full listing itself (`jira_projects`)
+    `remember`s what the others need once it completed, so they do not list again. Parent lists
+    are small (the projects, spaces, groups or UPM apps of one tenant: thousands at most), unlike
+    the fan-out results, which stream. The listing's requests are counted on the resource that
+    asked first (`Calls`: not its rows; they are counted by the resources that load them).
+    """
+
+    def __init__(self):
+        self._lock = threading.RLock()
+        self._done: dict[tuple[str, str], tuple[bool, object]] = {}
+
+    def remember(self, kind: str, scope: Scope, value: list) -> None:
+        with self._lock:
+            self._done[(kind, scope.label)] = (True, value)
+
+    def get(self, kind: str, scope: Scope, fetch: Callable[[RequestStats], Iterable], stats: RequestStats) -> list:
+        """The listing, from `fetch(stats)` the first time it is asked for this tenant in this run."""
+        key = (kind, scope.label)
+        with self._lock:
+            if key not in self._done:
+                try:
+                    self._done[key] = (True, list(fetch(Calls(stats))))
+                except AtlassianError as exc:
+                    self._done[key] = (False, exc)
+            ok, value = self._done[key]
+        if not ok:
+            raise value  # type: ignore[misc]
+        return value  # type: ignore[return-value]
+
+
+def listed_rows(rows: list[dict], scope: Scope, stats: RequestStats) -> Iterator[list[dict]]:
+    """A shared listing's rows as this resource's rows: counted here, and copied before stamping
+    so the listing stays as the other resources see it."""
+    stats.add(rows=len(rows))
+    if rows:
+        yield [scope.stamp(dict(item)) for item in rows]
+
+
+def is_gone(exc: AtlassianError) -> bool:
+    """A per-item call that found nothing: the item vanished since its parent listing (404)."""
+    return isinstance(exc, NotAvailable)
+
+
+def unless_missing(fetch: Callable, empty=None, missing: Callable[[AtlassianError], bool] = is_gone) -> Callable:
+    """Wrap a per-item fetch so an item gone since its parent listing gives `empty` instead of failing the listing.
+
+    `missing` says which errors mean gone: a 404 everywhere; Jira also hides items with a 400
+    (`jira_common.is_missing`)."""
+
+    def wrapped(item):
+        try:
+            return fetch(item)
+        except AtlassianError as exc:
+            if missing(exc):
+                return empty
+            raise
+
+    return wrapped
+
+
+def fan_out(items: Iterable, fetch: Callable, workers: int = HOST_CONCURRENCY, window: int = FAN_OUT_WINDOW
+            ) -> Iterator:
+    """Run `fetch(item)` concurrently and yield the results in item order.
+
+    At most `window` items are in flight or fetched and waiting to be yielded: results never
+    pile up unconsumed however many parents (accounts, groups, projects, spaces) a tenant has,
+    and `items` may be a lazy iterator. The host limiter still caps requests per host.
+    An error raises when its item's turn comes; the items behind it are cancelled.
+    """
+    pending: deque[Future] = deque()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(fetch, items)
+        try:
+            for item in items:
+                pending.append(pool.submit(fetch, item))
+                if len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def fan_out_pages(items: Iterable, open_pages: Callable[[object], Iterator[list]],
+                  missing: Callable[[AtlassianError], bool] = is_gone) -> Iterator[tuple[object, list]]:
+    """(item, page) for every page of every item's paginated listing, first pages fetched concurrently.
+
+    A worker thread opens each item's listing and reads its first page; the caller's thread
+    reads the rest while streaming, so one huge item (a group with 100,000 members) never sits
+    in memory whole. An item whose first page answers `missing` (it vanished after the parent
+    listing) yields nothing.
+    """
+
+    def first(item):
+        pages = open_pages(item)
+        try:
+            return item, next(pages, None), pages
+        except AtlassianError as exc:
+            if missing(exc):
+                return item, None, iter(())
+            raise
+
+    for item, page, rest in fan_out(items, first):
+        if page is None:
+            continue
+        yield item, page
+        for more in rest:
+            yield item, more

@@ -4,6 +4,10 @@ REQUEST_TIMEOUT_S = 30.0
 MAX_RETRIES = 6
 RETRY_CAP_S = 60.0
 HOST_CONCURRENCY = 4  # Atlassian asks API-token clients to keep concurrency low (2-4 per site)
+# Fan-out (members per group, actors per project, permissions per space, calls per account...) keeps
+# at most this many parents in flight or waiting to be streamed, so fetched rows stay bounded
+# however many groups, projects, spaces or accounts a tenant has
+FAN_OUT_WINDOW = 50
 
 # POST endpoints that only read; the client refuses every other non-GET request.
 READ_ONLY_POSTS = (
@@ -75,9 +79,6 @@ CONFLUENCE_USER_SEARCH_CAP = 10_000
 UPM_CLOUD_PATHS = {"jira": "/rest/plugins/1.0/", "confluence": "/wiki/rest/plugins/1.0/"}
 # UPM on Data Center, relative to the instance base (which already holds Confluence's /confluence)
 UPM_DC_PATH = "/rest/plugins/1.0/"
-# Fan-out per space or group runs this many parents at a time, so fetched rows waiting to be
-# streamed stay bounded however many spaces or groups a site has
-CONFLUENCE_FAN_OUT_CHUNK = 50
 
 # --- Jira Cloud and Jira Data Center (resources/jira*.py) -----------------------------------------
 JIRA_API = {"cloud": "/rest/api/3", "dc": "/rest/api/2"}
@@ -107,6 +108,3 @@ JIRA_ANONYMOUS_PERMISSIONS = ("BROWSE_PROJECTS", "USER_PICKER", "ADMINISTER", "S
 JIRA_PROBE_MAX_ITEMS = 50
 # Fields that change without any security meaning (a new history version every run otherwise)
 JIRA_VOLATILE_FIELDS = ("self", "serverTime", "popularity")
-# Fan-out (members per group, actors per project...) goes this many parents at a time, so results
-# waiting to be streamed stay bounded however many groups or projects a site has
-JIRA_FAN_OUT_CHUNK = 50

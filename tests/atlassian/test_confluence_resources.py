@@ -14,8 +14,8 @@ import pytest
 
 from pipelines.atlassian.helpers import Connections, Coverage
 from pipelines.atlassian.http import AtlassianError
+from pipelines.atlassian.incremental import incremental_audit
 from pipelines.atlassian.resources import confluence
-from pipelines.atlassian.resources.confluence_support import incremental_audit
 from pipelines.atlassian.runner import extract
 from pipelines.atlassian.settings import AUDIT_INITIAL_DAYS
 from pipelines.simulator.core import Simulator

@@ -14,9 +14,10 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
+from pipelines.atlassian.helpers import Calls
 from pipelines.atlassian.http import AtlassianClient, RequestStats
 from pipelines.atlassian.resources import org as org_resources
-from pipelines.atlassian.resources.org import Calls, stream_events
+from pipelines.atlassian.resources.org import stream_events
 from pipelines.atlassian.runner import EXIT_AUTH, RunFailed, extract
 from pipelines.atlassian.settings import AUDIT_OVERLAP_HOURS
 from pipelines.simulator.core import Simulator

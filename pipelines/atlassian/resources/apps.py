@@ -17,9 +17,9 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import quote, urlsplit
 
-from pipelines.atlassian.helpers import Connections, Coverage, Scope, fan_out
+from pipelines.atlassian.helpers import Connections, Coverage, Listings, Scope, fan_out, listed_rows
 from pipelines.atlassian.http import AtlassianClient, NotAvailable, RequestStats
-from pipelines.atlassian.resources.confluence_support import Listings, snapshot
+from pipelines.atlassian.resources.confluence_support import snapshot
 from pipelines.atlassian.config import MARKETPLACE_URL
 from pipelines.atlassian.settings import UPM_CLOUD_PATHS, UPM_DC_PATH
 
@@ -63,10 +63,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                     coverage.skip("apps_installed", scope, SCOPED_SKIP)
                     continue
                 with coverage.track("apps_installed", scope) as stats:
-                    plugins = cloud_apps(client, scope, product, stats)
-                    stats.add(rows=len(plugins))
-                    if plugins:
-                        yield [scope.stamp(dict(p)) for p in plugins]
+                    yield from listed_rows(cloud_apps(client, scope, product, stats), scope, stats)
         for product in ("jira", "confluence"):
             for _, _, client, scope in connections.dc_scopes(product):
                 with coverage.track("apps_installed", scope) as stats:

@@ -4,8 +4,8 @@ One dlt resource per table; Cloud and DC rows of the same entity share a table a
 apart by `_deployment` (groups, group members, spaces, space permissions, settings). The
 reads themselves live in `confluence_cloud.py` and `confluence_dc.py`. Parent lists
 (spaces, groups) are read once per tenant and run and shared by the resources that fan out
-over them (`Listings`). Top-level `_links`/`_expandable` are dropped from rows: they name the
-host a row was read through, not the state of the object (see `confluence_support.py`).
+over them (`helpers.Listings`). Top-level `_links`/`_expandable` are dropped from rows: they name
+the host a row was read through, not the state of the object (see `confluence_support.py`).
 
 Shapes that differ between Cloud and DC, kept raw (the staging models map them):
 - groups: Cloud `id`, `name`, `type`, `usageType`, `managedBy`; DC `name`, `type` (no id: a DC
@@ -30,10 +30,11 @@ import logging
 
 import dlt
 
-from pipelines.atlassian.helpers import Connections, Coverage
+from pipelines.atlassian.helpers import Connections, Coverage, Listings, listed_rows
+from pipelines.atlassian.incremental import tenant_state
 from pipelines.atlassian.resources import confluence_cloud as cloud
 from pipelines.atlassian.resources import confluence_dc as dc
-from pipelines.atlassian.resources.confluence_support import LINEAGE_COLUMNS, Listings, snapshot
+from pipelines.atlassian.resources.confluence_support import LINEAGE_COLUMNS, snapshot
 from pipelines.atlassian.resources.jira import build_dc_audit_resource
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,10 @@ def build(connections: Connections, coverage: Coverage) -> list:
         """A group of the site (Cloud: by id) or instance (DC: by name)."""
         for _, _, client, scope in cloud_scopes():
             with coverage.track("confluence_groups", scope) as stats:
-                yield from cloud.groups(listings, client, scope, stats)
+                yield from listed_rows(cloud.group_list(listings, client, scope, stats), scope, stats)
         for _, _, client, scope in dc_scopes():
             with coverage.track("confluence_groups", scope) as stats:
-                yield from dc.groups(listings, client, scope, stats)
+                yield from listed_rows(dc.group_list(listings, client, scope, stats), scope, stats)
 
     @snapshot("confluence_group_members")
     def group_members():
@@ -92,10 +93,10 @@ def build(connections: Connections, coverage: Coverage) -> list:
         """A space the credential can view, current or archived (Cloud v2 or DC)."""
         for _, _, client, scope in cloud_scopes():
             with coverage.track("confluence_spaces", scope) as stats:
-                yield from cloud.spaces(listings, client, scope, stats)
+                yield from listed_rows(cloud.space_list(listings, client, scope, stats), scope, stats)
         for _, _, client, scope in dc_scopes():
             with coverage.track("confluence_spaces", scope) as stats:
-                yield from dc.spaces(listings, client, scope, stats)
+                yield from listed_rows(dc.space_list(listings, client, scope, stats), scope, stats)
 
     @snapshot("confluence_space_permissions", space_id="text")
     def space_permissions():
@@ -162,10 +163,9 @@ def build(connections: Connections, coverage: Coverage) -> list:
         Incremental: from the newest record loaded minus the overlap window up to the server's
         now; records already loaded inside the overlap are skipped. 403 on the Free plan.
         """
-        tenants = dlt.current.resource_state().setdefault("tenants", {})
         for _, _, client, scope in cloud_scopes():
             with coverage.track("confluence_audit_records", scope, snapshot=False) as stats:
-                yield from cloud.audit_records(client, scope, stats, tenants.setdefault(scope.label, {}))
+                yield from cloud.audit_records(client, scope, stats, tenant_state(scope))
 
     return [groups, group_members, users, dc_users, spaces, space_permissions, role_assignments, space_roles,
             settings, dc_global_permissions, anonymous_probe, audit_records,

@@ -1,4 +1,5 @@
 """Confluence Cloud reads, one function per table: each yields pages of stamped rows for one site.
+Spaces and groups are the shared listings themselves (`space_list`, `group_list`, loaded by `confluence.py`).
 
 Paths are relative to the client's base: the site URL (classic token) or the scoped-token
 gateway (`api.atlassian.com/ex/confluence/<cloudId>`); the paths are the same on both.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from pipelines.atlassian.helpers import Scope, stable_id
+from pipelines.atlassian.helpers import Calls, Listings, Scope, fan_out_pages, stable_id
 from pipelines.atlassian.http import (
     AtlassianClient,
     AtlassianError,
@@ -18,71 +19,36 @@ from pipelines.atlassian.http import (
     NotAvailable,
     RequestStats,
 )
+from pipelines.atlassian.incremental import incremental_audit, server_now, to_ms
 from pipelines.atlassian.paging import ConfluenceV1, ConfluenceV2, paginate
-from pipelines.atlassian.resources.confluence_support import (
-    Listings,
-    drop_missing,
-    fan_out_chunked,
-    incremental_audit,
-    server_now,
-    to_ms,
-    without_links,
-)
+from pipelines.atlassian.resources.confluence_support import listing, row
 from pipelines.atlassian.settings import AUDIT_INITIAL_DAYS, CONFLUENCE_USER_SEARCH_CAP, PAGE
 
 V2 = "/wiki/api/v2"
 V1 = "/wiki/rest/api"
 
 
-def _stamped(scope: Scope, page: list[dict], **parent) -> list[dict]:
-    return [scope.stamp({**without_links(row), **parent}) for row in page]
-
-
-def _listing(listings: Listings, kind: str, client: AtlassianClient, scope: Scope, path: str, paginator_factory,
-             stats: RequestStats, params: dict | None = None) -> list[dict]:
-    def fetch(own: RequestStats) -> list[dict]:
-        return [without_links(row) for page in paginate(client, path, paginator_factory(), params=params, stats=own)
-                for row in page]
-
-    return listings.get(kind, scope, fetch, stats)
-
-
 def space_list(listings: Listings, client: AtlassianClient, scope: Scope, stats: RequestStats) -> list[dict]:
     """Every space the credential can view, current and archived (no `status` filter: both come back)."""
-    return _listing(listings, "cloud_spaces", client, scope, f"{V2}/spaces",
-                    lambda: ConfluenceV2(PAGE["confluence_spaces"]), stats)
+    return listing(listings, "cloud_spaces", client, scope, f"{V2}/spaces",
+                   lambda: ConfluenceV2(PAGE["confluence_spaces"]), stats)
 
 
 def group_list(listings: Listings, client: AtlassianClient, scope: Scope, stats: RequestStats) -> list[dict]:
-    return _listing(listings, "cloud_groups", client, scope, f"{V1}/group",
-                    lambda: ConfluenceV1(PAGE["confluence_groups"]), stats)
-
-
-def spaces(listings, client, scope, stats) -> Iterator[list[dict]]:
-    rows = space_list(listings, client, scope, stats)
-    stats.add(rows=len(rows))
-    if rows:
-        yield [scope.stamp(dict(row)) for row in rows]
-
-
-def groups(listings, client, scope, stats) -> Iterator[list[dict]]:
-    rows = group_list(listings, client, scope, stats)
-    stats.add(rows=len(rows))
-    if rows:
-        yield [scope.stamp(dict(row)) for row in rows]
+    return listing(listings, "cloud_groups", client, scope, f"{V1}/group",
+                   lambda: ConfluenceV1(PAGE["confluence_groups"]), stats)
 
 
 def group_members(listings, client, scope, stats) -> Iterator[list[dict]]:
     """Members per group id, fanned out; a group deleted since the listing contributes nothing."""
 
-    def fetch(group: dict) -> list[dict]:
-        return [row for page in paginate(client, f"{V1}/group/{group['id']}/membersByGroupId",
-                                         ConfluenceV1(PAGE["confluence_members"]), stats=stats)
-                for row in _stamped(scope, page, group_id=group["id"])]
+    def open_members(group: dict):
+        return paginate(client, f"{V1}/group/{group['id']}/membersByGroupId", ConfluenceV1(PAGE["confluence_members"]),
+                        stats=stats)
 
-    for rows in fan_out_chunked(group_list(listings, client, scope, stats), drop_missing(fetch)):
-        if rows:
-            yield rows
+    for group, page in fan_out_pages(group_list(listings, client, scope, stats), open_members):
+        if page:
+            yield [row(scope, member, group_id=group["id"]) for member in page]
 
 
 def users(client, scope, stats, log) -> Iterator[list[dict]]:
@@ -90,7 +56,7 @@ def users(client, scope, stats, log) -> Iterator[list[dict]]:
     seen = 0
     for page in paginate(client, f"{V1}/search/user", ConfluenceV1(PAGE["confluence_user_search"]),
                          params={"cql": "type=user", "sitePermissionTypeFilter": "all"}, stats=stats):
-        rows = [scope.stamp(without_links(result["user"])) for result in page if isinstance(result.get("user"), dict)]
+        rows = [row(scope, result["user"]) for result in page if isinstance(result.get("user"), dict)]
         seen += len(rows)
         if rows:
             yield rows
@@ -100,14 +66,14 @@ def users(client, scope, stats, log) -> Iterator[list[dict]]:
 
 
 def _per_space(listings, client, scope, stats, suffix: str, page_size: int) -> Iterator[list[dict]]:
-    def fetch(space: dict) -> list[dict]:
-        return [row for page in paginate(client, f"{V2}/spaces/{space['id']}/{suffix}", ConfluenceV2(page_size),
-                                         stats=stats)
-                for row in _stamped(scope, page, space_id=space["id"])]
+    """One paged listing per space, fanned out; a space deleted since the listing contributes nothing."""
 
-    for rows in fan_out_chunked(space_list(listings, client, scope, stats), drop_missing(fetch)):
-        if rows:
-            yield rows
+    def open_pages(space: dict):
+        return paginate(client, f"{V2}/spaces/{space['id']}/{suffix}", ConfluenceV2(page_size), stats=stats)
+
+    for space, page in fan_out_pages(space_list(listings, client, scope, stats), open_pages):
+        if page:
+            yield [row(scope, item, space_id=space["id"]) for item in page]
 
 
 def space_permissions(listings, client, scope, stats) -> Iterator[list[dict]]:
@@ -135,13 +101,13 @@ def role_assignments(listings, client, scope, stats) -> Iterator[list[dict]]:
 def space_roles(client, scope, stats) -> Iterator[list[dict]]:
     for page in paginate(client, f"{V2}/space-roles", ConfluenceV2(PAGE["confluence_space_roles"]), stats=stats):
         if page:
-            yield _stamped(scope, page)
+            yield [row(scope, item) for item in page]
 
 
 def settings(client, scope, stats) -> Iterator[list[dict]]:
     body = client.json(client.get(f"{V1}/settings/systemInfo", stats=stats))
     stats.add(rows=1)
-    yield [scope.stamp(without_links(body))]
+    yield [row(scope, body)]
 
 
 def anonymous_probe(anonymous: AtlassianClient, scope: Scope, stats: RequestStats) -> Iterator[list[dict]]:
@@ -151,15 +117,12 @@ def anonymous_probe(anonymous: AtlassianClient, scope: Scope, stats: RequestStat
     caught here; any other error goes to coverage.
     """
     keys: list[str] = []
-    own = RequestStats()  # the spaces seen are not rows of this table: only the requests count
-    try:
-        for page in paginate(anonymous, f"{V2}/spaces", ConfluenceV2(PAGE["confluence_spaces"]), stats=own):
+    try:  # the spaces seen are not rows of this table: only the requests count
+        for page in paginate(anonymous, f"{V2}/spaces", ConfluenceV2(PAGE["confluence_spaces"]), stats=Calls(stats)):
             keys.extend(str(space.get("key")) for space in page)
         status = 200
     except (AuthenticationFailed, Forbidden) as exc:
         status = exc.status
-    finally:
-        stats.add(requests=own.requests, pages=own.pages, retries=own.retries, throttled=own.throttled)
     stats.add(rows=1)
     yield [scope.stamp({
         "anonymous_access": status == 200,

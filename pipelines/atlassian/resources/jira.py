@@ -12,10 +12,9 @@ table: it builds its resource with `build_dc_audit_resource(connections, coverag
 
 from __future__ import annotations
 
-from pipelines.atlassian.helpers import Connections, Coverage
+from pipelines.atlassian.helpers import Connections, Coverage, Listings
 from pipelines.atlassian.resources import jira_audit, jira_identity, jira_instance, jira_projects, jira_sharing
 from pipelines.atlassian.resources.jira_audit import build_dc_audit_resource
-from pipelines.atlassian.resources.jira_common import Listings
 
 __all__ = ["build", "build_dc_audit_resource"]
 

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import dlt
-
-from pipelines.atlassian.helpers import Connections, Coverage
+from pipelines.atlassian.helpers import Connections, Coverage, Listings, fan_out_pages, snapshot
 from pipelines.atlassian.http import AtlassianError, NotAvailable
 from pipelines.atlassian.paging import BareArray, DcStream, PageBean, SinglePage, paginate
-from pipelines.atlassian.resources.jira_common import (
-    SCD2,
-    JiraTenant,
-    Listings,
-    fan_out_pages,
-    jira_tenants,
-    row,
-)
+from pipelines.atlassian.resources.jira_common import JiraTenant, is_missing, jira_tenants, row
 from pipelines.atlassian.settings import (
     JIRA_CLOUD_GROUP_PICKER_MAX,
     JIRA_DC_GROUP_PICKER_MAX,
@@ -40,7 +31,7 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
     def cloud_groups(tenant, stats):
         yield from paginate(tenant.client, f"{tenant.api}/group/bulk", PageBean(PAGE["jira_group_bulk"]), stats=stats)
 
-    @dlt.resource(name="jira_users", write_disposition=SCD2, merge_key="_tenant")
+    @snapshot("jira_users")
     def users():
         """One row per user of a Jira Cloud site (users/search): people, JSM customers and app bots
         (`accountType = app`), active or not. Key: `accountId`."""
@@ -50,7 +41,7 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
                                      stats=stats):
                     yield [row(tenant.scope, user) for user in page]
 
-    @dlt.resource(name="jira_dc_users", write_disposition=SCD2, merge_key="_tenant")
+    @snapshot("jira_dc_users")
     def dc_users():
         """One row per user of a Jira Data Center instance (user/list, Jira 10+; older instances:
         user/search, first 1000 users only), with `lastLoginTime`. Key: `name` (the username every
@@ -70,7 +61,7 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
                 for page in pages:
                     yield [row(tenant.scope, user) for user in page]
 
-    @dlt.resource(name="jira_groups", write_disposition=SCD2, merge_key="_tenant")
+    @snapshot("jira_groups")
     def groups():
         """One row per group. Cloud: group/bulk (`groupId`, `name`; key `groupId`). DC: groups/picker
         (`name`, key; its `labels` say which groups grant admin or product access)."""
@@ -85,19 +76,19 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
                     found = group_picker(tenant, stats, JIRA_DC_GROUP_PICKER_MAX)
                     refs = [(None, g["name"]) for g in found]
                     yield [row(tenant.scope, g) for g in found]
-                listings.remember("groups", tenant, refs)
+                listings.remember("groups", tenant.scope, refs)
 
     def group_refs(tenant, stats):
-        def load():
+        def load(own):
             if tenant.cloud:
-                for page in cloud_groups(tenant, stats):
+                for page in cloud_groups(tenant, own):
                     yield from ((g["groupId"], g["name"]) for g in page)
             else:
-                yield from ((None, g["name"]) for g in group_picker(tenant, stats, JIRA_DC_GROUP_PICKER_MAX))
+                yield from ((None, g["name"]) for g in group_picker(tenant, own, JIRA_DC_GROUP_PICKER_MAX))
 
-        return listings.get("groups", tenant, load)
+        return listings.get("groups", tenant.scope, load, stats)
 
-    @dlt.resource(name="jira_group_members", write_disposition=SCD2, merge_key="_tenant")
+    @snapshot("jira_group_members")
     def group_members():
         """One row per (group, member), inactive members included (group/member per group).
         Cloud: the member's `UserDetails` plus `group_id`; DC: the member's user (`name` = username)
@@ -110,11 +101,12 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
                     return paginate(tenant.client, f"{tenant.api}/group/member", PageBean(PAGE["jira_group_member"]),
                                     params={**key, "includeInactiveUsers": "true"}, stats=stats)
 
-                for (group_id, name), page in fan_out_pages(group_refs(tenant, stats), open_members):
+                for (group_id, name), page in fan_out_pages(group_refs(tenant, stats), open_members,
+                                                            missing=is_missing):
                     parent = {"group_id": group_id} if tenant.cloud else {"group_name": name}
                     yield [row(tenant.scope, member, **parent) for member in page]
 
-    @dlt.resource(name="jira_application_roles", write_disposition=SCD2, merge_key="_tenant")
+    @snapshot("jira_application_roles")
     def application_roles():
         """One row per application role (product access: `jira-software`, ...): the groups that grant it,
         default groups, seats and user count. Key: `key`."""
@@ -123,7 +115,7 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
                 for page in paginate(tenant.client, f"{tenant.api}/applicationrole", SinglePage(), stats=stats):
                     yield [row(tenant.scope, role) for role in page]
 
-    @dlt.resource(name="jira_global_permission_probe", write_disposition=SCD2, merge_key="_tenant")
+    @snapshot("jira_global_permission_probe")
     def global_permission_probe():
         """One row per (group, label) of groups/picker, read with the admin credential. Jira labels a group
         `ADMIN` when it holds Administer Jira (or System admin) and `SINGLE`/`MULTIPLE` when it grants product

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import dlt
-
-from pipelines.atlassian.helpers import Connections, Coverage
+from pipelines.atlassian.helpers import Connections, Coverage, snapshot
 from pipelines.atlassian.http import AtlassianError, AuthenticationFailed, Forbidden, NotAvailable
 from pipelines.atlassian.paging import SinglePage, paginate
-from pipelines.atlassian.resources.jira_common import SCD2, JiraTenant, anonymous_client, jira_tenants, row
+from pipelines.atlassian.resources.jira_common import JiraTenant, anonymous_client, jira_tenants, row
 from pipelines.atlassian.settings import JIRA_ANONYMOUS_PERMISSIONS, JIRA_DC_PROPERTY_KEYS, JIRA_PROBE_MAX_ITEMS
 
 
@@ -74,7 +72,7 @@ def probe(connections: Connections, tenant: JiraTenant, stats) -> dict:
 
 
 def build(connections: Connections, coverage: Coverage) -> list:
-    @dlt.resource(name="jira_server_info", write_disposition=SCD2, merge_key="_tenant")
+    @snapshot("jira_server_info")
     def server_info():
         """One row per Jira: `version`, `versionNumbers`, `deploymentType`, `buildNumber`, `baseUrl`
         (serverInfo; `serverTime` dropped). DC versions feed POSTURE-039."""
@@ -84,7 +82,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                 stats.add(pages=1, rows=1)
                 yield row(tenant.scope, body)
 
-    @dlt.resource(name="jira_configuration", write_disposition=SCD2, merge_key="_tenant")
+    @snapshot("jira_configuration")
     def configuration():
         """One row per Jira: the global feature switches (configuration: voting, watching, unassigned issues,
         sub-tasks, issue links, time tracking, attachments)."""
@@ -94,7 +92,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                 stats.add(pages=1, rows=1)
                 yield row(tenant.scope, body)
 
-    @dlt.resource(name="jira_application_properties", write_disposition=SCD2, merge_key="_tenant")
+    @snapshot("jira_application_properties")
     def application_properties():
         """One row per application property (`key`, `value`, `defaultValue`, `type`), e.g. `jira.mode`
         (`public` = anyone can sign up: POSTURE-029). Needs Administer Jira. Key: `key`."""
@@ -112,7 +110,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                 for page in pages:
                     yield [row(tenant.scope, prop) for prop in page]
 
-    @dlt.resource(name="jira_anonymous_probe", write_disposition=SCD2, merge_key="_tenant")
+    @snapshot("jira_anonymous_probe")
     def anonymous_probe():
         """One row per Jira per change: what a caller WITHOUT credentials gets (on the site URL, never the
         gateway). `projects_visible`/`project_keys` (project/search; DC: project), `filters_visible`/

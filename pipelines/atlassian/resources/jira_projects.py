@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import dlt
 
-from pipelines.atlassian.helpers import Connections, Coverage
-from pipelines.atlassian.http import AtlassianError
+from pipelines.atlassian.helpers import Connections, Coverage, Listings, fan_out, snapshot, unless_missing
 from pipelines.atlassian.paging import SinglePage, paginate
 from pipelines.atlassian.resources.jira_common import (
-    SCD2,
-    Listings,
     ProjectRef,
-    fan_out_chunked,
     is_missing,
     jira_tenants,
     project_pages,
@@ -25,7 +21,7 @@ SCHEME_EXPAND = {"cloud": "all", "dc": "permissions,user,group,projectRole,field
 
 
 def build(connections: Connections, coverage: Coverage, listings: Listings) -> list:
-    @dlt.resource(name="jira_project_roles", write_disposition=SCD2, merge_key="_tenant")
+    @snapshot("jira_project_roles")
     def project_roles():
         """One row per project role of the role catalogue (role): `id`, `name`, `description`.
         Key: `id`. Who holds a role in a project is `jira_role_actors`."""
@@ -34,7 +30,7 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
                 for page in paginate(tenant.client, f"{tenant.api}/role", SinglePage(), stats=stats):
                     yield [row(tenant.scope, role) for role in page]
 
-    @dlt.resource(name="jira_projects", write_disposition=SCD2, merge_key="_tenant")
+    @snapshot("jira_projects")
     def projects():
         """One row per project, live and archived, with its lead and description (Cloud: project/search;
         DC: project?includeArchived=true). Key: `id`."""
@@ -44,9 +40,9 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
                 for page in project_pages(tenant, stats, expand="lead,description"):
                     refs += [ProjectRef(str(p["id"]), p["key"]) for p in page]
                     yield [row(tenant.scope, p) for p in page]
-                listings.remember("projects", tenant, refs)
+                listings.remember("projects", tenant.scope, refs)
 
-    @dlt.resource(name="jira_role_actors", write_disposition=SCD2, merge_key="_tenant")
+    @snapshot("jira_role_actors")
     def role_actors():
         """One row per (project, role, actor): a user (Cloud `actorUser.accountId`, DC `name` = username) or
         a group (Cloud `actorGroup.groupId`, DC `name` = group name) holding a project role, with
@@ -55,25 +51,21 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
             with coverage.track("jira_role_actors", tenant.scope) as stats:
                 def actors_of(project: ProjectRef, tenant=tenant, stats=stats) -> list[dict]:
                     base = f"{tenant.api}/project/{project.id}/role"
-                    try:
-                        roles = tenant.client.json(tenant.client.get(base, stats=stats))
-                        out = []
-                        for name, url in sorted(roles.items()):
-                            role_id = role_id_of(url)
-                            body = tenant.client.json(tenant.client.get(f"{base}/{role_id}", stats=stats))
-                            out += [row(tenant.scope, actor, project_id=project.id, project_key=project.key,
-                                        role_id=int(role_id), role_name=name)
-                                    for actor in body.get("actors") or []]
-                    except AtlassianError as exc:
-                        if is_missing(exc):  # deleted since the listing
-                            return []
-                        raise
+                    roles = tenant.client.json(tenant.client.get(base, stats=stats))
+                    out = []
+                    for name, url in sorted(roles.items()):
+                        role_id = role_id_of(url)
+                        body = tenant.client.json(tenant.client.get(f"{base}/{role_id}", stats=stats))
+                        out += [row(tenant.scope, actor, project_id=project.id, project_key=project.key,
+                                    role_id=int(role_id), role_name=name)
+                                for actor in body.get("actors") or []]
                     stats.add(pages=1, rows=len(out))
                     return out
 
-                yield from fan_out_chunked(project_refs(listings, tenant, stats), actors_of)
+                # a project deleted since the listing has no actors
+                yield from fan_out(project_refs(listings, tenant, stats), unless_missing(actors_of, [], is_missing))
 
-    @dlt.resource(name="jira_permission_schemes", write_disposition=SCD2, merge_key="_tenant")
+    @snapshot("jira_permission_schemes")
     def permission_schemes():
         """One row per permission scheme (`id`, `name`, `description`) in `jira_permission_schemes`, and one
         row per grant in `jira_permission_grants` (`permission`, `holder.type`/`parameter`/`value` and the
@@ -91,25 +83,20 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
                             [row(tenant.scope, grant, scheme_id=scheme["id"]) for grant in grants],
                             "jira_permission_grants")
 
-    @dlt.resource(name="jira_project_permission_schemes", write_disposition=SCD2, merge_key="_tenant")
+    @snapshot("jira_project_permission_schemes")
     def project_permission_schemes():
         """One row per project: the permission scheme it uses (project/{id}/permissionscheme: the scheme's
         `id`, `name`, `description`) with `project_id`, `project_key`. Key: `project_id`."""
         for tenant in jira_tenants(connections):
             with coverage.track("jira_project_permission_schemes", tenant.scope) as stats:
-                def scheme_of(project: ProjectRef, tenant=tenant, stats=stats) -> dict | None:
-                    try:
-                        response = tenant.client.get(f"{tenant.api}/project/{project.id}/permissionscheme",
-                                                     stats=stats)
-                    except AtlassianError as exc:
-                        if is_missing(exc):
-                            return None
-                        raise
+                def scheme_of(project: ProjectRef, tenant=tenant, stats=stats) -> dict:
+                    response = tenant.client.get(f"{tenant.api}/project/{project.id}/permissionscheme", stats=stats)
                     stats.add(pages=1, rows=1)
                     return row(tenant.scope, tenant.client.json(response), project_id=project.id,
                                project_key=project.key)
 
-                for found in fan_out_chunked(project_refs(listings, tenant, stats), scheme_of):
+                refs = project_refs(listings, tenant, stats)
+                for found in fan_out(refs, unless_missing(scheme_of, None, is_missing)):
                     if found is not None:
                         yield found
 

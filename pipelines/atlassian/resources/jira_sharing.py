@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import dlt
-
-from pipelines.atlassian.helpers import Connections, Coverage, fan_out
+from pipelines.atlassian.helpers import Connections, Coverage, fan_out, snapshot, unless_missing
 from pipelines.atlassian.http import AtlassianError
 from pipelines.atlassian.paging import PageBean, paginate
-from pipelines.atlassian.resources.jira_common import SCD2, JiraTenant, is_missing, jira_tenants, row
+from pipelines.atlassian.resources.jira_common import JiraTenant, is_missing, jira_tenants, row
 from pipelines.atlassian.settings import (
     JIRA_DC_FILTER_ID_START,
     JIRA_DC_FILTER_SCAN_BATCH,
@@ -66,7 +64,7 @@ def dc_filters(tenant: JiraTenant, stats):
 
 
 def build(connections: Connections, coverage: Coverage) -> list:
-    @dlt.resource(name="jira_filters", write_disposition=SCD2, merge_key="_tenant")
+    @snapshot("jira_filters")
     def filters():
         """One row per saved filter with owner, JQL, `sharePermissions` and `editPermissions` (nested tables;
         share `type` `global` = public, `loggedin`, `group`, `project`, `projectRole`, `user`). Cloud:
@@ -84,7 +82,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                     for found in dc_filters(tenant, stats):
                         yield row(tenant.scope, found)
 
-    @dlt.resource(name="jira_dashboards", write_disposition=SCD2, merge_key="_tenant")
+    @snapshot("jira_dashboards")
     def dashboards():
         """One row per dashboard the credential can see, with owner and `sharePermissions` (nested table).
         Cloud: dashboard/search (Jira has no admin override: other users' private dashboards are invisible).
@@ -99,16 +97,11 @@ def build(connections: Connections, coverage: Coverage) -> list:
                     continue
 
                 def detail(item, tenant=tenant, stats=stats):
-                    try:
-                        return tenant.client.json(tenant.client.get(f"{tenant.api}/dashboard/{item['id']}",
-                                                                    stats=stats))
-                    except AtlassianError as exc:
-                        if is_missing(exc):
-                            return None
-                        raise
+                    return tenant.client.json(tenant.client.get(f"{tenant.api}/dashboard/{item['id']}", stats=stats))
 
                 for page in paginate(tenant.client, f"{tenant.api}/dashboard",
                                      DcDashboardPages(PAGE["jira_dc_dashboards"]), stats=stats):
-                    yield [row(tenant.scope, d) for d in fan_out(page, detail) if d is not None]
+                    yield [row(tenant.scope, d) for d in fan_out(page, unless_missing(detail, None, is_missing))
+                           if d is not None]
 
     return [filters, dashboards]

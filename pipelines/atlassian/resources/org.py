@@ -15,12 +15,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import dlt
 
-from pipelines.atlassian.helpers import Connections, Coverage, Scope, fan_out
+from pipelines.atlassian.helpers import (
+    Calls,
+    Connections,
+    Coverage,
+    Scope,
+    clean_row,
+    fan_out,
+    snapshot,
+    unless_missing,
+)
 from pipelines.atlassian.http import AtlassianClient, AtlassianError, Forbidden, NotAvailable, RequestStats
+from pipelines.atlassian.incremental import AuditCursor, parse_time, server_now, tenant_state, to_ms
 from pipelines.atlassian.paging import AdminV1, AdminV2, paginate
 from pipelines.atlassian.settings import (
     ADMIN_ALL_DIRECTORIES,
@@ -30,36 +40,24 @@ from pipelines.atlassian.settings import (
     ADMIN_USER_EXPAND,
     ADMIN_USER_ROLES_EXPAND,
     AUDIT_INITIAL_DAYS,
-    AUDIT_OVERLAP_HOURS,
     AUTH_POLICY_BULK_FETCH_MAX,
     PAGE,
 )
 
-SCD2 = {"disposition": "merge", "strategy": "scd2"}
 DATA_SECURITY = "data-security"
 # Org rows have no site: typed here so the column exists (and dlt does not warn) although always null.
 LINEAGE = {"_site": {"data_type": "text", "nullable": True}}
 
 
 def build(connections: Connections, coverage: Coverage) -> list:
-    def resolve_org_id(org, client, stats) -> str | None:
-        """The configured org id, or the single org the key sees (DIGEST §1: no cloudId -> orgId API)."""
-        if connections.org_ids.get(org.key):
-            return connections.org_ids[org.key]
-        orgs = [o for page in paginate(client, "/admin/v1/orgs", AdminV1(), stats=Calls(stats)) for o in page]
-        if len(orgs) != 1:
-            raise ValueError(f"the Admin API key of {org.key} sees {len(orgs)} organizations: set "
-                             f"sources.atlassian.orgs.{org.key}.org_id")
-        connections.org_ids[org.key] = orgs[0]["id"]
-        return orgs[0]["id"]
-
     def tenant(org, client, scope, stats) -> tuple[str, Scope]:
-        org_id = resolve_org_id(org, client, stats)
+        """The org id (already resolved by the runner; resolved here when the resources run without it)."""
+        org_id = connections.org_id(org, Calls(stats))
         return org_id, scope_with(scope, org_id)
 
     # --- organization, domains, directories, workspaces ----------------------------------------
 
-    @dlt.resource(name="org_organizations", write_disposition=SCD2, merge_key="_tenant", columns=LINEAGE)
+    @snapshot("org_organizations", LINEAGE)
     def organizations():
         """The organization each Admin API key reads (id, name)."""
         for org, client, scope in connections.org_scopes():
@@ -69,7 +67,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                 stats.add(rows=1)
                 yield snap(s, body["data"])
 
-    @dlt.resource(name="org_domains", write_disposition=SCD2, merge_key="_tenant", columns=LINEAGE)
+    @snapshot("org_domains", LINEAGE)
     def domains():
         """Claimed domains and their verification status."""
         for org, client, scope in connections.org_scopes():
@@ -78,7 +76,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                 for page in paginate(client, f"/admin/v1/orgs/{org_id}/domains", AdminV1(), stats=stats):
                     yield [snap(s, row) for row in page]
 
-    @dlt.resource(name="org_directories", write_disposition=SCD2, merge_key="_tenant", columns=LINEAGE)
+    @snapshot("org_directories", LINEAGE)
     def directories():
         """A user directory of the org: the local one, or one an identity provider syncs (SCIM)."""
         for org, client, scope in connections.org_scopes():
@@ -88,7 +86,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                                      AdminV2(ADMIN_DIRECTORIES_PAGE), stats=stats):
                     yield [snap(s, row) for row in page]
 
-    @dlt.resource(name="org_workspaces", write_disposition=SCD2, merge_key="_tenant", columns=LINEAGE)
+    @snapshot("org_workspaces", LINEAGE)
     def workspaces():
         """A product instance (workspace) of the org, e.g. Jira on a site: id is its ARI, with plan and policies."""
         for org, client, scope in connections.org_scopes():
@@ -100,7 +98,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
 
     # --- accounts -----------------------------------------------------------------------------
 
-    @dlt.resource(name="org_managed_accounts", write_disposition=SCD2, merge_key="_tenant", columns=LINEAGE)
+    @snapshot("org_managed_accounts", LINEAGE)
     def managed_accounts():
         """A managed account (claimed through a verified domain): status, last active, product access (v1)."""
         for org, client, scope in connections.org_scopes():
@@ -109,7 +107,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                 for page in managed_pages(client, org_id, stats):
                     yield [snap(s, row) for row in page]
 
-    @dlt.resource(name="org_users", write_disposition=SCD2, merge_key="_tenant", columns=LINEAGE)
+    @snapshot("org_users", LINEAGE)
     def users():
         """A directory user (v2 search): MFA, status, claim, management source, platform roles, product access.
 
@@ -138,7 +136,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                     raise
             mirror_coverage("org_group_memberships", scope, memberships, failure)
 
-    @dlt.resource(name="org_last_active", write_disposition=SCD2, merge_key="_tenant", columns=LINEAGE)
+    @snapshot("org_last_active", LINEAGE)
     def last_active():
         """A managed account's last active date per product and when it was added to the org.
 
@@ -149,24 +147,23 @@ def build(connections: Connections, coverage: Coverage) -> list:
             with coverage.track("org_last_active", scope) as stats:
                 org_id, s = tenant(org, client, scope, stats)
 
-                def fetch(account_id: str, org_id=org_id, stats=stats) -> dict | None:
+                def fetch(account_id: str, org_id=org_id, stats=stats) -> dict:
                     path = f"/admin/v1/orgs/{org_id}/directory/users/{account_id}/last-active-dates"
-                    try:
-                        parts = [p for page in paginate(client, path, ObjectPages(), stats=Calls(stats)) for p in page]
-                    except NotAvailable:  # the account left between the listing and this call
-                        return None
+                    parts = [p for page in paginate(client, path, ObjectPages(), stats=Calls(stats)) for p in page]
                     row = {"account_id": account_id, **{k: v for k, v in parts[0].items() if k != "product_access"}}
                     row["product_access"] = [p for part in parts for p in part.get("product_access") or []]
                     return row
 
                 for page in managed_pages(client, org_id, Calls(stats)):
-                    rows = [s.stamp(r) for r in fan_out([a["account_id"] for a in page], fetch) if r is not None]
+                    # an account that left between the listing and its call gives no row
+                    ids = [a["account_id"] for a in page]
+                    rows = [s.stamp(r) for r in fan_out(ids, unless_missing(fetch)) if r is not None]
                     stats.add(rows=len(rows))
                     yield rows
 
     # --- groups and role assignments --------------------------------------------------------------
 
-    @dlt.resource(name="org_groups", write_disposition=SCD2, merge_key="_tenant", columns=LINEAGE)
+    @snapshot("org_groups", LINEAGE)
     def groups():
         """A group of the org's directories, with its user and resource counts."""
         for org, client, scope in connections.org_scopes():
@@ -175,7 +172,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                 for page in group_pages(client, org_id, ADMIN_GROUP_EXPAND, stats):
                     yield [snap(s, row) for row in page]
 
-    @dlt.resource(name="org_group_role_assignments", write_disposition=SCD2, merge_key="_tenant", columns=LINEAGE)
+    @snapshot("org_group_role_assignments", LINEAGE)
     def group_role_assignments():
         """The roles a group grants on one resource (a product on a site), with `group_id`.
 
@@ -191,11 +188,12 @@ def build(connections: Connections, coverage: Coverage) -> list:
 
                 for page in group_pages(client, org_id, ("counts.resources",), Calls(stats)):
                     wanted = [g["id"] for g in page if (g.get("counts") or {}).get("resources", 1)]
-                    rows = [s.stamp(r) for rows in fan_out(wanted, fetch) for r in rows]
+                    # a group or user deleted since the listing holds nothing
+                    rows = [s.stamp(r) for rows in fan_out(wanted, unless_missing(fetch, [])) for r in rows]
                     stats.add(rows=len(rows))
                     yield rows
 
-    @dlt.resource(name="org_user_role_assignments", write_disposition=SCD2, merge_key="_tenant", columns=LINEAGE)
+    @snapshot("org_user_role_assignments", LINEAGE)
     def user_role_assignments():
         """The roles a user holds on one resource, directly or through groups, with `account_id`.
 
@@ -215,13 +213,14 @@ def build(connections: Connections, coverage: Coverage) -> list:
                 for page in user_pages(client, org_id, ADMIN_USER_ROLES_EXPAND, Calls(stats)):
                     wanted = [u["accountId"] for u in page
                               if u.get("platformRoles") or (u.get("counts") or {}).get("resources", 1)]
-                    rows = [s.stamp(r) for rows in fan_out(wanted, fetch) for r in rows]
+                    # a group or user deleted since the listing holds nothing
+                    rows = [s.stamp(r) for rows in fan_out(wanted, unless_missing(fetch, [])) for r in rows]
                     stats.add(rows=len(rows))
                     yield rows
 
     # --- policies ---------------------------------------------------------------------------------
 
-    @dlt.resource(name="org_policies", write_disposition=SCD2, merge_key="_tenant", columns=LINEAGE)
+    @snapshot("org_policies", LINEAGE)
     def policies():
         """An org policy (IP allowlist, data residency, data security) as the v1 API shows it. Needs Guard."""
         for org, client, scope in connections.org_scopes():
@@ -230,7 +229,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                 for page in paginate(client, f"/admin/v1/orgs/{org_id}/policies", AdminV1(), stats=stats):
                     yield [snap(s, row) for row in page]
 
-    @dlt.resource(name="org_data_security_policies", write_disposition=SCD2, merge_key="_tenant", columns=LINEAGE)
+    @snapshot("org_data_security_policies", LINEAGE)
     def data_security_policies():
         """A data security policy (Control API): status, coverage level and rule. Needs Guard.
 
@@ -266,7 +265,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                     raise
             mirror_coverage("org_data_security_policy_resources", scope, resources, failure)
 
-    @dlt.resource(name="org_auth_policies", write_disposition=SCD2, merge_key="_tenant", columns=LINEAGE)
+    @snapshot("org_auth_policies", LINEAGE)
     def auth_policies():
         """An authentication policy: id and name only (its settings have no documented read call). Needs Guard."""
         for org, client, scope in connections.org_scopes():
@@ -276,7 +275,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                                      stats=stats):
                     yield [snap(s, row) for row in page]
 
-    @dlt.resource(name="org_auth_policy_members", write_disposition=SCD2, merge_key="_tenant", columns=LINEAGE)
+    @snapshot("org_auth_policy_members", LINEAGE)
     def auth_policy_members():
         """Which authentication policy a managed account is in (bulk fetch of ≤ 100 ids a call). Needs Guard."""
         for org, client, scope in connections.org_scopes():
@@ -294,7 +293,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
 
     # --- API tokens -------------------------------------------------------------------------------
 
-    @dlt.resource(name="org_api_tokens", write_disposition=SCD2, merge_key="_tenant", columns=LINEAGE)
+    @snapshot("org_api_tokens", LINEAGE)
     def api_tokens():
         """An API token of a managed account, with `account_id` (its owner).
 
@@ -316,20 +315,19 @@ def build(connections: Connections, coverage: Coverage) -> list:
                     note_coverage("org_api_tokens", scope, f"per-user fallback: {exc}")
 
                     def fetch(account_id: str, stats=stats) -> list[dict]:
-                        try:
-                            body = client.json(client.get(f"/users/{account_id}/manage/api-tokens", stats=stats))
-                        except NotAvailable:  # the account left between the listing and this call
-                            return []
+                        body = client.json(client.get(f"/users/{account_id}/manage/api-tokens", stats=stats))
                         return [{**row, "account_id": account_id} for row in body or []]
 
                     for page in managed_pages(client, org_id, Calls(stats)):
-                        rows = [s.stamp(r) for rows in fan_out([a["account_id"] for a in page], fetch) for r in rows]
+                        # an account that left between the listing and its call has no tokens
+                        ids = [a["account_id"] for a in page]
+                        rows = [s.stamp(r) for rows in fan_out(ids, unless_missing(fetch, [])) for r in rows]
                         stats.add(rows=len(rows))
                         yield rows
 
     # --- audit ------------------------------------------------------------------------------------
 
-    @dlt.resource(name="org_event_actions", write_disposition=SCD2, merge_key="_tenant", columns=LINEAGE)
+    @snapshot("org_event_actions", LINEAGE)
     def event_actions():
         """The org audit log's catalogue of action ids and their display names. Needs Guard."""
         for org, client, scope in connections.org_scopes():
@@ -349,11 +347,10 @@ def build(connections: Connections, coverage: Coverage) -> list:
         would travel in the saved cursor and hide every later event; the position cursor keeps
         paging stable instead.
         """
-        state = dlt.current.resource_state().setdefault("tenants", {})
         for org, client, scope in connections.org_scopes():
             with coverage.track("org_events", scope, snapshot=False) as stats:
                 org_id, s = tenant(org, client, scope, stats)
-                yield from stream_events(client, org_id, s, state.setdefault(s.label, {}), stats)
+                yield from stream_events(client, org_id, s, tenant_state(s), stats)
 
     # --- helpers bound to this run ------------------------------------------------------------------
 
@@ -394,24 +391,9 @@ def group_pages(client: AtlassianClient, org_id: str, expand, stats: RequestStat
 
 
 def role_rows(client: AtlassianClient, path: str, key: str, value: str, stats: RequestStats) -> list[dict]:
-    """Every role-assignment row of one user or group, with its parent key; [] when it is gone."""
-    try:
-        return [{key: value, **row}
-                for page in paginate(client, path, AdminV2(ADMIN_ROLE_ASSIGNMENTS_PAGE), stats=stats) for row in page]
-    except NotAvailable:  # deleted between the listing and this call
-        return []
-
-
-class Calls(RequestStats):
-    """Counts a listing's or fan-out's requests into `parent` but not its rows: they are not the table's rows."""
-
-    def __init__(self, parent: RequestStats):
-        super().__init__()
-        self.parent = parent
-
-    def add(self, **counts: int) -> None:
-        counts.pop("rows", None)
-        self.parent.add(**counts)
+    """Every role-assignment row of one user or group, with its parent key."""
+    return [{key: value, **row}
+            for page in paginate(client, path, AdminV2(ADMIN_ROLE_ASSIGNMENTS_PAGE), stats=stats) for row in page]
 
 
 class ObjectPages(AdminV1):
@@ -431,37 +413,30 @@ def stream_events(client: AtlassianClient, org_id: str, scope: Scope, state: dic
                   stats: RequestStats) -> Iterator[list[dict]]:
     """New events since the saved cursor (or the initial window), page by page; updates `state`.
 
-    `state`: `cursor` (the stream's last cursor), `processed_ms` (newest processedAt loaded) and
-    `recent` (ids loaded within AUDIT_OVERLAP_HOURS of it), the last two only for re-reading
-    when the server no longer accepts the cursor.
+    `state`: `cursor` (the stream's last cursor), plus an `incremental.AuditCursor` on processing
+    time (`processed_ms`, the newest processedAt loaded, and `recent`, the ids loaded within
+    AUDIT_OVERLAP_HOURS of it) for re-reading when the server no longer accepts the cursor.
+    Both move after every page: the stream is read oldest first, so what was read is loaded
+    and the saved position must stay with it. Ids already loaded are skipped in any mode.
     """
     path = f"/admin/v1/orgs/{org_id}/events-stream"
-    overlap_ms = AUDIT_OVERLAP_HOURS * 3_600_000
-    recent: dict[str, int] = dict(state.get("recent") or {})
-    attempts = []
+    seen = AuditCursor(state, stats, newest_key="processed_ms")
     if state.get("cursor"):
-        attempts.append(({"cursor": state["cursor"]}, False))
-        if state.get("processed_ms") is not None:
-            attempts.append(({"from": int(state["processed_ms"]) - overlap_ms, "sortOrder": "asc"}, True))
+        attempts = [{"cursor": state["cursor"]}]
+        if seen.resume_ms is not None:
+            attempts.append({"from": seen.resume_ms, "sortOrder": "asc"})
     else:
-        initial = server_now(client, org_id, stats) - timedelta(days=AUDIT_INITIAL_DAYS)
-        attempts.append(({"from": epoch_ms(initial), "sortOrder": "asc"}, True))
-    for n, (params, skip_recent) in enumerate(attempts):
+        known = client.last_date is not None  # any answer of this host already told its clock
+        now = server_now(client, None if known else client.get(f"/admin/v1/orgs/{org_id}", stats=stats))
+        attempts = [{"from": to_ms(now - timedelta(days=AUDIT_INITIAL_DAYS)), "sortOrder": "asc"}]
+    for n, params in enumerate(attempts):
         paginator = AdminV1(PAGE["admin_events"], stop_on_short_page=True)
         started = False
         try:
             for page in paginate(client, path, paginator, params=params, stats=stats):
                 started = True
-                rows = [scope.stamp(e) for e in page if not (skip_recent and e.get("id") in recent)]
-                newest = int(state.get("processed_ms") or 0)
-                for event in page:
-                    processed = processed_ms(event)
-                    if processed is not None:
-                        recent[event["id"]] = processed
-                        newest = max(newest, processed)
-                state["processed_ms"] = newest
-                recent = {i: ms for i, ms in recent.items() if ms >= newest - overlap_ms}
-                state["recent"] = recent
+                rows = [scope.stamp(e) for e in page if seen.is_new(e.get("id"), processed_ms(e))]
+                seen.commit()
                 if rows:
                     yield rows
                 if paginator.last_cursor:  # the position after the page before this one, at least
@@ -478,21 +453,9 @@ def stream_events(client: AtlassianClient, org_id: str, scope: Scope, state: dic
 
 
 def processed_ms(event: dict) -> int | None:
-    raw = (event.get("attributes") or {}).get("processedAt") or (event.get("attributes") or {}).get("time")
-    if not raw:
-        return None
-    return epoch_ms(datetime.fromisoformat(raw.replace("Z", "+00:00")))
-
-
-def server_now(client: AtlassianClient, org_id: str, stats: RequestStats) -> datetime:
-    """The server's clock (its `Date` header), so windows follow the tenant, not this machine."""
-    if client.last_date is None:
-        client.get(f"/admin/v1/orgs/{org_id}", stats=stats)
-    return client.last_date or datetime.now(UTC)
-
-
-def epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
+    attributes = event.get("attributes") or {}
+    raw = attributes.get("processedAt") or attributes.get("time")
+    return to_ms(parse_time(raw)) if raw else None
 
 
 def bare_id(value: str) -> str:
@@ -501,10 +464,10 @@ def bare_id(value: str) -> str:
 
 
 def snap(scope: Scope, row: dict) -> dict:
-    """A snapshot row: stamped, without its `links` (a self URL on the host it was read through, no
-    posture in it, and a history version for every row should that host's address change)."""
-    row.pop("links", None)
-    return scope.stamp(row)
+    """A snapshot row (`helpers.clean_row`): stamped, without its top-level `links` (a self URL on the
+    host it was read through, no posture in it, and a history version for every row should that
+    host's address change)."""
+    return clean_row(scope, row, ("links",))
 
 
 def scope_with(scope: Scope, org_id: str | None) -> Scope:
