@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pipelines.simulator.generator.apps import build_apps
+from pipelines.simulator.generator.apps import PLANTED_APPS, build_apps
 from pipelines.simulator.generator.audit import AuditBuilder
 from pipelines.simulator.generator.common import COMPANIES, WORDS, Rng, days
 from pipelines.simulator.generator.confluence import build_confluence
@@ -60,7 +60,7 @@ def generate_org(seed: int, size: Size, index: int = 0, profile: str | None = No
     ids.domains_and_directories()
     ids.groups(size.groups)
     personas = ids.personas()
-    bulk = max(0, size.accounts - len(org.accounts) - size.sites * 2 * (len(_planted_count()) + size.third_party_apps))
+    bulk = max(0, size.accounts - len(org.accounts) - size.sites * 2 * (len(PLANTED_APPS) + size.third_party_apps))
     ids.bulk(bulk)
 
     group_id = {g.name: g.group_id for g in org.groups}
@@ -135,12 +135,6 @@ def generate_org(seed: int, size: Size, index: int = 0, profile: str | None = No
     admin_settings(org, f"{company}.com", exposed)
     org.credentials = credentials(org, seed, index, personas)
     return org
-
-
-def _planted_count() -> list:
-    from pipelines.simulator.generator.apps import PLANTED_APPS
-
-    return PLANTED_APPS
 
 
 def build_dc(org: Organization, seed: int, index: int, size: Size, exposed: bool, audit: AuditBuilder) -> list[DcInstance]:

@@ -174,7 +174,8 @@ def build_jira(org: Organization, rng: Rng, size_projects: int, size_filters: in
                 plant(org, "POSTURE-026", "negatives", f"project:{site_ref}:{project.key}", "sensitive, addons role lacks browse")
             assert not public or project.key in ("OSS", "DOCS")
         plant(org, "POSTURE-016", "negatives", f"scheme:{site_ref}:10002", "public scheme used by no project")
-        plant(org, "IDENT-020", "positives", f"account:{personas['direct_grantee']}", "direct scheme grant") if exposed else None
+        if exposed:
+            plant(org, "IDENT-020", "positives", f"account:{personas['direct_grantee']}", "direct scheme grant")
         plant(org, "IDENT-021", "positives" if len(jira.projects) > 10 else "negatives",
               f"account:{personas['project_admin_many']}", "Administrators actor on 12 projects")
 
