@@ -35,6 +35,8 @@ def profile_yaml(warehouse: Path, threads: int = 2) -> str:
         f"      type: duckdb\n"
         f"      path: '{warehouse.resolve()}'\n"
         f"      threads: {threads}\n"
+        f"      settings:\n"
+        f"        TimeZone: UTC\n"
     )
 
 

@@ -70,6 +70,9 @@ class OrgConfig:
     sites: tuple[SiteConfig, ...] = ()
     data_center: tuple[DcConfig, ...] = ()
     marketplace_url: str = MARKETPLACE_URL  # the public Marketplace API, for installed apps' listings
+    # What no API returns (pipelines/atlassian/posture_settings.py): policy inputs and the attested settings
+    policy: dict = field(default_factory=dict, hash=False, compare=False)
+    attestation: dict | None = field(default=None, hash=False, compare=False)
 
 
 def _table(value, where: str) -> Mapping:
@@ -126,9 +129,23 @@ def load_tenants(orgs: Mapping, credentials: Mapping | None) -> list[OrgConfig]:
             raise ConfigError(f"organization {key} has nothing to read: configure an admin_api_key, a site or a "
                               f"data_center instance")
         marketplace = check_url(raw.get("marketplace_url", MARKETPLACE_URL), f"sources.atlassian.orgs.{key}.marketplace_url")
+        policy, attestation = _posture_inputs(key, raw)
         tenants.append(OrgConfig(key, admin_url, secret.get("admin_api_key") or None, raw.get("org_id") or None,
-                                 tuple(sites), tuple(dcs), marketplace))
+                                 tuple(sites), tuple(dcs), marketplace, policy, attestation))
     return tenants
+
+
+def _posture_inputs(key: str, raw: Mapping) -> tuple[dict, dict | None]:
+    from pipelines.atlassian.posture_settings import POLICY_INPUTS, read_attestation
+
+    where = f"sources.atlassian.orgs.{key}"
+    policy = {name: raw[name] for name in POLICY_INPUTS if raw.get(name) is not None}
+    for name in ("sensitive_projects", "sensitive_spaces", "allowed_countries"):
+        if name in policy and (isinstance(policy[name], str) or not all(isinstance(x, str) for x in policy[name])):
+            raise ConfigError(f"{where}.{name} must be a list of strings")
+    attestation = read_attestation(raw["attestation_file"], f"{where}.attestation_file") \
+        if raw.get("attestation_file") else None
+    return policy, attestation
 
 
 def check_url(url, where: str) -> str:

@@ -167,6 +167,13 @@ class Connections:
                                                      transport=self._transport)
             return self._clients[key]
 
+    def server_clock(self, org_key: str) -> datetime | None:
+        """The latest `Date` any of this organization's hosts answered: "now" for the marts' windows."""
+        with self._lock:
+            dates = [c.last_date for key, c in self._clients.items()
+                     if len(key) > 1 and key[1] == org_key and c.last_date is not None]
+        return max(dates).astimezone(UTC) if dates else None
+
     def admin(self, org: OrgConfig) -> AtlassianClient | None:
         if not org.admin_api_key:
             return None

@@ -27,6 +27,7 @@ from pipelines.atlassian import all_resources
 from pipelines.atlassian.config import ConfigError, load_tenants
 from pipelines.atlassian.helpers import Connections, Coverage, PartialSnapshot
 from pipelines.atlassian.http import AtlassianError, AuthenticationFailed
+from pipelines.atlassian.posture_settings import settings_rows
 
 PIPELINE_NAME = "atlassian_posture"
 # DuckDB takes up to 80% of RAM for its merges by default; capped, it spills to disk instead, so a
@@ -147,9 +148,28 @@ def extract(orgs: dict, credentials: dict, database: Path, *, pipelines_dir: Pat
         rows = coverage.rows(run_id)
         if rows:
             pipeline.run(rows, table_name="coverage", write_disposition="append", schema=dlt.Schema("atlassian"))
+        if failure is None:
+            _load_run_facts(pipeline, connections, tenants, run_id, started)
         if failure is not None:
             raise failure
         return RunResult(run_id, started, time.monotonic() - clock, rows, counts)
+
+
+def _load_run_facts(pipeline: dlt.Pipeline, connections: Connections, tenants: list, run_id: str,
+                    started: datetime) -> None:
+    """`raw.runs`: each organization's server clock for this run (the marts evaluate "now" as of it,
+    not as of this machine); `raw.posture_settings`: the configured policy inputs and attestation."""
+    finished = datetime.now(UTC)
+    runs = [{"run_id": run_id, "org_key": org.key, "org_id": connections.org_ids.get(org.key),
+             "started_at": started, "finished_at": finished,
+             "server_time": connections.server_clock(org.key) or finished} for org in tenants]
+    settings = [row for org in tenants
+                for row in settings_rows(org.key, connections.org_ids.get(org.key), org.policy, org.attestation)]
+    pipeline.run(runs, table_name="runs", write_disposition="append", schema=dlt.Schema("atlassian"))
+    pipeline.run(dlt.resource(settings, name="posture_settings", write_disposition="replace",
+                              columns={"org_id": {"data_type": "text"}, "scope": {"data_type": "text"},
+                                       "field": {"data_type": "text"}, "value": {"data_type": "text"}}),
+                 schema=dlt.Schema("atlassian"))
 
 
 def _explain(exc: PipelineStepFailed) -> RunFailed:

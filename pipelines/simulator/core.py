@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 
@@ -28,6 +29,8 @@ from pipelines.simulator.server.log import RequestLog
 from pipelines.simulator.sizes import Size, resolve_size
 
 SIM_BASE = "http://sim.local"
+# The organization's own policy inputs the connector accepts (pipelines/atlassian/posture_settings.py)
+POLICY_INPUTS = ("sensitive_projects", "sensitive_spaces", "allowed_countries", "data_residency_realm")
 
 
 class Simulator:
@@ -110,8 +113,14 @@ class Simulator:
         return {"orgs": out}
 
     def connector_config(self, base: str, auth: str = "classic", admin: bool = True,
-                         data_center: bool = True) -> tuple[dict, dict]:
-        """(orgs, credentials) in the connector's configuration shape (pipelines/atlassian/config.py)."""
+                         data_center: bool = True, attestation_dir=None) -> tuple[dict, dict]:
+        """(orgs, credentials) in the connector's configuration shape (pipelines/atlassian/config.py).
+
+        Each org's policy inputs (sensitive projects and spaces, allowed countries, residency realm)
+        are included; with `attestation_dir`, the attestation a truthful admin would write
+        (`truth.attestation_for`) is written there as `<org key>.attestation.json` and referenced."""
+        from pipelines.simulator.truth import attestation_for
+
         orgs, credentials = {}, {}
         for i, org in enumerate(self.orgs):
             key = org.sites[0].name
@@ -125,7 +134,13 @@ class Simulator:
                           for s, url in zip(org.sites, urls["sites"], strict=True)},
                 "data_center": {d.name: {"product": d.product, "url": urls["dc"][d.product]} for d in org.dc}
                 if data_center else {},
+                **{name: org.config[name] for name in POLICY_INPUTS if org.config.get(name) is not None},
             }
+            if attestation_dir is not None:
+                path = Path(attestation_dir) / f"{key}.attestation.json"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps(attestation_for(org), indent=2, sort_keys=True) + "\n")
+                orgs[key]["attestation_file"] = str(path)
             credentials[key] = {
                 "sites": {s.name: site_token.secret for s in org.sites},
                 "data_center": {d.name: self.credential("dc-admin-pat", i).secret for d in org.dc}

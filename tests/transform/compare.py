@@ -1,0 +1,95 @@
+"""Compare what the dbt project found with the simulator's ground truth (pipelines/simulator/truth.py).
+
+    uv run python -m tests.transform.compare --warehouse W.duckdb --truth truth.json [--only IDENT-]
+
+`--source intermediate` (the default while models are being written) reads every
+`intermediate.int_results__*` table; `--source marts` reads the marts people query.
+Prints one line per check: ok, or what is missing / extra / a status that differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+
+STATUS_OF_MART = {"pass": "evaluated", "fail": "evaluated"}
+
+
+def results_from_intermediate(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict]:
+    tables = [t for (t,) in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'intermediate' "
+        "and table_name like 'int\\_results\\_\\_%' escape '\\'").fetchall()]
+    out: dict[tuple[str, str], dict] = defaultdict(lambda: {"status": set(), "fails": set()})
+    for table in tables:
+        for org_id, check_id, status, key, failing in con.execute(
+                f'select org_id, check_id, status, resource_key, is_failing from intermediate."{table}"').fetchall():
+            entry = out[(org_id, check_id)]
+            entry["status"].add(status)
+            if failing:
+                entry["fails"].add(key)
+    return out
+
+
+def results_from_marts(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict]:
+    out: dict[tuple[str, str], dict] = defaultdict(lambda: {"status": set(), "fails": set()})
+    for org_id, check_id, status in con.execute("select org_id, check_id, status from marts.check_status").fetchall():
+        out[(org_id, check_id)]["status"].add(status)
+    for org_id, check_id, key in con.execute(
+            "select org_id, check_id, resource_key from marts.posture_findings where status = 'fail' "
+            "union all select org_id, signal_id, account_key from marts.identity_signals "
+            "union all select org_id, signal_id, app_key from marts.plugin_signals "
+            "union all select org_id, detection_id, event_key from marts.security_detections").fetchall():
+        out[(org_id, check_id)]["fails"].add(key)
+    return out
+
+
+def compare(warehouse: Path, truth: dict, source: str = "intermediate", only: str = "") -> list[str]:
+    """Differences as lines; empty when the warehouse matches the truth for every org and check."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        found = results_from_marts(con) if source == "marts" else results_from_intermediate(con)
+    finally:
+        con.close()
+    problems = []
+    for org in truth["orgs"]:
+        for check_id, expected in sorted(org["checks"].items()):
+            if not check_id.startswith(only):
+                continue
+            got = found.get((org["org_id"], check_id))
+            if got is None:
+                problems.append(f"{org['org_id'][:8]} {check_id}: no rows (truth {expected['status']}, "
+                                f"{len(expected['fails'])} fails)")
+                continue
+            statuses = {STATUS_OF_MART.get(s, s) for s in got["status"]}
+            if statuses != {expected["status"]}:
+                problems.append(f"{org['org_id'][:8]} {check_id}: status {sorted(statuses)} != {expected['status']}")
+                continue
+            missing = set(expected["fails"]) - got["fails"]
+            extra = got["fails"] - set(expected["fails"])
+            if missing or extra:
+                problems.append(f"{org['org_id'][:8]} {check_id}: {len(expected['fails'])} expected, "
+                                f"missing {len(missing)} {sorted(missing)[:3]}, extra {len(extra)} {sorted(extra)[:3]}")
+    return problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--warehouse", required=True, type=Path)
+    parser.add_argument("--truth", required=True, type=Path)
+    parser.add_argument("--source", choices=("intermediate", "marts"), default="intermediate")
+    parser.add_argument("--only", default="", help="check id prefix, e.g. IDENT- or POSTURE-01")
+    args = parser.parse_args()
+    truth = json.loads(args.truth.read_text())
+    problems = compare(args.warehouse, truth, args.source, args.only)
+    checked = sum(1 for org in truth["orgs"] for c in org["checks"] if c.startswith(args.only))
+    print("\n".join(problems) if problems else f"all {checked} (org, check) pairs match")
+    print(f"{len(problems)} of {checked} (org, check) pairs differ")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
