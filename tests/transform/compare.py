@@ -17,6 +17,77 @@ from pathlib import Path
 import duckdb
 
 STATUS_OF_MART = {"pass": "evaluated", "fail": "evaluated"}
+SCOPE_SIGNALS = ("PLUGIN-001", "PLUGIN-002", "PLUGIN-003", "PLUGIN-004", "PLUGIN-005")
+TOKEN_SIGNALS = ("IDENT-010", "IDENT-011", "IDENT-012", "IDENT-013")
+
+
+def blind_spots(sim) -> dict[str, dict]:
+    """What the simulated organization holds but no API the connector may call serves, per org id.
+
+    Both are documented gaps (pipelines/simulator/README.md, truth.py "Scopes source"): Cloud UPM
+    does not list Forge apps, so they are absent from plugin_risks; an app without a Marketplace
+    listing has no served source of its scopes, so its scope signals (PLUGIN-001..005) cannot fire;
+    the organization's token listing covers managed accounts only, so tokens of unmanaged accounts
+    (IDENT-010..013) are unseen.
+    The tests compare the marts with the truth minus exactly these, and check they are absent."""
+    out = {}
+    for org in sim.orgs:
+        apps, signals = set(), set()
+        for site in org.sites:
+            for product in ("jira", "confluence"):
+                for app in getattr(site, f"{product}_apps"):
+                    key = f"app:{site.name}:{product}:{app.key}"
+                    if not app.user_installed:
+                        continue
+                    if app.framework == "forge":
+                        apps.add(key)
+                    elif app.listing is None and app.scopes:
+                        signals.add(key)
+        listed = {a.account_id for a in org.accounts if a.claim_status == "managed" and a.account_type == "atlassian"}
+        unseen = {f"account:{t.account_id}" for t in org.api_tokens if t.account_id not in listed}
+        out[org.org_id] = {"apps": apps, "scopeless_apps": signals, "unseen_token_owners": unseen}
+    return out
+
+
+def observable_truth(truth: dict, sim) -> dict:
+    """The truth without the connector's blind spots (see `blind_spots`); scores recomputed."""
+    from pipelines.simulator.truth import IDENT_WEIGHTS, PLUGIN_WEIGHTS, risk_level
+
+    spots = blind_spots(sim)
+    out = {"orgs": []}
+    for org in truth["orgs"]:
+        spot = spots[org["org_id"]]
+
+        def visible(check_id: str, key: str) -> bool:
+            if key in spot["apps"]:
+                return False
+            if check_id in TOKEN_SIGNALS and key in spot["unseen_token_owners"]:
+                return False
+            return not (check_id in SCOPE_SIGNALS and key in spot["scopeless_apps"])
+
+        checks = {}
+        for check_id, entry in org["checks"].items():
+            entry = dict(entry)
+            if check_id.startswith(("PLUGIN-", "IDENT-")):
+                entry["fails"] = [k for k in entry["fails"] if visible(check_id, k)]
+            checks[check_id] = entry
+        plugins = {}
+        for key, row in org["plugin_risks"].items():
+            if key in spot["apps"]:
+                continue
+            signals = [c for c in row["signals"] if visible(c, key)]
+            score = sum(PLUGIN_WEIGHTS[c][0] for c in signals)
+            critical = any(PLUGIN_WEIGHTS[c][1] == "critical" for c in signals)
+            plugins[key] = {"score": score, "level": risk_level(score, critical), "signals": signals}
+        identities = {}
+        for account, row in org["identity_risks"].items():
+            signals = [c for c in row["signals"] if visible(c, f"account:{account}")]
+            score = sum(IDENT_WEIGHTS[c][0] for c in signals)
+            critical = any(IDENT_WEIGHTS[c][1] == "critical" for c in signals)
+            if score:
+                identities[account] = {"score": score, "level": risk_level(score, critical), "signals": signals}
+        out["orgs"].append({**org, "checks": checks, "plugin_risks": plugins, "identity_risks": identities})
+    return out
 
 
 def results_from_intermediate(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict]:

@@ -1,0 +1,69 @@
+-- One row per account (Cloud accounts and Data Center users), unified across the organization,
+-- Jira, Confluence and Data Center: access, admin power, MFA, activity, and a risk score.
+with accounts as (
+    select * from {{ ref('int_accounts') }}
+),
+
+signals as (
+    select * from {{ ref('identity_signals') }}
+),
+
+scored as (
+    select
+        org_id,
+        account_key,
+        sum(weight) as weight_sum,
+        max(case when severity = 'critical' then 1 else 0 end) as has_critical_signal,
+        count(*) as signal_count,
+        {{ dbt.listagg('signal_id', "', '", "order by signal_id") }} as signals,
+        {{ dbt.listagg("signal_id || ': ' || coalesce(evidence, title)", "'; '", "order by signal_id") }} as signal_evidence
+    from signals
+    group by org_id, account_key
+),
+
+levels as (
+    select
+        scored.*,
+        {{ risk_level('weight_sum', 'has_critical_signal') }} as risk_level
+    from scored
+)
+
+select
+    accounts.account_key,
+    accounts.org_id,
+    orgs.org_key,
+    accounts.account_id,
+    accounts.deployment,
+    accounts.display_name,
+    accounts.email,
+    accounts.email_domain,
+    accounts.account_type,
+    accounts.account_status,
+    accounts.membership_status,
+    accounts.claim_status,
+    accounts.management_source,
+    accounts.product_keys,
+    accounts.platform_roles,
+    accounts.auth_policy_id,
+    accounts.is_live,
+    accounts.has_product_access,
+    accounts.is_managed,
+    accounts.is_external,
+    accounts.is_guest,
+    accounts.mfa_enabled,
+    accounts.email_verified,
+    accounts.is_org_admin,
+    accounts.is_product_admin,
+    accounts.is_privileged,
+    accounts.is_in_admin_group,
+    accounts.added_to_org_at,
+    accounts.last_active_at,
+    coalesce(levels.weight_sum, 0) as risk_score,
+    coalesce(levels.risk_level, 'none') as risk_level,
+    coalesce(levels.signal_count, 0) as signal_count,
+    levels.signals,
+    levels.signal_evidence,
+    orgs.as_of as evaluated_at
+from accounts
+inner join {{ ref('int_orgs') }} as orgs on accounts.org_id = orgs.org_id
+left join levels on accounts.org_id = levels.org_id and accounts.account_key = levels.account_key

@@ -1,0 +1,28 @@
+with source as (
+    {{ raw_table('org_data_security_policy_resources', {
+        '_site': 'text', '_dlt_valid_from': 'ts', '_dlt_valid_to': 'ts', 'policy_id': 'text', 'id': 'text',
+        'application_status': 'text', '_org_key': 'text', '_org_id': 'text', '_product': 'text',
+        '_deployment': 'text', '_tenant': 'text', '_dlt_id': 'text'
+    }) }}
+),
+
+renamed as (
+    select
+        source."_dlt_valid_from" as valid_from,
+        source."_dlt_valid_to" as valid_to,
+        source."policy_id" as policy_id,
+        source."id" as resource_id,
+        source."application_status" as application_status,
+        source."_dlt_id" as data_security_policy_resource_row_id,
+        source."_dlt_valid_to" is null as is_current,
+        source."_org_key" as org_key,
+        source."_org_id" as org_id,
+        source."_site" as site_name,
+        source."_product" as product,
+        source."_deployment" as deployment,
+        source."_tenant" as tenant,
+        case when source."_deployment" = 'dc' then 'dc:' || source."_site" else source."_site" end as site_ref
+    from source
+)
+
+select * from renamed

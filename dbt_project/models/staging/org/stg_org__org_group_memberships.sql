@@ -1,0 +1,27 @@
+with source as (
+    {{ raw_table('org_group_memberships', {
+        '_site': 'text', '_dlt_valid_from': 'ts', '_dlt_valid_to': 'ts', 'group_id': 'text',
+        'account_id': 'text', '_org_key': 'text', '_org_id': 'text', '_product': 'text',
+        '_deployment': 'text', '_tenant': 'text', '_dlt_id': 'text'
+    }) }}
+),
+
+renamed as (
+    select
+        source."_dlt_valid_from" as valid_from,
+        source."_dlt_valid_to" as valid_to,
+        source."group_id" as group_id,
+        source."account_id" as account_id,
+        source."_dlt_id" as group_membership_row_id,
+        source."_dlt_valid_to" is null as is_current,
+        source."_org_key" as org_key,
+        source."_org_id" as org_id,
+        source."_site" as site_name,
+        source."_product" as product,
+        source."_deployment" as deployment,
+        source."_tenant" as tenant,
+        case when source."_deployment" = 'dc' then 'dc:' || source."_site" else source."_site" end as site_ref
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,31 @@
+with source as (
+    {{ raw_table('org_user_role_assignments', {
+        '_site': 'text', '_dlt_valid_from': 'ts', '_dlt_valid_to': 'ts', 'account_id': 'text',
+        'resource_id': 'text', 'resource_owner': 'text', '_org_key': 'text', '_org_id': 'text',
+        '_product': 'text', '_deployment': 'text', '_tenant': 'text', '_dlt_id': 'text',
+        'directory_id': 'text', 'user_directory_status': 'text'
+    }) }}
+),
+
+renamed as (
+    select
+        source."_dlt_valid_from" as valid_from,
+        source."_dlt_valid_to" as valid_to,
+        source."account_id" as account_id,
+        source."resource_id" as resource_id,
+        source."resource_owner" as resource_owner,
+        source."_dlt_id" as user_role_assignment_row_id,
+        source."directory_id" as directory_id,
+        source."user_directory_status" as user_directory_status,
+        source."_dlt_valid_to" is null as is_current,
+        source."_org_key" as org_key,
+        source."_org_id" as org_id,
+        source."_site" as site_name,
+        source."_product" as product,
+        source."_deployment" as deployment,
+        source."_tenant" as tenant,
+        case when source."_deployment" = 'dc' then 'dc:' || source."_site" else source."_site" end as site_ref
+    from source
+)
+
+select * from renamed

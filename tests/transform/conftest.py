@@ -1,0 +1,42 @@
+"""Warehouses built the way a user builds them: a served simulated organization, the connector,
+then `dbt build` of dbt_project/ (pipelines/transform.py), once per module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pipelines.atlassian.runner import extract
+from pipelines.simulator.core import Simulator
+from pipelines.simulator.truth import manifest
+from pipelines.transform import build
+
+
+@dataclass
+class Built:
+    sim: Simulator
+    warehouse: Path
+    workdir: Path
+    attest: bool = True
+
+    def refresh(self) -> dict:
+        """Extract again (same pipeline state, so incrementally), rebuild, and return the new truth."""
+        with self.sim.serve() as base:
+            orgs, credentials = self.sim.connector_config(
+                base, attestation_dir=self.workdir / "attestation" if self.attest else None)
+            extract(orgs, credentials, self.warehouse, pipelines_dir=self.workdir / "pipelines")
+        build(self.warehouse)
+        return manifest(self.sim, attest=self.attest)
+
+
+def build_warehouse(tmp: Path, size: str, seed: int, orgs: int = 3, attest: bool = True, **sim_kwargs) -> tuple[Built, dict]:
+    sim = Simulator.generate(size, seed=seed, orgs=orgs, **sim_kwargs)
+    built = Built(sim, tmp / "warehouse.duckdb", tmp, attest)
+    return built, built.refresh()
+
+
+@pytest.fixture(scope="module")
+def module_tmp(tmp_path_factory, request) -> Path:
+    return tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
