@@ -15,9 +15,11 @@ from pathlib import Path
 from collections import Counter
 from collections.abc import Callable
 
+import duckdb
 import httpx
 
 from pipelines.atlassian.runner import extract
+from pipelines.transform import build
 from pipelines.simulator.core import Simulator
 
 DEMO_WAREHOUSE = Path("warehouse/demo.duckdb")
@@ -57,13 +59,22 @@ async def run_demo(size: str, seed: int, echo: Callable[[str], None]) -> int:
         for leftover in DEMO_WAREHOUSE.parent.glob(f"{DEMO_WAREHOUSE.name}*"):
             leftover.unlink()
         shutil.rmtree(DEMO_WAREHOUSE.parent / ".dlt-demo", ignore_errors=True)
-        orgs_config, credentials = sim.connector_config(base)
+        orgs_config, credentials = sim.connector_config(base, attestation_dir=DEMO_WAREHOUSE.parent / "attestation")
         result = extract(orgs_config, credentials, DEMO_WAREHOUSE, pipelines_dir=DEMO_WAREHOUSE.parent / ".dlt-demo")
         echo(f"  {sum(result.rows_by_table.values()):,} rows in {len(result.rows_by_table)} tables "
              f"in {result.duration_s:.1f} s; {sum(c['requests'] for c in result.coverage):,} requests, "
              f"none of them a write ({len(sim.request_log.writes())} writes logged)")
         for problem in result.problems:
             echo(f"  not collected: {problem['resource']} [{problem['tenant']}] {problem['status']}: {problem['reason']}")
+    echo("Building the marts (dbt build of dbt_project/) ...")
+    transformed = build(DEMO_WAREHOUSE)
+    with duckdb.connect(str(DEMO_WAREHOUSE), read_only=True) as con:
+        score, failing, manual = con.execute(
+            "select posture_score, checks_failing, checks_manual from marts.posture_score_daily "
+            "order by score_date desc limit 1").fetchone()
+        risky = con.execute("select count(*) from marts.identity_risks where risk_level in ('critical', 'high')").fetchone()[0]
+    echo(f"  {transformed.models} models and seeds, {transformed.tests} tests; posture score {score:.0f}/100, "
+         f"{failing} posture checks failing, {manual} waiting for an attestation, {risky} high-risk accounts")
     summary = sim.summary()["orgs"][0]
     for s in summary["sites"]:
         echo(f"  Site {s['name']}: {s['projects']} projects, {s['schemes']} permission schemes, {s['spaces']} spaces, "
@@ -72,7 +83,7 @@ async def run_demo(size: str, seed: int, echo: Callable[[str], None]) -> int:
          f"{summary['api_tokens']} API tokens, {summary['audit_events']:,} audit events")
     echo(f"  Planted risks for {summary['planted_checks']} checks; `atlassian-posture simulate-truth` writes the truth.")
     echo(f"Done in {time.monotonic() - started:.1f} s. Next: open {DEMO_WAREHOUSE} with DuckDB "
-         f"(`select * from raw.coverage`), or `atlassian-posture simulate --size {size}` to serve the organization.")
+         f"(`select * from marts.posture_findings where status = 'fail'`), or `atlassian-posture simulate --size {size}` to serve the organization.")
     return 0
 
 

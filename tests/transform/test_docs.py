@@ -36,7 +36,7 @@ def test_docs_generate_and_every_model_and_column_is_documented(tmp_path):
         documented = {name.lower() for name, column in node["columns"].items() if column["description"].strip()}
         actual = catalog["nodes"].get(unique_id, {}).get("columns", {})
         undocumented += [f"{unique_id}.{name}" for name in actual if name.lower() not in documented]
-    assert undocumented == []
+    assert undocumented == [], "\n".join(undocumented)
     marts = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"}
     assert {"posture_findings", "identity_risks", "plugin_risks", "effective_permissions", "audit_events",
             "security_detections", "posture_score_daily"} <= marts

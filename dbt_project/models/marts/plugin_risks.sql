@@ -30,7 +30,6 @@ levels as (
 
 select
     apps.*,
-    orgs.org_key,
     coalesce(levels.weight_sum, 0) as risk_score,
     coalesce(levels.risk_level, 'none') as risk_level,
     coalesce(levels.signal_count, 0) as signal_count,
