@@ -8,24 +8,8 @@ signals as (
     select * from {{ ref('plugin_signals') }}
 ),
 
-scored as (
-    select
-        org_id,
-        app_key,
-        sum(weight) as weight_sum,
-        max(case when severity = 'critical' then 1 else 0 end) as has_critical_signal,
-        count(*) as signal_count,
-        {{ dbt.listagg('signal_id', "', '", "order by signal_id") }} as signals,
-        {{ dbt.listagg("signal_id || ': ' || coalesce(evidence, title)", "'; '", "order by signal_id") }} as signal_evidence
-    from signals
-    group by org_id, app_key
-),
-
 levels as (
-    select
-        scored.*,
-        {{ risk_level('weight_sum', 'has_critical_signal') }} as risk_level
-    from scored
+    {{ signal_scores('signals', 'app_key') }}
 )
 
 select

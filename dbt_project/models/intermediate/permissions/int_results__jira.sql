@@ -370,12 +370,7 @@ inputs as (
 ),
 
 gaps as (
-    select coverage.org_id, inputs.check_id,
-           min(coverage.resource_name || ' ' || coverage.status || ' for ' || coverage.tenant) as reason
-    from {{ ref('int_coverage_latest') }} as coverage
-    inner join inputs on coverage.resource_name = inputs.resource_name
-    where not coverage.is_collected and coverage.product = 'jira'
-    group by coverage.org_id, inputs.check_id
+    {{ check_input_gaps('inputs', 'jira') }}
 ),
 
 org_checks as (
