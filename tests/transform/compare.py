@@ -28,11 +28,13 @@ def blind_spots(sim) -> dict[str, dict]:
     does not list Forge apps, so they are absent from plugin_risks; an app without a Marketplace
     listing has no served source of its scopes, so its scope signals (PLUGIN-001..005) cannot fire;
     the organization's token listing covers managed accounts only, so tokens of unmanaged accounts
-    (IDENT-010..013) are unseen.
+    (IDENT-010..013) are unseen. Without Guard there is no audit log to date when a Cloud app was
+    disabled: the marts count an undated disabled app as disabled long ago (PLUGIN-015 fires, the
+    evidence says the time is unknown), where the truth knows the simulated date.
     The tests compare the marts with the truth minus exactly these, and check they are absent."""
     out = {}
     for org in sim.orgs:
-        apps, signals = set(), set()
+        apps, signals, undated = set(), set(), set()
         for site in org.sites:
             for product in ("jira", "confluence"):
                 for app in getattr(site, f"{product}_apps"):
@@ -43,9 +45,12 @@ def blind_spots(sim) -> dict[str, dict]:
                         apps.add(key)
                     elif app.listing is None and app.scopes:
                         signals.add(key)
+                    if app.framework != "forge" and not app.enabled and org.events is None:
+                        undated.add(key)
         listed = {a.account_id for a in org.accounts if a.claim_status == "managed" and a.account_type == "atlassian"}
         unseen = {f"account:{t.account_id}" for t in org.api_tokens if t.account_id not in listed}
-        out[org.org_id] = {"apps": apps, "scopeless_apps": signals, "unseen_token_owners": unseen}
+        out[org.org_id] = {"apps": apps, "scopeless_apps": signals, "unseen_token_owners": unseen,
+                           "undated_disabled_apps": undated}
     return out
 
 
@@ -70,12 +75,16 @@ def observable_truth(truth: dict, sim) -> dict:
             entry = dict(entry)
             if check_id.startswith(("PLUGIN-", "IDENT-")):
                 entry["fails"] = [k for k in entry["fails"] if visible(check_id, k)]
+            if check_id == "PLUGIN-015" and entry["status"] == "evaluated":
+                entry["fails"] = sorted(set(entry["fails"]) | spot["undated_disabled_apps"])
             checks[check_id] = entry
         plugins = {}
         for key, row in org["plugin_risks"].items():
             if key in spot["apps"]:
                 continue
             signals = [c for c in row["signals"] if visible(c, key)]
+            if key in spot["undated_disabled_apps"] and "PLUGIN-015" not in signals:
+                signals = sorted(signals + ["PLUGIN-015"])
             score = sum(PLUGIN_WEIGHTS[c][0] for c in signals)
             critical = any(PLUGIN_WEIGHTS[c][1] == "critical" for c in signals)
             plugins[key] = {"score": score, "level": risk_level(score, critical), "signals": signals}

@@ -364,9 +364,11 @@ class AuditBuilder:
     def plant_app_traffic(self, burst: bool) -> None:
         """Steady API requests of every user-installed Cloud app while it is enabled, one every five days over the
         last 90 days (so only apps disabled long ago look idle), plus, when `burst`, 30 requests within one hour
-        by one app (AUDIT-011). Actor: the app's bot account."""
+        by one app (AUDIT-011). Actor: the app's bot account. A disabled app also gets its "App disable success"
+        event, by the account that installed it."""
         org, log, now = self.org, self.org.events, self.org.clock
         bots = {a.account_id: a for a in org.accounts if a.account_type == "app"}
+        installers = {a.account_id: a for a in org.accounts}
         serial = iter(range(1, 1_000_000))
 
         def request(site: Site, product: str, app: InstalledApp, t: datetime) -> AuditEvent:
@@ -382,6 +384,13 @@ class AuditBuilder:
                     if not app.user_installed:
                         continue
                     stop = now if app.enabled or app.disabled_at is None else app.disabled_at
+                    if (not app.enabled and app.disabled_at is not None
+                            and to_ms(app.disabled_at) >= log.start_ms):
+                        # the org log records who disabled the app and when (what dates PLUGIN-015);
+                        # a disable before the log's retention window is not in it
+                        log.add(self.org_event(f"appdisable-{next(serial):06d}", app.disabled_at, "app_disabled",
+                                               installers.get(app.installed_by), product=product, site=site,
+                                               context=[app_ref(app.key, product)]))
                     offset = (stable_hash(self.seed_key, site.name, product, app.key) % 86_400) / 86_400
                     for k in range(18):
                         t = (now - timedelta(days=1 + offset + 5 * k)).replace(microsecond=0)

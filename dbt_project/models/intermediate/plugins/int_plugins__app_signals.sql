@@ -82,12 +82,24 @@ attribute_signals as (
 ),
 
 -- 012: the app's bot account (an `app` account named like the app) sits in an admin group.
--- The bot carries no app key: a Jira-only admin group (jira-admins-*, atlassian-addons-admin,
--- jira-administrators) points at the Jira app of that name, a Confluence one at the Confluence app.
+-- The bot carries no app key: the site is the one whose user listing holds the bot (each install
+-- has its own bot, so a same-named app on another site is not implicated); a Jira-only admin group
+-- (jira-admins-*, atlassian-addons-admin, jira-administrators) points at the Jira app of that name,
+-- a Confluence one at the Confluence app.
+bot_sites as (
+    select org_id, account_id, site_ref
+    from {{ ref('stg_directory__jira_users') }}
+    where is_current and account_type = 'app' and deployment = 'cloud'
+    union
+    select org_id, account_id, site_ref
+    from {{ ref('stg_directory__confluence_users') }}
+    where is_current and account_type = 'app' and deployment = 'cloud'
+),
+
 bot_groups as (
     select distinct
         memberships.org_id,
-        memberships.site_ref,
+        coalesce(memberships.site_ref, bot_sites.site_ref) as site_ref,
         bots.display_name as bot_name,
         admin_groups.group_name,
         case
@@ -101,6 +113,8 @@ bot_groups as (
         on memberships.org_id = bots.org_id and memberships.account_id = bots.account_id
     inner join {{ ref('int_admin_groups') }} as admin_groups
         on memberships.org_id = admin_groups.org_id and memberships.group_id = admin_groups.group_id
+    left join bot_sites
+        on memberships.org_id = bot_sites.org_id and memberships.account_id = bot_sites.account_id
     where bots.account_type = 'app' and memberships.deployment = 'cloud'
 ),
 
@@ -145,7 +159,8 @@ guarded_orgs as (
     where resource_name = 'org_events' and is_collected
 ),
 
--- 015: disabled more than app_disabled_days ago (an unknown disable time counts as long ago), or
+-- 015: disabled more than app_disabled_days ago (an unknown disable time, e.g. without Guard's audit
+-- log, counts as long ago: a standing grant nobody can date is reported, with that said), or
 -- (Cloud, Guard, installed more than app_idle_days ago or at an unknown time) no API request since
 idle_signals as (
     select
@@ -153,8 +168,10 @@ idle_signals as (
         apps.app_key,
         'PLUGIN-015' as signal_id,
         case
+            when not apps.is_enabled and apps.disabled_at is null
+                then 'disabled since an unknown time (no audit log dates it): still installed with its grants'
             when not apps.is_enabled
-                and coalesce(apps.disabled_at < {{ dbt.dateadd('day', -1 * var('app_disabled_days'), 'apps.as_of') }}, true)
+                and apps.disabled_at < {{ dbt.dateadd('day', -1 * var('app_disabled_days'), 'apps.as_of') }}
                 then 'disabled for more than {{ var("app_disabled_days") }} days'
             else 'no API request in the last {{ var("app_idle_days") }} days'
         end as evidence
