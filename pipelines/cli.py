@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import time
@@ -178,10 +177,12 @@ def extract_command(warehouse, config_file, resources, wait):
 def run_command(warehouse, config_file, wait, dbt_project):
     """Extract and load, then transform (dbt build): the command a scheduler calls.
 
-    The warehouse lock is held for both steps. Exit codes as for extract, plus 5 when the
+    The warehouse lock is held for both steps; then the warehouse is published (copied
+    atomically to warehouse/published/) for dashboards, notebooks, reports and BI tools. Exit codes as for extract, plus 5 when the
     transformation fails (the raw tables of this run stay loaded).
     """
     from pipelines.atlassian.runner import RunFailed, run_lock
+    from pipelines.consume.readcopy import publish
     from pipelines.transform import PROJECT_DIR, TransformFailed, build
 
     project = dbt_project or PROJECT_DIR
@@ -192,13 +193,15 @@ def run_command(warehouse, config_file, wait, dbt_project):
                 click.echo(f"Transform skipped: no dbt project at {project}.")
                 return
             result = build(warehouse, project)
+            published = publish(warehouse)
     except RunFailed as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except TransformFailed as exc:
         click.echo(f"error: transform: {exc}", err=True)
         sys.exit(5)
-    click.echo(f"Transformed: {result.models} models and seeds built, {result.tests} tests passed.")
+    click.echo(f"Transformed: {result.models} models and seeds built, {result.tests} tests passed; "
+               f"published for readers at {published}.")
 
 
 @main.command()
@@ -224,14 +227,67 @@ def doctor(config_file):
         sys.exit(3)
 
 
+def _reader_warehouse_option(f):
+    return click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="The warehouse whose published copy to read (default: $ATLASSIAN_POSTURE_WAREHOUSE, "
+                             "else warehouse/atlassian_posture.duckdb, else the demo's).")(f)
+
+
+@main.command()
+@_reader_warehouse_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (loopback only).")
+@click.option("--port", type=int, default=2718, show_default=True, help="TCP port.")
+def dashboard(warehouse, host, port):
+    """Serve the dashboard (a marimo app, run mode) on 127.0.0.1 until interrupted.
+
+    Overview, drill-down from a failing check to its resources and remediation, filterable
+    identity and app tables, audit activity. It reads the copy each run publishes, read-only,
+    so it never blocks a scheduled run and picks up new data on reload.
+    """
+    from pipelines.consume import dashboard as app
+    from pipelines.consume.readcopy import WarehouseUnavailable
+
+    try:
+        process = app.start(warehouse, host, port)
+    except (WarehouseUnavailable, ValueError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"Dashboard on http://{host}:{port} (Ctrl+C stops it)")
+    try:
+        sys.exit(process.wait())
+    except KeyboardInterrupt:
+        process.terminate()
+        process.wait(10)
+
+
+@main.command()
+@_reader_warehouse_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("warehouse/report.html"),
+              show_default=True, help="Where to write the HTML file.")
+@click.option("--org", default=None, help="Only this organization (its org key).")
+def report(warehouse, out, org):
+    """Write a self-contained HTML report (charts included, no network needed to open it)."""
+    from pipelines.consume.readcopy import WarehouseUnavailable
+    from pipelines.consume.report import write_report
+
+    try:
+        result = write_report(out, warehouse, org)
+    except WarehouseUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"Report written to {result.path} ({result.size_bytes / 1024:,.0f} KiB; "
+               f"{result.organizations} organization(s), {result.failing_checks} failing checks).")
+
+
 @main.command()
 @click.option("--size", type=click.Choice(SIZES), default="small", show_default=True, help="Organization size.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Generator seed.")
 def demo(size, seed):
-    """Run the end-to-end demo against a simulated organization started in-process."""
+    """Run the end-to-end demo: a simulated organization served in-process, extracted into
+    warehouse/demo.duckdb, marts built, published, reported (warehouse/demo-report.html) and summarized."""
     from pipelines.demo import run_demo
 
-    sys.exit(asyncio.run(run_demo(size, seed, echo=click.echo)))
+    sys.exit(run_demo(size, seed, echo=click.echo))
 
 
 if __name__ == "__main__":

@@ -1,91 +1,108 @@
-"""The end-to-end demo behind `atlassian-posture demo`.
+"""The end-to-end demo behind `atlassian-posture demo` (the README's first command).
 
-It starts a simulated organization on 127.0.0.1, extracts it over HTTP with the real
-connector (the real paths, credentials and pagination) into a local DuckDB file, and
-prints what landed and what the organization holds. The marts (issue 4) extend this
-same command.
+It starts a simulated organization on 127.0.0.1, extracts it over HTTP with the real connector
+(the real paths, credentials and pagination) into a local DuckDB file, builds the marts, publishes
+the read copy, writes the HTML report, and prints what a security lead asks first: the posture
+score, the worst failing checks with their fix, the riskiest accounts and apps. Then it says
+what to open next.
 """
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import time
-from pathlib import Path
-from collections import Counter
 from collections.abc import Callable
-
-import duckdb
-import httpx
+from pathlib import Path
 
 from pipelines.atlassian.runner import extract
-from pipelines.transform import build
+from pipelines.consume import queries
+from pipelines.consume.readcopy import DEMO_WAREHOUSE, publish
+from pipelines.consume.report import write_report
 from pipelines.simulator.core import Simulator
+from pipelines.transform import build
 
-DEMO_WAREHOUSE = Path("warehouse/demo.duckdb")
-
-
-async def _walk_bare_array(client: httpx.AsyncClient, url: str, auth) -> list:
-    """Jira's bare-array paging: advance by what came back, stop on an empty page."""
-    rows, start = [], 0
-    while True:
-        page = (await client.get(url, params={"startAt": start, "maxResults": 1000}, auth=auth)).raise_for_status().json()
-        if not page:
-            return rows
-        rows += page
-        start += len(page)
+REPORT = DEMO_WAREHOUSE.parent / "demo-report.html"
 
 
-async def run_demo(size: str, seed: int, echo: Callable[[str], None]) -> int:
+def _clip(text: object, width: int) -> str:
+    text = "" if text is None else str(text)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _fresh_warehouse() -> None:
+    """A fresh warehouse each time: its dlt state goes with it, or incremental loads would skip data."""
+    for leftover in DEMO_WAREHOUSE.parent.glob(f"{DEMO_WAREHOUSE.name}*"):
+        leftover.unlink()
+    shutil.rmtree(DEMO_WAREHOUSE.parent / ".dlt-demo", ignore_errors=True)
+
+
+def run_demo(size: str, seed: int, echo: Callable[[str], None]) -> int:
     started = time.monotonic()
-    echo(f"Generating a {size} simulated Atlassian organization (seed {seed})...")
+
+    def step(text: str) -> None:
+        echo(f"[{time.monotonic() - started:5.0f} s] {text}")
+
+    step(f"Generating a {size} simulated Atlassian organization (seed {seed}) ...")
     sim = Simulator.generate(size=size, seed=seed)
-    org = sim.orgs[0]
+    summary = sim.summary()["orgs"][0]
     with sim.serve() as base:
-        urls = sim.urls(base)
-        echo(f"Serving it on {base} (site {urls['sites'][0]}, admin API {urls['gateway']})")
-        async with httpx.AsyncClient(timeout=30) as client:
-            users = await _walk_bare_array(client, f"{urls['sites'][0]}/rest/api/3/users/search", sim.auth())
-            info = (await client.get(f"{urls['sites'][0]}/rest/api/3/serverInfo", auth=sim.auth())).json()
-            orgs = (await client.get(f"{urls['gateway']}/admin/v1/orgs", auth=sim.auth("org-admin-key"))).json()
-        by_type = Counter(u.get("accountType") for u in users)
-        echo("")
-        echo(f"Organization: {orgs['data'][0]['attributes']['name']} ({org.config['profile']} profile)")
-        echo(f"  Jira users over HTTP: {len(users)} ({', '.join(f'{n} {t}' for t, n in sorted(by_type.items()))})")
-        echo(f"  Server: {info.get('deploymentType')} {info.get('version', '')}, clock {info.get('serverTime')}")
-        echo("")
-        echo(f"Extracting every resource into {DEMO_WAREHOUSE} ...")
-        # a fresh warehouse each time: its dlt state goes with it, or incremental loads would skip data
-        for leftover in DEMO_WAREHOUSE.parent.glob(f"{DEMO_WAREHOUSE.name}*"):
-            leftover.unlink()
-        shutil.rmtree(DEMO_WAREHOUSE.parent / ".dlt-demo", ignore_errors=True)
+        step(f"Serving it on {base}: {summary['accounts']:,} accounts, {len(summary['sites'])} Cloud site(s), "
+             f"Data Center, {summary['audit_events']:,} audit events")
+        step(f"Extracting every resource over HTTP into {DEMO_WAREHOUSE} ...")
+        _fresh_warehouse()
         orgs_config, credentials = sim.connector_config(base, attestation_dir=DEMO_WAREHOUSE.parent / "attestation")
         result = extract(orgs_config, credentials, DEMO_WAREHOUSE, pipelines_dir=DEMO_WAREHOUSE.parent / ".dlt-demo")
-        echo(f"  {sum(result.rows_by_table.values()):,} rows in {len(result.rows_by_table)} tables "
-             f"in {result.duration_s:.1f} s; {sum(c['requests'] for c in result.coverage):,} requests, "
-             f"none of them a write ({len(sim.request_log.writes())} writes logged)")
+        step(f"  {sum(result.rows_by_table.values()):,} rows in {len(result.rows_by_table)} tables; "
+             f"{sum(c['requests'] for c in result.coverage):,} requests, none of them a write "
+             f"({len(sim.request_log.writes())} writes logged)")
         for problem in result.problems:
-            echo(f"  not collected: {problem['resource']} [{problem['tenant']}] {problem['status']}: {problem['reason']}")
-    echo("Building the marts (dbt build of dbt_project/) ...")
-    transformed = build(DEMO_WAREHOUSE)
-    with duckdb.connect(str(DEMO_WAREHOUSE), read_only=True) as con:
-        score, failing, manual = con.execute(
-            "select posture_score, checks_failing, checks_manual from marts.posture_score_daily "
-            "order by score_date desc limit 1").fetchone()
-        risky = con.execute("select count(*) from marts.identity_risks where risk_level in ('critical', 'high')").fetchone()[0]
-    echo(f"  {transformed.models} models and seeds, {transformed.tests} tests; posture score {score:.0f}/100, "
-         f"{failing} posture checks failing, {manual} waiting for an attestation, {risky} high-risk accounts")
-    summary = sim.summary()["orgs"][0]
-    for s in summary["sites"]:
-        echo(f"  Site {s['name']}: {s['projects']} projects, {s['schemes']} permission schemes, {s['spaces']} spaces, "
-             f"{s['jira_apps'] + s['confluence_apps']} installed apps")
-    echo(f"  {summary['accounts']} accounts ({summary['managed_accounts']} managed), {summary['groups']} groups, "
-         f"{summary['api_tokens']} API tokens, {summary['audit_events']:,} audit events")
-    echo(f"  Planted risks for {summary['planted_checks']} checks; `atlassian-posture simulate-truth` writes the truth.")
-    echo(f"Done in {time.monotonic() - started:.1f} s. Next: open {DEMO_WAREHOUSE} with DuckDB "
-         f"(`select * from marts.posture_findings where status = 'fail'`), or `atlassian-posture simulate --size {size}` to serve the organization.")
+            step(f"  not collected: {problem['resource']} [{problem['tenant']}] {problem['status']}: "
+                 f"{_clip(problem['reason'], 110)}")
+    step("Building the marts (dbt build of dbt_project/) ...")
+    transformed = build(DEMO_WAREHOUSE, progress=lambda line: step(f"  {line}"))
+    step(f"  {transformed.models} models and seeds built, {transformed.tests} data and unit tests passed")
+    published = publish(DEMO_WAREHOUSE)
+    report = write_report(REPORT, DEMO_WAREHOUSE)
+    step(f"Published the read copy {published} and wrote the report {report.path}")
+    _print_summary(echo)
+    echo("")
+    echo(f"Done in {time.monotonic() - started:.0f} s. Open next:")
+    for what, how in (
+            ("the dashboard (http://127.0.0.1:2718)", "uv run atlassian-posture dashboard"),
+            ("the HTML report, in any browser", str(REPORT)),
+            ("a notebook (also identity_risks, app_review, audit_activity)",
+             "uv run marimo edit notebooks/posture_overview.py"),
+            ("SQL, e.g. select * from marts.posture_findings where status = 'fail'",
+             f"duckdb -readonly {published}")):
+        echo(f"  {how:<52} # {what}")
     return 0
 
 
+def _print_summary(echo: Callable[[str], None]) -> None:
+    for org in queries.organizations(DEMO_WAREHOUSE).itertuples():
+        echo("")
+        echo(f"== {org.org_key}: posture score {org.posture_score:.0f}/100 — {org.checks_failing:.0f} of "
+             f"{org.checks_evaluated:.0f} evaluated checks fail ({org.failing_critical:.0f} critical, "
+             f"{org.failing_high:.0f} high), {org.checks_manual:.0f} await an attestation, "
+             f"{org.checks_not_evaluable:.0f} not evaluable")
+        echo("Worst failing checks, with the fix:")
+        for row in queries.failing_checks(DEMO_WAREHOUSE, org.org_key, limit=5).itertuples():
+            echo(f"  {row.severity:<8} {row.check_id:<12} {_clip(row.title, 52):<52} {row.failing_resources:>4} failing")
+            echo(f"  {'':<21} fix: {_clip(row.remediation, 100)}")
+        echo("Riskiest accounts:")
+        for row in queries.riskiest_accounts(DEMO_WAREHOUSE, org.org_key, limit=5).itertuples():
+            echo(f"  {row.risk_level:<8} {row.risk_score:>4.0f}  {_clip(row.display_name, 24):<24} "
+                 f"{_clip(row.email or row.account_type, 34):<34} {_clip(row.signals, 60)}")
+        echo("Riskiest third-party apps:")
+        for row in queries.riskiest_apps(DEMO_WAREHOUSE, org.org_key, limit=5).itertuples():
+            echo(f"  {row.risk_level:<8} {row.risk_score:>4.0f}  {_clip(row.app_name, 24):<24} "
+                 f"{_clip(f'{row.site_ref} {row.product}', 24):<24} {_clip(row.signals, 66)}")
+        detections = queries.detection_counts(DEMO_WAREHOUSE, org.org_key)
+        if len(detections):
+            echo(f"Audit detections: {int(detections['events'].sum())} events matched "
+                 f"{len(detections)} detections (worst: {detections.iloc[0]['detection_id']} "
+                 f"{detections.iloc[0]['title']})")
+
+
 if __name__ == "__main__":
-    asyncio.run(run_demo("tiny", 7, print))
+    run_demo("tiny", 7, print)

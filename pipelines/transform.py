@@ -8,6 +8,7 @@ is held by the caller for the whole extract + transform, so nothing else writes 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,14 +41,33 @@ def profile_yaml(warehouse: Path, threads: int = 2) -> str:
     )
 
 
-def build(warehouse: Path, project_dir: Path = PROJECT_DIR) -> TransformResult:
-    """Run `dbt build` for `project_dir` on `warehouse`; raises TransformFailed on any failure."""
+def _progress_callback(progress: Callable[[str], None], every: float = 0.2) -> Callable:
+    """A dbt event callback that reports 'n of total nodes' about every `every` of the way."""
+    state = {"next": every}
+
+    def on_event(event) -> None:
+        data = getattr(event, "data", None)
+        if not event.info.name.endswith("Result") or not hasattr(data, "index") or not getattr(data, "total", 0):
+            return
+        done = data.index / data.total
+        if done >= state["next"] or data.index == data.total:
+            state["next"] = done + every
+            progress(f"{data.index} of {data.total} dbt nodes done")
+
+    return on_event
+
+
+def build(warehouse: Path, project_dir: Path = PROJECT_DIR,
+          progress: Callable[[str], None] | None = None) -> TransformResult:
+    """Run `dbt build` for `project_dir` on `warehouse`; raises TransformFailed on any failure.
+    `progress`, when given, receives a short line as the build advances."""
     from dbt.cli.main import dbtRunner
 
     with tempfile.TemporaryDirectory() as profiles_dir:
         Path(profiles_dir, "profiles.yml").write_text(profile_yaml(warehouse))
+        callbacks = [_progress_callback(progress)] if progress else []
         try:
-            result = dbtRunner().invoke(["build", "--project-dir", str(project_dir), "--profiles-dir", profiles_dir,
+            result = dbtRunner(callbacks=callbacks).invoke(["build", "--project-dir", str(project_dir), "--profiles-dir", profiles_dir,
                                          "--profile", PROFILE_NAME, "--quiet"])
         finally:
             _release_duckdb()

@@ -1,0 +1,80 @@
+import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App(width="medium", app_title="Posture overview")
+
+
+@app.cell
+def _():
+    import marimo as mo
+
+    from pipelines.consume import charts, queries
+    from pipelines.consume.readcopy import from_cli_args
+
+    warehouse = from_cli_args(mo.cli_args())
+    return charts, mo, queries, warehouse
+
+
+@app.cell
+def _(mo, queries, warehouse):
+    orgs = queries.organizations(warehouse)
+    org_picker = mo.ui.dropdown(["all organizations", *orgs["org_key"]], value="all organizations",
+                                label="Organization")
+    mo.vstack([
+        mo.md(f"# Posture overview\n\nRead-only from `{warehouse}`; check ids follow the public check catalog."),
+        org_picker,
+    ])
+    return org_picker, orgs
+
+
+@app.cell
+def _(org_picker):
+    org = None if org_picker.value == "all organizations" else org_picker.value
+    return (org,)
+
+
+@app.cell
+def _(mo, org, orgs):
+    _shown = orgs if org is None else orgs[orgs["org_key"] == org]
+    mo.hstack([
+        mo.stat(f"{row.posture_score:.0f}/100", label=f"Posture score: {row.org_key}",
+                caption=f"{row.checks_failing:.0f} failing of {row.checks_evaluated:.0f} evaluated checks "
+                        f"({row.failing_critical:.0f} critical, {row.failing_high:.0f} high); "
+                        f"evaluated {row.evaluated_at:%Y-%m-%d %H:%M}", bordered=True)
+        for row in _shown.itertuples()
+    ], justify="start", wrap=True)
+    return
+
+
+@app.cell
+def _(charts, mo, org, queries, warehouse):
+    mo.vstack([
+        charts.score_over_time(queries.score_history(warehouse, org)),
+        charts.findings_by_severity_product(queries.findings_by_severity_product(warehouse, org)),
+    ])
+    return
+
+
+@app.cell
+def _(mo, org, queries, warehouse):
+    failing = queries.failing_checks(warehouse, org)
+    mo.vstack([mo.md(f"## Failing checks ({len(failing)}), worst first"),
+               mo.ui.table(failing, selection=None, page_size=15)])
+    return
+
+
+@app.cell
+def _(mo, org, queries, warehouse):
+    _coverage = queries.check_status_counts(warehouse, org)
+    mo.vstack([
+        mo.md("## What was evaluated\n\n`manual`: no API returns the setting, fill in the attestation file; "
+              "`not_evaluable`: an input was not collected (see the run's coverage); `not_computable`: "
+              "needs data no API serves."),
+        mo.ui.table(_coverage.pivot_table(index=["org_key", "family"], columns="status", values="checks",
+                                          fill_value=0).reset_index(), selection=None),
+    ])
+    return
+
+
+if __name__ == "__main__":
+    app.run()

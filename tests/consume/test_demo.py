@@ -1,0 +1,31 @@
+"""The README's first command, end to end: `atlassian-posture demo` in a fresh directory."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import duckdb
+
+from pipelines.consume import queries
+
+
+def test_the_demo_summarizes_and_says_what_to_open_next(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "demo", "--size", "tiny"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    # progress while it works, then the summary
+    assert "Extracting every resource" in out and "dbt nodes done" in out
+    score = int(re.search(r"posture score (\d+)/100", out).group(1))
+    published = tmp_path / "warehouse" / "published" / "demo.duckdb"
+    with duckdb.connect(str(published), read_only=True) as con:
+        expected = con.execute("select posture_score from marts.posture_score_daily").fetchone()[0]
+        top_app = con.execute("select app_name from marts.plugin_risks order by risk_score desc limit 1").fetchone()[0]
+    assert score == round(expected)
+    worst = queries.failing_checks(published, limit=1).iloc[0]
+    assert worst.check_id in out and "fix: " + worst.remediation[:60] in out
+    assert "Riskiest accounts:" in out and top_app in out
+    assert "Open next:" in out and "atlassian-posture dashboard" in out and "demo-report.html" in out
+    assert (tmp_path / "warehouse" / "demo-report.html").stat().st_size > 10_000
