@@ -130,10 +130,15 @@ def _warehouse_options(f):
     f = click.option("--config-file", type=click.Path(exists=True, dir_okay=False), default=None,
                      help="A TOML file with [sources.atlassian.orgs] and [sources.atlassian.credentials] "
                           "(default: .dlt/config.toml, .dlt/secrets.toml and environment variables).")(f)
+    f = click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                     envvar="ATLASSIAN_POSTURE_LOG_FORMAT",
+                     help="json: one JSON object per line on standard error, for log shippers.")(f)
+    f = click.option("--wait", type=float, default=0.0,
+                     help="Seconds to wait for another run's lock before giving up (exit 4).")(f)
     return f
 
 
-def _extract(warehouse, config_file, resources, wait, locked=False):
+def _extract(log, warehouse, config_file, resources, wait, locked=False):
     from pipelines.atlassian.config import ConfigError, read_settings
     from pipelines.atlassian.runner import EXIT_CONFIG, RunFailed, extract
 
@@ -141,67 +146,78 @@ def _extract(warehouse, config_file, resources, wait, locked=False):
         orgs, credentials = read_settings(config_file)
         result = extract(orgs, credentials, warehouse, pipelines_dir=warehouse.parent / ".dlt-pipelines",
                          resources=list(resources) or None, lock_wait_s=wait, locked=locked,
-                         progress="log" if sys.stderr.isatty() else None)
+                         progress="log" if sys.stderr.isatty() and log.fmt == "text" else None)
     except ConfigError as exc:
-        click.echo(f"error: configuration: {exc}", err=True)
-        sys.exit(EXIT_CONFIG)
+        log.fail(EXIT_CONFIG, f"configuration: {exc}", step="extract")
     except RunFailed as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        log.fail(exc.exit_code, str(exc), step="extract")
     loaded = sum(result.rows_by_table.values())
-    click.echo(f"Loaded {loaded:,} rows into {len(result.rows_by_table)} tables of {warehouse} "
-               f"in {result.duration_s:.1f} s (run {result.run_id}).")
-    for problem in result.problems:
-        click.echo(f"  {problem['status']:<13} {problem['resource']} [{problem['tenant']}]: {problem['reason']}")
+    for row in result.coverage:
+        if log.fmt == "json" or row["status"] != "ok":
+            log.event("resource", f"  {row['status']:<13} {row['resource']} [{row['tenant']}]: {row.get('reason') or ''}",
+                      level="info" if row["status"] == "ok" else "warning", run_id=row["run_id"],
+                      resource=row["resource"], tenant=row["tenant"], status=row["status"], rows=row["rows"],
+                      requests=row["requests"], retries=row["retries"], duration_s=row["duration_s"],
+                      reason=row.get("reason"))
+    log.event("loaded", f"Loaded {loaded:,} rows into {len(result.rows_by_table)} tables of {warehouse} "
+                        f"in {result.duration_s:.1f} s (run {result.run_id}).",
+              run_id=result.run_id, warehouse=str(warehouse), rows=loaded, tables=len(result.rows_by_table),
+              not_collected=len(result.problems), duration_s=round(result.duration_s, 3))
     return result
 
 
 @main.command("extract")
 @_warehouse_options
 @click.option("--resource", "resources", multiple=True, help="Only these resources (repeatable).")
-@click.option("--wait", type=float, default=0.0, help="Seconds to wait for another run's lock before giving up.")
-def extract_command(warehouse, config_file, resources, wait):
+def extract_command(warehouse, config_file, log_format, wait, resources):
     """Extract and load every configured tenant into the warehouse (no transformation).
 
     Exit codes: 0 done (coverage lists what was not collected), 1 failed, 2 configuration
     error, 3 a credential was rejected (401), 4 another run holds the warehouse lock.
     """
-    _extract(warehouse, config_file, resources, wait)
+    from pipelines.runlog import RunLog
+
+    _extract(RunLog(log_format), warehouse, config_file, resources, wait)
 
 
 @main.command("run")
 @_warehouse_options
-@click.option("--wait", type=float, default=0.0, help="Seconds to wait for another run's lock before giving up.")
 @click.option("--dbt-project", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="The dbt project to build (default: the project's dbt_project/).")
-def run_command(warehouse, config_file, wait, dbt_project):
+def run_command(warehouse, config_file, log_format, wait, dbt_project):
     """Extract and load, then transform (dbt build): the command a scheduler calls.
 
     The warehouse lock is held for both steps; then the warehouse is published (copied
-    atomically to warehouse/published/) for dashboards, notebooks, reports and BI tools. Exit codes as for extract, plus 5 when the
-    transformation fails (the raw tables of this run stay loaded).
+    atomically to warehouse/published/) for dashboards, notebooks, reports and BI tools.
+    Exit codes as for extract, plus 5 when the transformation fails (the raw tables of this
+    run stay loaded, and the last published copy stays as it was).
     """
     from pipelines.atlassian.runner import RunFailed, run_lock
     from pipelines.consume.readcopy import publish
+    from pipelines.runlog import RunLog
     from pipelines.transform import PROJECT_DIR, TransformFailed, build
 
+    log = RunLog(log_format)
     project = dbt_project or PROJECT_DIR
+    started = time.monotonic()
     try:
         with run_lock(warehouse, wait):
-            _extract(warehouse, config_file, (), wait, locked=True)
+            loaded = _extract(log, warehouse, config_file, (), wait, locked=True)
             if not (project / "dbt_project.yml").exists():
-                click.echo(f"Transform skipped: no dbt project at {project}.")
+                log.event("transform_skipped", f"Transform skipped: no dbt project at {project}.", level="warning")
                 return
             result = build(warehouse, project)
+            log.event("transformed", f"Transformed: {result.models} models and seeds built, {result.tests} tests "
+                                     "passed.", run_id=loaded.run_id, models=result.models, tests=result.tests)
             published = publish(warehouse)
     except RunFailed as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        log.fail(exc.exit_code, str(exc))
     except TransformFailed as exc:
-        click.echo(f"error: transform: {exc}", err=True)
-        sys.exit(5)
-    click.echo(f"Transformed: {result.models} models and seeds built, {result.tests} tests passed; "
-               f"published for readers at {published}.")
+        log.fail(5, f"transform: {exc}", step="transform")
+    log.event("published", f"Published for readers at {published} (run {loaded.run_id}, "
+                           f"{time.monotonic() - started:.0f} s in all).",
+              run_id=loaded.run_id, path=str(published), exit_code=0,
+              duration_s=round(time.monotonic() - started, 3))
 
 
 @main.command()
