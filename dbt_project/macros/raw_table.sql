@@ -6,6 +6,8 @@
     what is absent reads as NULL, and an absent table as no rows. Types are dbt's portable ones:
     text, int, float, bool, ts (UTC), date. -#}
 {% macro raw_table(table_name, columns) -%}
+    {#- source() at parse time too: the manifest (dbt docs, Dagster) then knows each model's raw table -#}
+    {%- set declared = source('atlassian_raw', table_name) -%}
     {%- set relation = adapter.get_relation(database=target.database, schema=var('raw_schema'), identifier=table_name) -%}
     {%- set present = [] -%}
     {%- if relation is not none and execute -%}
@@ -22,7 +24,7 @@
         {%- endif %} as {{ adapter.quote(name) }}{{ "," if not loop.last }}
     {%- endfor %}
     {% if relation is not none -%}
-    from {{ source('atlassian_raw', table_name) }}
+    from {{ declared }}
     {%- else -%}
     from (select 1 as no_rows) as missing_{{ table_name }} where 1 = 0
     {%- endif %}
