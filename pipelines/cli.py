@@ -123,10 +123,22 @@ def simulate_truth(size, seed, orgs, accounts, projects, sites, advance_days, ou
         click.echo(text)
 
 
+class WarehouseType(click.ParamType):
+    """A DuckDB file (a path) or a PostgreSQL URL (kept as text)."""
+
+    name = "FILE|URL"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, Path) or not str(value).startswith(("postgresql://", "postgres://")):
+            return Path(value)
+        return str(value)
+
+
 def _warehouse_options(f):
-    f = click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
-                     default=Path("warehouse/atlassian_posture.duckdb"), show_default=True,
-                     help="The DuckDB file to load into.")(f)
+    f = click.option("--warehouse", type=WarehouseType(), default=Path("warehouse/atlassian_posture.duckdb"),
+                     show_default=True,
+                     help="The DuckDB file to load into, or a PostgreSQL URL postgresql://user@host:5432/db "
+                          "(password in $ATLASSIAN_POSTURE_PG_PASSWORD).")(f)
     f = click.option("--config-file", type=click.Path(exists=True, dir_okay=False), default=None,
                      help="A TOML file with [sources.atlassian.orgs] and [sources.atlassian.credentials] "
                           "(default: .dlt/config.toml, .dlt/secrets.toml and environment variables).")(f)
@@ -140,11 +152,11 @@ def _warehouse_options(f):
 
 def _extract(log, warehouse, config_file, resources, wait, locked=False):
     from pipelines.atlassian.config import ConfigError, read_settings
-    from pipelines.atlassian.runner import EXIT_CONFIG, RunFailed, extract
+    from pipelines.atlassian.runner import EXIT_CONFIG, RunFailed, extract, redact, state_dir
 
     try:
         orgs, credentials = read_settings(config_file)
-        result = extract(orgs, credentials, warehouse, pipelines_dir=warehouse.parent / ".dlt-pipelines",
+        result = extract(orgs, credentials, warehouse, pipelines_dir=state_dir(warehouse),
                          resources=list(resources) or None, lock_wait_s=wait, locked=locked,
                          progress="log" if sys.stderr.isatty() and log.fmt == "text" else None)
     except ConfigError as exc:
@@ -159,9 +171,9 @@ def _extract(log, warehouse, config_file, resources, wait, locked=False):
                       resource=row["resource"], tenant=row["tenant"], status=row["status"], rows=row["rows"],
                       requests=row["requests"], retries=row["retries"], duration_s=row["duration_s"],
                       reason=row.get("reason"))
-    log.event("loaded", f"Loaded {loaded:,} rows into {len(result.rows_by_table)} tables of {warehouse} "
+    log.event("loaded", f"Loaded {loaded:,} rows into {len(result.rows_by_table)} tables of {redact(warehouse)} "
                         f"in {result.duration_s:.1f} s (run {result.run_id}).",
-              run_id=result.run_id, warehouse=str(warehouse), rows=loaded, tables=len(result.rows_by_table),
+              run_id=result.run_id, warehouse=redact(warehouse), rows=loaded, tables=len(result.rows_by_table),
               not_collected=len(result.problems), duration_s=round(result.duration_s, 3))
     return result
 
@@ -192,7 +204,7 @@ def run_command(warehouse, config_file, log_format, wait, dbt_project):
     Exit codes as for extract, plus 5 when the transformation fails (the raw tables of this
     run stay loaded, and the last published copy stays as it was).
     """
-    from pipelines.atlassian.runner import RunFailed, run_lock
+    from pipelines.atlassian.runner import RunFailed, is_server, run_lock
     from pipelines.consume.readcopy import publish
     from pipelines.runlog import RunLog
     from pipelines.transform import PROJECT_DIR, TransformFailed, build
@@ -209,7 +221,8 @@ def run_command(warehouse, config_file, log_format, wait, dbt_project):
             result = build(warehouse, project)
             log.event("transformed", f"Transformed: {result.models} models and seeds built, {result.tests} tests "
                                      "passed.", run_id=loaded.run_id, models=result.models, tests=result.tests)
-            published = publish(warehouse)
+            # a server serves readers itself (MVCC); a DuckDB file is published for them
+            published = "the server (no copy needed)" if is_server(warehouse) else publish(warehouse)
     except RunFailed as exc:
         log.fail(exc.exit_code, str(exc))
     except TransformFailed as exc:

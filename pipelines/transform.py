@@ -7,10 +7,12 @@ is held by the caller for the whole extract + transform, so nothing else writes 
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 PROFILE_NAME = "atlassian_posture"
@@ -27,14 +29,31 @@ class TransformResult:
     duration_s: float
 
 
-def profile_yaml(warehouse: Path, threads: int = 2) -> str:
+def profile_yaml(warehouse: Path | str, threads: int = 2) -> str:
+    """A dbt profile for the warehouse: a DuckDB file, or a PostgreSQL URL (dbt-postgres)."""
+    if str(warehouse).startswith(("postgresql://", "postgres://")):
+        url = urlsplit(str(warehouse))
+        return (
+            f"{PROFILE_NAME}:\n"
+            f"  target: warehouse\n"
+            f"  outputs:\n"
+            f"    warehouse:\n"
+            f"      type: postgres\n"
+            f"      host: '{url.hostname}'\n"
+            f"      port: {url.port or 5432}\n"
+            f"      user: '{unquote(url.username or '')}'\n"
+            f"      password: \"{{{{ env_var('ATLASSIAN_POSTURE_PG_PASSWORD', '') }}}}\"\n"
+            f"      dbname: '{url.path.lstrip('/')}'\n"
+            f"      schema: public\n"
+            f"      threads: {threads}\n"
+        )
     return (
         f"{PROFILE_NAME}:\n"
         f"  target: warehouse\n"
         f"  outputs:\n"
         f"    warehouse:\n"
         f"      type: duckdb\n"
-        f"      path: '{warehouse.resolve()}'\n"
+        f"      path: '{Path(warehouse).resolve()}'\n"
         f"      threads: {threads}\n"
         f"      settings:\n"
         f"        TimeZone: UTC\n"
@@ -66,6 +85,10 @@ def build(warehouse: Path, project_dir: Path = PROJECT_DIR,
     with tempfile.TemporaryDirectory() as profiles_dir:
         Path(profiles_dir, "profiles.yml").write_text(profile_yaml(warehouse))
         callbacks = [_progress_callback(progress)] if progress else []
+        if "://" in str(warehouse):  # the profile names the variable; the password is never written to a file
+            password = urlsplit(str(warehouse)).password
+            os.environ["ATLASSIAN_POSTURE_PG_PASSWORD"] = unquote(password) if password is not None else \
+                os.environ.get("ATLASSIAN_POSTURE_PG_PASSWORD", "")
         try:
             result = dbtRunner(callbacks=callbacks).invoke(["build", "--project-dir", str(project_dir), "--profiles-dir", profiles_dir,
                                          "--profile", PROFILE_NAME, "--quiet"])

@@ -2,7 +2,8 @@
     + patch, from its first three dot-separated components (truth.py `_version`; a missing or
     non-numeric component counts 0). Portable: dbt.split_part and dbt.safe_cast only. -#}
 {% macro permissions_version_part(expression, index) -%}
-    coalesce({{ dbt.safe_cast(dbt.split_part(dbt.split_part(expression, "'.'", index), "'-'", 1), dbt.type_bigint()) }}, 0)
+    {#- nullif: an absent component is '' (PostgreSQL's safe_cast is a plain cast and rejects '') -#}
+    coalesce({{ dbt.safe_cast("nullif(" ~ dbt.split_part(dbt.split_part(expression, "'.'", index), "'-'", 1) ~ ", '')", dbt.type_bigint()) }}, 0)
 {%- endmacro %}
 
 {% macro permissions_version_number(expression) -%}

@@ -8,7 +8,7 @@
 {% macro raw_table(table_name, columns) -%}
     {#- source() at parse time too: the manifest (dbt docs, Dagster) then knows each model's raw table -#}
     {%- set declared = source('atlassian_raw', table_name) -%}
-    {%- set relation = adapter.get_relation(database=target.database, schema=var('raw_schema'), identifier=table_name) -%}
+    {%- set relation = adapter.get_relation(database=target.database, schema=var('raw_schema'), identifier=declared.identifier) -%}
     {%- set present = [] -%}
     {%- if relation is not none and execute -%}
         {%- for column in adapter.get_columns_in_relation(relation) -%}

@@ -9,14 +9,17 @@ run resumes from the committed incremental state.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import fcntl
 import os
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import dlt
 import httpx
@@ -58,10 +61,56 @@ class RunResult:
         return [c for c in self.coverage if c["status"] != "ok"]
 
 
+PG_PASSWORD_ENV = "ATLASSIAN_POSTURE_PG_PASSWORD"
+
+
+def is_server(database: Path | str) -> bool:
+    """A PostgreSQL URL (postgresql://user@host:port/db) rather than a DuckDB file."""
+    return str(database).startswith(("postgresql://", "postgres://"))
+
+
+def _server_key(database: Path | str) -> str:
+    parts = urlsplit(str(database))
+    return hashlib.sha256(f"{parts.hostname}:{parts.port}{parts.path}".encode()).hexdigest()[:16]
+
+
+def server_url(database: Path | str) -> str:
+    """The URL with its password: from the URL, else from $ATLASSIAN_POSTURE_PG_PASSWORD."""
+    parts = urlsplit(str(database))
+    if parts.password is not None or not os.environ.get(PG_PASSWORD_ENV):
+        return str(database)
+    netloc = f"{parts.username or ''}:{quote(os.environ[PG_PASSWORD_ENV], safe='')}@{parts.hostname}"
+    return parts._replace(netloc=netloc + (f":{parts.port}" if parts.port else "")).geturl()
+
+
+def redact(database: Path | str) -> str:
+    """What may be printed: the file path, or the URL without its password."""
+    if not is_server(database):
+        return str(database)
+    parts = urlsplit(str(database))
+    netloc = f"{parts.username + '@' if parts.username else ''}{parts.hostname}{f':{parts.port}' if parts.port else ''}"
+    return parts._replace(netloc=netloc).geturl()
+
+
+def state_dir(database: Path | str) -> Path:
+    """Where dlt keeps the pipeline state (incremental cursors) for this warehouse."""
+    if is_server(database):
+        return Path("warehouse") / f".dlt-pipelines-{_server_key(database)}"
+    return Path(database).parent / ".dlt-pipelines"
+
+
+def lock_path(database: Path | str) -> Path:
+    """`<file>.lock` beside a DuckDB file; for a server, a file per database under the temp directory
+    (runs on this machine exclude each other; the password is not part of the name)."""
+    if not is_server(database):
+        return Path(f"{database}.lock")
+    return Path(tempfile.gettempdir()) / f"atlassian-posture-{_server_key(database)}.lock"
+
+
 @contextlib.contextmanager
-def run_lock(database: Path, wait_s: float = 0.0) -> Iterator[None]:
+def run_lock(database: Path | str, wait_s: float = 0.0) -> Iterator[None]:
     """One run per warehouse at a time: an advisory lock on `<database>.lock`, released on exit or death."""
-    path = Path(f"{database}.lock")
+    path = lock_path(database)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
         deadline = time.monotonic() + wait_s
@@ -94,7 +143,8 @@ def _holder(path: Path) -> str:
 def make_pipeline(database: Path, pipelines_dir: Path | None = None, progress: str | None = None) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        destination=dlt.destinations.duckdb(DuckDbCredentials(str(database), global_config=DUCKDB_SETTINGS)),
+        destination=(dlt.destinations.postgres(credentials=server_url(database)) if is_server(database) else
+                     dlt.destinations.duckdb(DuckDbCredentials(str(database), global_config=DUCKDB_SETTINGS))),
         dataset_name=RAW_DATASET,
         pipelines_dir=str(pipelines_dir) if pipelines_dir else None,
         progress=progress,

@@ -25,7 +25,7 @@ scopes as (
         org_id,
         plugin_key,
         {{ dbt.listagg('scope', "','", 'order by scope') }} as scopes
-    from {{ ref('stg_apps__apps_marketplace__latest_version__deployment__scopes') }}
+    from {{ ref('stg_apps__marketplace_scopes') }}
     where is_current
     group by org_id, plugin_key
 ),

@@ -8,7 +8,7 @@ with apps as (
 ),
 
 scope_rows as (
-    select * from {{ ref('stg_apps__apps_marketplace__latest_version__deployment__scopes') }}
+    select * from {{ ref('stg_apps__marketplace_scopes') }}
     where is_current
 ),
 
