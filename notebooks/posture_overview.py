@@ -10,16 +10,16 @@ def _():
 
     from pipelines.consume import charts, queries
     from pipelines.consume.readcopy import from_cli_args
+    from pipelines.consume.widgets import org_picker as org_picker_for
 
     warehouse = from_cli_args(mo.cli_args())
-    return charts, mo, queries, warehouse
+    return charts, mo, org_picker_for, queries, warehouse
 
 
 @app.cell
-def _(mo, queries, warehouse):
+def _(mo, org_picker_for, queries, warehouse):
     orgs = queries.organizations(warehouse)
-    org_picker = mo.ui.dropdown(["all organizations", *orgs["org_key"]], value="all organizations",
-                                label="Organization")
+    org_picker = org_picker_for(mo, orgs)
     mo.vstack([
         mo.md(f"# Posture overview\n\nRead-only from `{warehouse}`; check ids follow the public check catalog."),
         org_picker,
@@ -29,7 +29,7 @@ def _(mo, queries, warehouse):
 
 @app.cell
 def _(org_picker):
-    org = None if org_picker.value == "all organizations" else org_picker.value
+    org = org_picker.value
     return (org,)
 
 

@@ -129,9 +129,9 @@ class WarehouseType(click.ParamType):
     name = "FILE|URL"
 
     def convert(self, value, param, ctx):
-        if isinstance(value, Path) or not str(value).startswith(("postgresql://", "postgres://")):
-            return Path(value)
-        return str(value)
+        from pipelines.atlassian.runner import is_server
+
+        return str(value) if is_server(value) else Path(value)
 
 
 def _warehouse_options(f):

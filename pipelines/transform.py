@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from pipelines.atlassian.runner import PG_PASSWORD_ENV, is_server, server_url
+
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 PROFILE_NAME = "atlassian_posture"
 
@@ -31,7 +33,7 @@ class TransformResult:
 
 def profile_yaml(warehouse: Path | str, threads: int = 2) -> str:
     """A dbt profile for the warehouse: a DuckDB file, or a PostgreSQL URL (dbt-postgres)."""
-    if str(warehouse).startswith(("postgresql://", "postgres://")):
+    if is_server(warehouse):
         url = urlsplit(str(warehouse))
         return (
             f"{PROFILE_NAME}:\n"
@@ -42,7 +44,7 @@ def profile_yaml(warehouse: Path | str, threads: int = 2) -> str:
             f"      host: '{url.hostname}'\n"
             f"      port: {url.port or 5432}\n"
             f"      user: '{unquote(url.username or '')}'\n"
-            f"      password: \"{{{{ env_var('ATLASSIAN_POSTURE_PG_PASSWORD', '') }}}}\"\n"
+            f"      password: \"{{{{ env_var('{PG_PASSWORD_ENV}', '') }}}}\"\n"
             f"      dbname: '{url.path.lstrip('/')}'\n"
             f"      schema: public\n"
             f"      threads: {threads}\n"
@@ -85,10 +87,8 @@ def build(warehouse: Path, project_dir: Path = PROJECT_DIR,
     with tempfile.TemporaryDirectory() as profiles_dir:
         Path(profiles_dir, "profiles.yml").write_text(profile_yaml(warehouse))
         callbacks = [_progress_callback(progress)] if progress else []
-        if "://" in str(warehouse):  # the profile names the variable; the password is never written to a file
-            password = urlsplit(str(warehouse)).password
-            os.environ["ATLASSIAN_POSTURE_PG_PASSWORD"] = unquote(password) if password is not None else \
-                os.environ.get("ATLASSIAN_POSTURE_PG_PASSWORD", "")
+        if is_server(warehouse):  # the profile names the variable; the password is never written to a file
+            os.environ[PG_PASSWORD_ENV] = unquote(urlsplit(server_url(warehouse)).password or "")
         try:
             result = dbtRunner(callbacks=callbacks).invoke(["build", "--project-dir", str(project_dir), "--profiles-dir", profiles_dir,
                                          "--profile", PROFILE_NAME, "--quiet"])

@@ -10,18 +10,18 @@ def _():
 
     from pipelines.consume import charts, queries
     from pipelines.consume.readcopy import from_cli_args
+    from pipelines.consume.widgets import org_picker as org_picker_for
 
     warehouse = from_cli_args(mo.cli_args())
     refresh = mo.ui.refresh(options=["1m", "5m", "15m"], default_interval="5m", label="Reload data")
-    return charts, mo, queries, refresh, warehouse
+    return charts, mo, org_picker_for, queries, refresh, warehouse
 
 
 @app.cell
-def _(mo, queries, refresh, warehouse):
+def _(mo, org_picker_for, queries, refresh, warehouse):
     refresh  # every tick re-reads the published copy (a run publishes a new one when it finishes)
     orgs = queries.organizations(warehouse)
-    org_picker = mo.ui.dropdown(["all organizations", *orgs["org_key"]], value="all organizations",
-                                label="Organization")
+    org_picker = org_picker_for(mo, orgs)
     return org_picker, orgs
 
 
@@ -38,7 +38,7 @@ def _(mo, org_picker, orgs, refresh, warehouse):
 
 @app.cell
 def _(org_picker):
-    org = None if org_picker.value == "all organizations" else org_picker.value
+    org = org_picker.value
     return (org,)
 
 

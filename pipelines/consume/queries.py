@@ -17,6 +17,8 @@ Warehouse = Path | str | None
 
 SEVERITY_ORDER = ["critical", "high", "medium", "low"]
 SEVERITY_RANK = "case severity when 'critical' then 1 when 'high' then 2 when 'medium' then 3 else 4 end"
+# organization id -> key, for marts that carry only the id
+ORGS = "(select distinct org_id, org_key from marts.check_status)"
 LEVEL_RANK = ("case risk_level when 'critical' then 1 when 'high' then 2 when 'medium' then 3 when 'low' then 4 "
               "else 5 end")
 
@@ -27,8 +29,8 @@ def _org_filter(org: str | None, column: str = "org_key") -> tuple[str, list]:
 
 def organizations(warehouse: Warehouse = None) -> pd.DataFrame:
     """Each organization: key, id, when it was last evaluated, its latest posture score."""
-    return read_sql("""
-        with orgs as (select distinct org_id, org_key from marts.check_status),
+    return read_sql(f"""
+        with orgs as {ORGS},
         latest as (
             select *, row_number() over (partition by org_id order by score_date desc) as recency
             from marts.posture_score_daily
@@ -48,7 +50,7 @@ def score_history(warehouse: Warehouse = None, org: str | None = None) -> pd.Dat
         select orgs.org_key, daily.score_date, daily.posture_score, daily.checks_failing,
                daily.failing_critical, daily.failing_high, daily.failing_medium, daily.failing_low
         from marts.posture_score_daily as daily
-        inner join (select distinct org_id, org_key from marts.check_status) as orgs on daily.org_id = orgs.org_id
+        inner join {ORGS} as orgs on daily.org_id = orgs.org_id
         where true{where}
         order by orgs.org_key, daily.score_date
     """, warehouse, params)
@@ -230,7 +232,7 @@ def audit_daily(warehouse: Warehouse = None, org: str | None = None, days: int =
     """Audit events per day and source over the last `days` days of each organization's log."""
     where, params = _org_filter(org, "orgs.org_key")
     return read_sql(f"""
-        with orgs as (select distinct org_id, org_key from marts.check_status),
+        with orgs as {ORGS},
         events as (
             select events.*, orgs.org_key, max(events.occurred_at) over (partition by events.org_id) as newest
             from marts.audit_events as events inner join orgs on events.org_id = orgs.org_id
@@ -250,7 +252,7 @@ def detections(warehouse: Warehouse = None, org: str | None = None, limit: int |
         select orgs.org_key, d.occurred_at, d.detection_id, d.title, d.severity, d.source, d.site_ref,
                d.actor_name, d.action_name, d.country, d.evidence
         from marts.security_detections as d
-        inner join (select distinct org_id, org_key from marts.check_status) as orgs on d.org_id = orgs.org_id
+        inner join {ORGS} as orgs on d.org_id = orgs.org_id
         where true{where}
         order by d.occurred_at desc, d.detection_id
         {f'limit {int(limit)}' if limit else ''}
@@ -263,7 +265,7 @@ def detection_counts(warehouse: Warehouse = None, org: str | None = None) -> pd.
     return read_sql(f"""
         select d.detection_id, d.title, d.severity, count(*) as events, max(d.occurred_at) as latest
         from marts.security_detections as d
-        inner join (select distinct org_id, org_key from marts.check_status) as orgs on d.org_id = orgs.org_id
+        inner join {ORGS} as orgs on d.org_id = orgs.org_id
         where true{where}
         group by d.detection_id, d.title, d.severity
         order by {SEVERITY_RANK.replace('severity', 'd.severity')}, events desc
@@ -277,7 +279,7 @@ def public_exposure(warehouse: Warehouse = None, org: str | None = None) -> pd.D
         select orgs.org_key, p.site_ref, p.product, p.resource_type, p.resource_name, p.permission,
                p.principal_name, p.access_path
         from marts.effective_permissions as p
-        inner join (select distinct org_id, org_key from marts.check_status) as orgs on p.org_id = orgs.org_id
+        inner join {ORGS} as orgs on p.org_id = orgs.org_id
         where p.is_public_exposure{where}
         order by orgs.org_key, p.site_ref, p.resource_name, p.permission
     """, warehouse, params)
