@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipelines.atlassian.runner import extract
-from pipelines.simulator.core import Simulator
+from atlassian_posture.connector.runner import extract
+from atlassian_simulator.core import Simulator
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ import asyncio
 import resource
 import time
 
-from pipelines.simulator.core import Simulator
+from atlassian_simulator.core import Simulator
 
 
 async def first_pages(sim: Simulator) -> dict[str, float]:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.atlassian.runner import extract
-from pipelines.simulator.core import Simulator
-from pipelines.transform import build
+from atlassian_posture.connector.runner import extract
+from atlassian_simulator.core import Simulator
+from atlassian_posture.transform import build
 
 MARTS = ["posture_findings", "check_status", "identity_risks", "identity_signals", "plugin_risks",
          "plugin_signals", "effective_permissions", "audit_events", "security_detections", "posture_score_daily"]

@@ -8,9 +8,9 @@ app = marimo.App(width="medium", app_title="Identity risks")
 def _():
     import marimo as mo
 
-    from pipelines.consume import charts, queries
-    from pipelines.consume.readcopy import from_cli_args
-    from pipelines.consume.widgets import org_picker as org_picker_for
+    from atlassian_posture.consume import charts, queries
+    from atlassian_posture.consume.readcopy import from_cli_args
+    from atlassian_posture.consume.widgets import org_picker as org_picker_for
 
     warehouse = from_cli_args(mo.cli_args())
     return charts, mo, org_picker_for, queries, warehouse

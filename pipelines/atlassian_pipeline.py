@@ -7,8 +7,8 @@ command adds the lock, the coverage table, progress and exit codes; prefer it fo
 
 from pathlib import Path
 
-from pipelines.atlassian.config import read_settings
-from pipelines.atlassian.runner import extract
+from atlassian_posture.connector.config import read_settings
+from atlassian_posture.connector.runner import extract
 
 if __name__ == "__main__":
     orgs, credentials = read_settings()

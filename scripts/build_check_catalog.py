@@ -7,7 +7,7 @@ The catalog's ids are the public contract. This script parses its markdown pipe 
 remediation/response actions for identity, plugin and audit ids, a rationale per id, a short
 data_needed for posture checks, and how each check is evaluated (api / attestation /
 api+attestation / config / not_computable), following the docstring of
-pipelines/simulator/truth.py. Identity and plugin weights and signal severities are taken from
+pipelines/atlassian_simulator/truth.py. Identity and plugin weights and signal severities are taken from
 truth.py (IDENT_WEIGHTS / PLUGIN_WEIGHTS) and cross-checked against the catalog's column.
 The id list is checked against truth.CHECK_IDS; any mismatch aborts.
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipelines.simulator.truth import CHECK_IDS, IDENT_WEIGHTS, PLUGIN_WEIGHTS  # noqa: E402
+from atlassian_simulator.truth import CHECK_IDS, IDENT_WEIGHTS, PLUGIN_WEIGHTS  # noqa: E402
 
 DEFAULT_SPEC = Path("/work/shared/spec/checks.md")
 DEFAULT_OUT = ROOT / "dbt_project" / "seeds" / "check_catalog.csv"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipelines.transform import PROFILE_NAME, PROJECT_DIR, profile_yaml  # noqa: E402
+from atlassian_posture.transform import PROFILE_NAME, PROJECT_DIR, profile_yaml  # noqa: E402
 
 
 def main() -> int:

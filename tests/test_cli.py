@@ -4,7 +4,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from pipelines.cli import main
+from atlassian_posture.cli import main
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 

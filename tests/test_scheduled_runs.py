@@ -11,8 +11,8 @@ import tomllib
 
 import duckdb
 
-from pipelines.consume.readcopy import published_path
-from pipelines.simulator.core import Simulator
+from atlassian_posture.consume.readcopy import published_path
+from atlassian_simulator.core import Simulator
 
 
 def _secrets(config: dict) -> list[str]:
@@ -23,7 +23,7 @@ def _secrets(config: dict) -> list[str]:
 
 
 def _run(warehouse, config, wait: float) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run", "--warehouse", str(warehouse),
+    return subprocess.Popen([sys.executable, "-m", "atlassian_posture.cli", "run", "--warehouse", str(warehouse),
                              "--config-file", str(config), "--log-format", "json", "--wait", str(wait)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

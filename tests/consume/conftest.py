@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipelines.consume.readcopy import published_path
-from pipelines.simulator.core import Simulator
+from atlassian_posture.consume.readcopy import published_path
+from atlassian_simulator.core import Simulator
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -42,7 +42,7 @@ class Scheduled:
         """`atlassian-posture run` against the served simulator, in a child process."""
         with self.sim.serve() as base:
             self.config.write_text(self.sim.secrets_toml(base))
-            return subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--warehouse", str(self.warehouse),
+            return subprocess.run([sys.executable, "-m", "atlassian_posture.cli", "run", "--warehouse", str(self.warehouse),
                                    "--config-file", str(self.config), "--wait", "600"],
                                   capture_output=True, text=True, timeout=timeout, cwd=self.workdir)
 
@@ -71,7 +71,7 @@ def free_port() -> int:
 def dashboard_server(warehouse: Path) -> Iterator[str]:
     """`atlassian-posture dashboard` in a child process; yields its URL once it answers, stops it after."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "dashboard", "--warehouse", str(warehouse),
+    process = subprocess.Popen([sys.executable, "-m", "atlassian_posture.cli", "dashboard", "--warehouse", str(warehouse),
                                 "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
     url = f"http://127.0.0.1:{port}"

@@ -9,7 +9,7 @@ import time
 
 import duckdb
 
-from pipelines.consume import queries
+from atlassian_posture.consume import queries
 from tests.consume.conftest import ARTIFACTS, dashboard_server, scheduled_warehouse
 
 # marimo renders its widgets in shadow DOM: Playwright's text locators pierce it, innerText does not

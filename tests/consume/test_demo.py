@@ -8,11 +8,11 @@ import sys
 
 import duckdb
 
-from pipelines.consume import queries
+from atlassian_posture.consume import queries
 
 
 def test_the_demo_summarizes_and_says_what_to_open_next(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "demo", "--size", "tiny"], cwd=tmp_path,
+    done = subprocess.run([sys.executable, "-m", "atlassian_posture.cli", "demo", "--size", "tiny"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout

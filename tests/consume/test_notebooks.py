@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.consume import queries
+from atlassian_posture.consume import queries
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 

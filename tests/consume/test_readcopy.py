@@ -9,7 +9,7 @@ import time
 import duckdb
 import pytest
 
-from pipelines.consume.readcopy import WarehouseUnavailable, publish, published_path, read_sql, readable_path
+from atlassian_posture.consume.readcopy import WarehouseUnavailable, publish, published_path, read_sql, readable_path
 
 
 def _warehouse(path, value: int) -> None:

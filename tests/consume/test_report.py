@@ -7,11 +7,11 @@ import re
 import subprocess
 import sys
 
-from pipelines.consume import queries
+from atlassian_posture.consume import queries
 
 
 def report(scheduled, out, *extra) -> str:
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "report", "--warehouse", str(scheduled.warehouse),
+    done = subprocess.run([sys.executable, "-m", "atlassian_posture.cli", "report", "--warehouse", str(scheduled.warehouse),
                            "--out", str(out), *extra], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"Report written to {out}" in done.stdout
@@ -44,7 +44,7 @@ def test_the_report_for_one_organization(scheduled, tmp_path):
 
 
 def test_no_warehouse_is_a_one_line_error(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "report", "--warehouse", str(tmp_path / "no.duckdb"),
+    done = subprocess.run([sys.executable, "-m", "atlassian_posture.cli", "report", "--warehouse", str(tmp_path / "no.duckdb"),
                            "--out", str(tmp_path / "r.html")], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "atlassian-posture demo" in done.stderr

@@ -18,8 +18,8 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from pipelines.simulator.core import SIM_BASE, Simulator
-from pipelines.simulator.server.routes import confluence, dc_confluence, site
+from atlassian_simulator.core import SIM_BASE, Simulator
+from atlassian_simulator.server.routes import confluence, dc_confluence, site
 from tests.contract.spec_index import locate, validate
 
 SIZES = ("tiny", "small")

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pipelines.simulator.core import Simulator
+from atlassian_simulator.core import Simulator
 from tests.contract import spec_index as si
 
 # (spec, template, METHOD) -> relaxation, with the evidence that the official schema is wrong.

@@ -6,8 +6,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from pipelines.consume.readcopy import published_path
-from pipelines.simulator.core import Simulator
+from atlassian_posture.consume.readcopy import published_path
+from atlassian_simulator.core import Simulator
 
 dg = pytest.importorskip("dagster", reason="the dagster extra is not installed: uv sync --extra dagster")
 
@@ -15,7 +15,7 @@ dg = pytest.importorskip("dagster", reason="the dagster extra is not installed: 
 @pytest.fixture
 def definitions(tmp_path, monkeypatch):
     monkeypatch.setenv("ATLASSIAN_POSTURE_DAGSTER_AUTOLOAD", "0")
-    from pipelines.orchestration.dagster_defs import build_definitions
+    from atlassian_posture.orchestration.dagster_defs import build_definitions
 
     sim = Simulator.generate("tiny", seed=7, orgs=1)
     with sim.serve() as base:

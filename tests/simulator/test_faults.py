@@ -13,8 +13,8 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from pipelines.simulator.server.faults import FaultConfig, FaultMiddleware, product_kind
-from pipelines.simulator.server.log import RequestLog, RequestLogMiddleware
+from atlassian_simulator.server.faults import FaultConfig, FaultMiddleware, product_kind
+from atlassian_simulator.server.log import RequestLog, RequestLogMiddleware
 
 WALL = datetime(2026, 3, 2, 12, 0, 30, tzinfo=UTC)
 ALICE = {"Authorization": "Bearer tok-alice"}

@@ -3,7 +3,7 @@
 import random
 from datetime import UTC, datetime, timedelta
 
-from pipelines.simulator.lazy import PROCESSING_DELAY, AuditEvent, EventLog, Reversed, from_ms, to_ms
+from atlassian_simulator.lazy import PROCESSING_DELAY, AuditEvent, EventLog, Reversed, from_ms, to_ms
 
 START = datetime(2026, 5, 1, tzinfo=UTC)
 

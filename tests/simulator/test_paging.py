@@ -18,9 +18,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Mount, Route
 
-from pipelines.simulator.server import paging
-from pipelines.simulator.server.faults import FaultConfig, FaultMiddleware
-from pipelines.simulator.server.log import RequestLog, RequestLogMiddleware
+from atlassian_simulator.server import paging
+from atlassian_simulator.server.faults import FaultConfig, FaultMiddleware
+from atlassian_simulator.server.log import RequestLog, RequestLogMiddleware
 
 N = 23
 DEFAULT = 5

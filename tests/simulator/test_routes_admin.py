@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pipelines.simulator.core import Simulator
-from pipelines.simulator.lazy import AuditEvent, to_ms
-from pipelines.simulator.server.routes.admin_events import RETENTION
+from atlassian_simulator.core import Simulator
+from atlassian_simulator.lazy import AuditEvent, to_ms
+from atlassian_simulator.server.routes.admin_events import RETENTION
 
 GW = "/gateway"
 
@@ -408,7 +408,7 @@ def test_events_age_out_after_the_180_day_retention():
 
 
 def test_event_actions_are_the_generator_catalog():
-    from pipelines.simulator.generator.audit import ORG_ACTIONS
+    from atlassian_simulator.generator.audit import ORG_ACTIONS
 
     sim = estate()
 
@@ -649,7 +649,7 @@ def test_every_gateway_route_refuses_a_request_without_the_key():
 
     async def main():
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sim.app), base_url="http://sim.local") as c:
-            from pipelines.simulator.server.routes import admin
+            from atlassian_simulator.server.routes import admin
 
             for route in admin.ROUTES:
                 path = GW + route.path.format(org_id=org.org_id, directory_id="-", account_id="x", group_id="x",

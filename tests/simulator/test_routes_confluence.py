@@ -16,9 +16,9 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from pipelines.simulator.core import BearerAuth, Simulator
-from pipelines.simulator.lazy import PROCESSING_DELAY, AuditEvent, to_ms
-from pipelines.simulator.model import SpacePermission
+from atlassian_simulator.core import BearerAuth, Simulator
+from atlassian_simulator.lazy import PROCESSING_DELAY, AuditEvent, to_ms
+from atlassian_simulator.model import SpacePermission
 
 
 @functools.lru_cache(maxsize=None)

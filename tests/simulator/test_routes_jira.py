@@ -15,9 +15,9 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from pipelines.simulator.core import Simulator
-from pipelines.simulator.lazy import AuditEvent
-from pipelines.simulator.server.routes.jira_index import is_active
+from atlassian_simulator.core import Simulator
+from atlassian_simulator.lazy import AuditEvent
+from atlassian_simulator.server.routes.jira_index import is_active
 
 ADMIN, USER, SCOPED = "site-admin-token", "site-user-token", "scoped-admin-token"
 DC_ADMIN, DC_USER = "dc-admin-pat", "dc-user-pat"

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from pipelines.simulator.core import Simulator
+from atlassian_simulator.core import Simulator
 
 
 def _get(sim, path):

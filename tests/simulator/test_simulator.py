@@ -10,7 +10,7 @@ import sys
 import httpx
 import pytest
 
-from pipelines.simulator.core import Simulator
+from atlassian_simulator.core import Simulator
 
 
 def _urls(sim: Simulator) -> list[tuple[str, str]]:
@@ -145,7 +145,7 @@ def test_large_organization_starts_and_serves_in_a_fresh_process():
 
 
 def test_documented_rate_limit_answers_429_with_atlassian_headers_then_recovers():
-    from pipelines.simulator.settings import DOCUMENTED_RATE_LIMITS
+    from atlassian_simulator.settings import DOCUMENTED_RATE_LIMITS
 
     sim = Simulator.generate("tiny", seed=7)
     sim.faults.rate_limits = {"/site/*/rest/api/*": (3, 1.0)}

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.simulator.core import Simulator
-from pipelines.simulator.lazy import AuditEvent
-from pipelines.simulator.model import Organization
-from pipelines.simulator.truth import (
+from atlassian_simulator.core import Simulator
+from atlassian_simulator.lazy import AuditEvent
+from atlassian_simulator.model import Organization
+from atlassian_simulator.truth import (
     CHECK_IDS,
     IDENT_WEIGHTS,
     PLUGIN_WEIGHTS,

@@ -1,4 +1,4 @@
-"""Compare what the dbt project found with the simulator's ground truth (pipelines/simulator/truth.py).
+"""Compare what the dbt project found with the simulator's ground truth (pipelines/atlassian_simulator/truth.py).
 
     uv run python -m tests.transform.compare --warehouse W.duckdb --truth truth.json [--only IDENT-]
 
@@ -24,7 +24,7 @@ TOKEN_SIGNALS = ("IDENT-010", "IDENT-011", "IDENT-012", "IDENT-013")
 def blind_spots(sim) -> dict[str, dict]:
     """What the simulated organization holds but no API the connector may call serves, per org id.
 
-    Both are documented gaps (pipelines/simulator/README.md, truth.py "Scopes source"): Cloud UPM
+    Both are documented gaps (pipelines/atlassian_simulator/README.md, truth.py "Scopes source"): Cloud UPM
     does not list Forge apps, so they are absent from plugin_risks; an app without a Marketplace
     listing has no served source of its scopes, so its scope signals (PLUGIN-001..005) cannot fire;
     the organization's token listing covers managed accounts only, so tokens of unmanaged accounts
@@ -56,7 +56,7 @@ def blind_spots(sim) -> dict[str, dict]:
 
 def observable_truth(truth: dict, sim) -> dict:
     """The truth without the connector's blind spots (see `blind_spots`); scores recomputed."""
-    from pipelines.simulator.truth import IDENT_WEIGHTS, PLUGIN_WEIGHTS, risk_level
+    from atlassian_simulator.truth import IDENT_WEIGHTS, PLUGIN_WEIGHTS, risk_level
 
     spots = blind_spots(sim)
     out = {"orgs": []}

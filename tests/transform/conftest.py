@@ -1,5 +1,5 @@
 """Warehouses built the way a user builds them: a served simulated organization, the connector,
-then `dbt build` of dbt_project/ (pipelines/transform.py), once per module."""
+then `dbt build` of dbt_project/ (pipelines/atlassian_posture/transform.py), once per module."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.atlassian.runner import extract
-from pipelines.simulator.core import Simulator
-from pipelines.simulator.truth import manifest
-from pipelines.transform import build
+from atlassian_posture.connector.runner import extract
+from atlassian_simulator.core import Simulator
+from atlassian_simulator.truth import manifest
+from atlassian_posture.transform import build
 
 
 @dataclass

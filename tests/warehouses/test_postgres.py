@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.simulator.core import Simulator
+from atlassian_simulator.core import Simulator
 from tests.consume.conftest import free_port
 
 PASSWORD = "pg-Secret-4-tests"
@@ -63,7 +63,7 @@ def postgres():
 
 def _run(warehouse, config: Path, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "ATLASSIAN_POSTURE_PG_PASSWORD": PASSWORD}
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--warehouse", str(warehouse),
+    return subprocess.run([sys.executable, "-m", "atlassian_posture.cli", "run", "--warehouse", str(warehouse),
                            "--config-file", str(config), "--log-format", "json"],
                           capture_output=True, text=True, timeout=900, cwd=cwd, env=env)
 

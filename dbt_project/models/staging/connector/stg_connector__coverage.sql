@@ -11,7 +11,7 @@ renamed as (
         run_id,
         resource as resource_name,
         tenant,
-        -- the tenant label is org_key/[site/]product/deployment (pipelines/atlassian/helpers.py Scope.label)
+        -- the tenant label is org_key/[site/]product/deployment (pipelines/atlassian_posture/connector/helpers.py Scope.label)
         {{ split_part('tenant', "'/'", 1) }} as org_key,
         case when {{ split_part('tenant', "'/'", 4) }} <> '' then {{ split_part('tenant', "'/'", 2) }} end as site_name,
         case when {{ split_part('tenant', "'/'", 4) }} <> '' then {{ split_part('tenant', "'/'", 3) }}

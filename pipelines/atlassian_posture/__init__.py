@@ -1,0 +1,1 @@
+"""atlassian-posture: a SQL warehouse of an Atlassian organization's security posture."""

@@ -1,0 +1,323 @@
+"""The `atlassian-posture` command line. Thin: each command parses options and calls a library function."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+SIZES = ["tiny", "small", "medium", "large"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="atlassian-posture")
+def main() -> None:
+    """A SQL warehouse of your Atlassian organization's security posture.
+
+    Extracts users, groups, roles, permission schemes, audit logs and installed apps from
+    Atlassian Cloud and Data Center into DuckDB, and serves a simulated Atlassian
+    organization to run everything against without a real tenant.
+    """
+
+
+def _size_options(f):
+    f = click.option("--size", type=click.Choice(SIZES), default="small", show_default=True,
+                     help="Named organization size (tiny ~70 accounts, small ~200, medium ~5,000, large ~100,000).")(f)
+    f = click.option("--seed", type=int, default=7, show_default=True,
+                     help="Seed: the same seed and size give byte-identical responses.")(f)
+    f = click.option("--orgs", type=click.IntRange(1, 10), default=1, show_default=True,
+                     help="How many organizations to serve at once (profiles cycle: exposed, hardened, unguarded).")(f)
+    f = click.option("--accounts", type=int, default=None, help="Custom size: number of accounts.")(f)
+    f = click.option("--projects", type=int, default=None, help="Custom size: projects per site.")(f)
+    f = click.option("--sites", type=int, default=None, help="Custom size: Cloud sites per organization.")(f)
+    return f
+
+
+def _generate(size, seed, orgs, accounts, projects, sites):
+    from atlassian_simulator.core import Simulator
+
+    return Simulator.generate(size=size, seed=seed, orgs=orgs, accounts=accounts, projects=projects, sites=sites)
+
+
+@main.command()
+@_size_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (loopback only).")
+@click.option("--port", type=int, default=8080, show_default=True, help="TCP port.")
+@click.option("--secrets-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the simulated credentials and base URLs to this TOML file (keep it out of git).")
+@click.option("--request-log", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write every request (method, path, status, credential label) to this JSON-lines file.")
+@click.option("--latency-ms", type=float, default=0.0, help="Fault injection: latency added to every request.")
+@click.option("--error-rate", type=float, default=0.0, help="Fault injection: share of requests answered 5xx.")
+@click.option("--rate-limits", type=click.Choice(["off", "atlassian"]), default="off", show_default=True,
+              help="'atlassian' applies the documented limits (org events 10/min, last-active 200/min, ...).")
+def simulate(size, seed, orgs, accounts, projects, sites, host, port, secrets_out, request_log, latency_ms,
+             error_rate, rate_limits):
+    """Serve a simulated Atlassian organization on 127.0.0.1 until interrupted.
+
+    Base URLs: /site/<name> stands for https://<name>.atlassian.net, /gateway for
+    https://api.atlassian.com, /dc/<instance> for a Data Center host. The control API
+    (/_sim/advance, /_sim/truth, /_sim/summary) drives time travel and reads the ground truth.
+    """
+    import uvicorn
+
+    from atlassian_simulator.settings import DOCUMENTED_RATE_LIMITS
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise click.UsageError("the simulator only listens on loopback (127.0.0.1, localhost or ::1)")
+    started = time.monotonic()
+    sim = _generate(size, seed, orgs, accounts, projects, sites)
+    if request_log:
+        sim.request_log.open_file(request_log)
+    sim.faults.latency_ms = latency_ms
+    sim.faults.error_rate = error_rate
+    if rate_limits == "atlassian":
+        sim.faults.rate_limits = dict(DOCUMENTED_RATE_LIMITS)
+    base = f"http://{host}:{port}"
+    if secrets_out:
+        secrets_out.write_text(sim.secrets_toml(base))
+    click.echo(f"Generated {size} organization(s) in {time.monotonic() - started:.1f} s; serving on {base}")
+    for i, org in enumerate(sim.orgs):
+        urls = sim.urls(base, org=i)
+        click.echo(f"  {org.name} ({org.config['profile']}): sites {', '.join(urls['sites'])}")
+        click.echo(f"    admin API {urls['gateway']}   data center {', '.join(urls['dc'].values())}")
+    click.echo("Credentials: " + (f"written to {secrets_out}" if secrets_out else "pass --secrets-out FILE to get them"))
+    uvicorn.run(sim.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
+                date_header=False)
+
+
+@main.command("simulate-advance")
+@click.option("--url", default="http://127.0.0.1:8080", show_default=True, help="A running simulator.")
+@click.option("--days", type=float, default=1.0, show_default=True, help="How far to move the clock.")
+def simulate_advance(url, days):
+    """Time travel: advance a running simulator's clock and apply one step of changes."""
+    import httpx
+
+    response = httpx.post(f"{url}/_sim/advance", params={"days": days}, timeout=60)
+    response.raise_for_status()
+    for org in response.json()["orgs"]:
+        click.echo(f"{org['from']} -> {org['to']}: {len(org['accounts_created'])} account(s) created, "
+                   f"{len(org['accounts_deactivated'])} deactivated, {sum(org['events'].values())} audit event(s) "
+                   f"({sum(len(v) for v in org['late_events'].values())} late), "
+                   f"{len(org['apps_installed'])} app(s) installed, {len(org['apps_removed'])} removed")
+
+
+@main.command("simulate-truth")
+@_size_options
+@click.option("--advance-days", type=float, default=0.0, help="Time-travel this many days before writing.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the ground-truth manifest here (default: standard output).")
+def simulate_truth(size, seed, orgs, accounts, projects, sites, advance_days, out):
+    """Write the ground truth (every check's failing resources) of a simulated organization."""
+    sim = _generate(size, seed, orgs, accounts, projects, sites)
+    if advance_days:
+        sim.advance(advance_days)
+    text = json.dumps(sim.truth(), indent=2, sort_keys=True)
+    if out:
+        out.write_text(text + "\n")
+        click.echo(f"Ground truth written to {out}")
+    else:
+        click.echo(text)
+
+
+class WarehouseType(click.ParamType):
+    """A DuckDB file (a path) or a PostgreSQL URL (kept as text)."""
+
+    name = "FILE|URL"
+
+    def convert(self, value, param, ctx):
+        from atlassian_posture.connector.runner import is_server
+
+        return str(value) if is_server(value) else Path(value)
+
+
+def _warehouse_options(f):
+    f = click.option("--warehouse", type=WarehouseType(), default=Path("warehouse/atlassian_posture.duckdb"),
+                     show_default=True,
+                     help="The DuckDB file to load into, or a PostgreSQL URL postgresql://user@host:5432/db "
+                          "(password in $ATLASSIAN_POSTURE_PG_PASSWORD).")(f)
+    f = click.option("--config-file", type=click.Path(exists=True, dir_okay=False), default=None,
+                     help="A TOML file with [sources.atlassian.orgs] and [sources.atlassian.credentials] "
+                          "(default: .dlt/config.toml, .dlt/secrets.toml and environment variables).")(f)
+    f = click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                     envvar="ATLASSIAN_POSTURE_LOG_FORMAT",
+                     help="json: one JSON object per line on standard error, for log shippers.")(f)
+    f = click.option("--wait", type=float, default=0.0,
+                     help="Seconds to wait for another run's lock before giving up (exit 4).")(f)
+    return f
+
+
+def _extract(log, warehouse, config_file, resources, wait, locked=False):
+    from atlassian_posture.connector.config import ConfigError, read_settings
+    from atlassian_posture.connector.runner import EXIT_CONFIG, RunFailed, extract, redact, state_dir
+
+    try:
+        orgs, credentials = read_settings(config_file)
+        result = extract(orgs, credentials, warehouse, pipelines_dir=state_dir(warehouse),
+                         resources=list(resources) or None, lock_wait_s=wait, locked=locked,
+                         progress="log" if sys.stderr.isatty() and log.fmt == "text" else None)
+    except ConfigError as exc:
+        log.fail(EXIT_CONFIG, f"configuration: {exc}", step="extract")
+    except RunFailed as exc:
+        log.fail(exc.exit_code, str(exc), step="extract")
+    loaded = sum(result.rows_by_table.values())
+    for row in result.coverage:
+        if log.fmt == "json" or row["status"] != "ok":
+            log.event("resource", f"  {row['status']:<13} {row['resource']} [{row['tenant']}]: {row.get('reason') or ''}",
+                      level="info" if row["status"] == "ok" else "warning", run_id=row["run_id"],
+                      resource=row["resource"], tenant=row["tenant"], status=row["status"], rows=row["rows"],
+                      requests=row["requests"], retries=row["retries"], duration_s=row["duration_s"],
+                      reason=row.get("reason"))
+    log.event("loaded", f"Loaded {loaded:,} rows into {len(result.rows_by_table)} tables of {redact(warehouse)} "
+                        f"in {result.duration_s:.1f} s (run {result.run_id}).",
+              run_id=result.run_id, warehouse=redact(warehouse), rows=loaded, tables=len(result.rows_by_table),
+              not_collected=len(result.problems), duration_s=round(result.duration_s, 3))
+    return result
+
+
+@main.command("extract")
+@_warehouse_options
+@click.option("--resource", "resources", multiple=True, help="Only these resources (repeatable).")
+def extract_command(warehouse, config_file, log_format, wait, resources):
+    """Extract and load every configured tenant into the warehouse (no transformation).
+
+    Exit codes: 0 done (coverage lists what was not collected), 1 failed, 2 configuration
+    error, 3 a credential was rejected (401), 4 another run holds the warehouse lock.
+    """
+    from atlassian_posture.runlog import RunLog
+
+    _extract(RunLog(log_format), warehouse, config_file, resources, wait)
+
+
+@main.command("run")
+@_warehouse_options
+@click.option("--dbt-project", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="The dbt project to build (default: the project's dbt_project/).")
+def run_command(warehouse, config_file, log_format, wait, dbt_project):
+    """Extract and load, then transform (dbt build): the command a scheduler calls.
+
+    The warehouse lock is held for both steps; then the warehouse is published (copied
+    atomically to warehouse/published/) for dashboards, notebooks, reports and BI tools.
+    Exit codes as for extract, plus 5 when the transformation fails (the raw tables of this
+    run stay loaded, and the last published copy stays as it was).
+    """
+    from atlassian_posture.connector.runner import RunFailed, is_server, run_lock
+    from atlassian_posture.consume.readcopy import publish
+    from atlassian_posture.runlog import RunLog
+    from atlassian_posture.transform import PROJECT_DIR, TransformFailed, build
+
+    log = RunLog(log_format)
+    project = dbt_project or PROJECT_DIR
+    started = time.monotonic()
+    try:
+        with run_lock(warehouse, wait):
+            loaded = _extract(log, warehouse, config_file, (), wait, locked=True)
+            if not (project / "dbt_project.yml").exists():
+                log.event("transform_skipped", f"Transform skipped: no dbt project at {project}.", level="warning")
+                return
+            result = build(warehouse, project)
+            log.event("transformed", f"Transformed: {result.models} models and seeds built, {result.tests} tests "
+                                     "passed.", run_id=loaded.run_id, models=result.models, tests=result.tests)
+            # a server serves readers itself (MVCC); a DuckDB file is published for them
+            published = "the server (no copy needed)" if is_server(warehouse) else publish(warehouse)
+    except RunFailed as exc:
+        log.fail(exc.exit_code, str(exc))
+    except TransformFailed as exc:
+        log.fail(5, f"transform: {exc}", step="transform")
+    log.event("published", f"Published for readers at {published} (run {loaded.run_id}, "
+                           f"{time.monotonic() - started:.0f} s in all).",
+              run_id=loaded.run_id, path=str(published), exit_code=0,
+              duration_s=round(time.monotonic() - started, 3))
+
+
+@main.command()
+@click.option("--config-file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A TOML file with the connector configuration (default: the dlt way).")
+def doctor(config_file):
+    """Check each configured credential and endpoint: what a run will and will not collect, and why."""
+    from atlassian_posture.connector.config import ConfigError, read_settings
+    from atlassian_posture.connector.doctor import diagnose
+
+    try:
+        findings = diagnose(*read_settings(config_file))
+    except ConfigError as exc:
+        click.echo(f"error: configuration: {exc}", err=True)
+        sys.exit(2)
+    width = max((len(f.target) for f in findings), default=10)
+    for f in findings:
+        mark = "collect" if f.collected else "skip   "
+        click.echo(f"{mark}  {f.tenant:<12} {f.target:<{width}}  {f.what:<22} {f.status:<13} {f.detail}")
+    blocked = [f for f in findings if f.status == "unauthorized"]
+    if blocked:
+        click.echo(f"{len(blocked)} check(s) were rejected (401): fix those credentials before a run.", err=True)
+        sys.exit(3)
+
+
+def _reader_warehouse_option(f):
+    return click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="The warehouse whose published copy to read (default: $ATLASSIAN_POSTURE_WAREHOUSE, "
+                             "else warehouse/atlassian_posture.duckdb, else the demo's).")(f)
+
+
+@main.command()
+@_reader_warehouse_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (loopback only).")
+@click.option("--port", type=int, default=2718, show_default=True, help="TCP port.")
+def dashboard(warehouse, host, port):
+    """Serve the dashboard (a marimo app, run mode) on 127.0.0.1 until interrupted.
+
+    Overview, drill-down from a failing check to its resources and remediation, filterable
+    identity and app tables, audit activity. It reads the copy each run publishes, read-only,
+    so it never blocks a scheduled run and picks up new data on reload.
+    """
+    from atlassian_posture.consume import dashboard as app
+    from atlassian_posture.consume.readcopy import WarehouseUnavailable
+
+    try:
+        process = app.start(warehouse, host, port)
+    except (WarehouseUnavailable, ValueError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"Dashboard on http://{host}:{port} (Ctrl+C stops it)")
+    try:
+        sys.exit(process.wait())
+    except KeyboardInterrupt:
+        process.terminate()
+        process.wait(10)
+
+
+@main.command()
+@_reader_warehouse_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("warehouse/report.html"),
+              show_default=True, help="Where to write the HTML file.")
+@click.option("--org", default=None, help="Only this organization (its org key).")
+def report(warehouse, out, org):
+    """Write a self-contained HTML report (charts included, no network needed to open it)."""
+    from atlassian_posture.consume.readcopy import WarehouseUnavailable
+    from atlassian_posture.consume.report import write_report
+
+    try:
+        result = write_report(out, warehouse, org)
+    except WarehouseUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"Report written to {result.path} ({result.size_bytes / 1024:,.0f} KiB; "
+               f"{result.organizations} organization(s), {result.failing_checks} failing checks).")
+
+
+@main.command()
+@click.option("--size", type=click.Choice(SIZES), default="small", show_default=True, help="Organization size.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Generator seed.")
+def demo(size, seed):
+    """Run the end-to-end demo: a simulated organization served in-process, extracted into
+    warehouse/demo.duckdb, marts built, published, reported (warehouse/demo-report.html) and summarized."""
+    from atlassian_posture.demo import run_demo
+
+    sys.exit(run_demo(size, seed, echo=click.echo))
+
+
+if __name__ == "__main__":
+    main()

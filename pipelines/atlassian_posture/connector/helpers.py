@@ -1,0 +1,420 @@
+"""What every resource shares: clients per tenant, lineage columns, row cleaning, the coverage
+table, per-run parent listings and fan-out.
+
+A resource iterates over `Scope`s (one org, site+product or DC instance), wraps each in
+`coverage.track(...)`, pages through with `paginate`, and stamps every row with where it
+came from, so several tenants share one warehouse. The incremental audit cursor lives in
+`incremental.py`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import dlt
+import httpx
+
+from atlassian_posture.connector.config import DcConfig, OrgConfig, SiteConfig
+from atlassian_posture.connector.http import (
+    AtlassianClient,
+    AtlassianError,
+    AuthenticationFailed,
+    Forbidden,
+    HostLimiter,
+    NotAvailable,
+    RequestStats,
+)
+from atlassian_posture.connector.paging import AdminV1, paginate
+from atlassian_posture.connector.settings import FAN_OUT_WINDOW, HOST_CONCURRENCY
+
+
+class BearerAuth(httpx.Auth):
+    def __init__(self, token: str):
+        self._token = token
+
+    def auth_flow(self, request):
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where rows come from: lineage columns stamped on every raw row."""
+
+    org_key: str  # the tenant's name in the configuration
+    product: str  # org | jira | confluence
+    deployment: str  # cloud | dc
+    site: str | None = None  # Cloud site name or DC instance name
+    org_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return "/".join(x for x in (self.org_key, self.site, self.product, self.deployment) if x)
+
+    def stamp(self, row: dict) -> dict:
+        row["_org_key"] = self.org_key
+        row["_org_id"] = self.org_id
+        row["_site"] = self.site
+        row["_product"] = self.product
+        row["_deployment"] = self.deployment
+        row["_tenant"] = self.label  # the scd2 partition: only this tenant's rows are retired
+        return row
+
+
+SCD2 = {"disposition": "merge", "strategy": "scd2"}
+
+
+def snapshot(name: str, columns: dict | None = None, **types: str):
+    """A snapshot resource: scd2 history, rows retired per `_tenant` only (`merge_key`), so a tenant
+    that was not read in a run keeps its current rows. `columns` are column hints (lineage columns
+    that can be null in a whole load); `types` fixes column types where Cloud and DC disagree."""
+    hints = {**(columns or {}), **{column: {"data_type": kind} for column, kind in types.items()}}
+    return dlt.resource(name=name, write_disposition=SCD2, merge_key="_tenant", columns=hints or None)
+
+
+def drop_keys(value, keys: Collection[str], deep: bool = False):
+    """`value` without the `keys` (in place): at the top level, or in every nested object with `deep`."""
+    if isinstance(value, dict):
+        for name in keys:
+            value.pop(name, None)
+        if deep:
+            for item in value.values():
+                drop_keys(item, keys, deep)
+    elif deep and isinstance(value, list):
+        for item in value:
+            drop_keys(item, keys, deep)
+    return value
+
+
+def clean_row(scope: Scope, raw: dict, drop: Collection[str] = (), deep: bool = False, **parents) -> dict:
+    """A raw object (changed in place) as a warehouse row: minus `drop`, plus its parent keys, stamped.
+
+    `drop` names what changes without security meaning: hypermedia links name the host the row
+    was read through (the site, or api.atlassian.com with a scoped token), and server clocks or
+    popularity counters change by themselves; kept, either would version every scd2 row.
+    Each family names its own keys (and Jira also drops them in nested objects): the raw
+    shapes differ, and what a table holds stays as each family loaded it.
+    """
+    drop_keys(raw, drop, deep)
+    raw.update(parents)
+    return scope.stamp(raw)
+
+
+def stable_id(*parts) -> str:
+    """A deterministic id for records Atlassian gives none (Confluence audit)."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class Connections:
+    """Clients per tenant and product, one concurrency limiter per host shared by all of them."""
+
+    def __init__(self, tenants: list[OrgConfig], transport: httpx.BaseTransport | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.tenants = tenants
+        self._transport = transport
+        self._sleep = sleep
+        self._limiters: dict[str, HostLimiter] = {}
+        self._clients: dict[tuple, AtlassianClient] = {}
+        self._lock = threading.Lock()
+        self.org_ids: dict[str, str | None] = {t.key: t.org_id for t in tenants}
+        self.cloud_ids: dict[tuple[str, str], str] = {}
+
+    def resolve_org_ids(self) -> None:
+        """Fill every tenant's org id before any row is stamped, so `_org_id` never depends on resource order."""
+        for org in self.tenants:
+            self.org_id(org)
+
+    def org_id(self, org: OrgConfig, stats: RequestStats | None = None) -> str | None:
+        """The configured org id, or the single org the Admin API key sees (there is no cloudId -> orgId
+        API), resolved once; None without an Admin API key."""
+        client = self.admin(org)
+        if self.org_ids.get(org.key) or client is None:
+            return self.org_ids.get(org.key)
+        orgs = [o for page in paginate(client, "/admin/v1/orgs", AdminV1(), stats=stats) for o in page]
+        if len(orgs) != 1:
+            raise AtlassianError(f"the Admin API key of {org.key} sees {len(orgs)} organizations: set "
+                                 f"sources.atlassian.orgs.{org.key}.org_id")
+        self.org_ids[org.key] = orgs[0]["id"]
+        return self.org_ids[org.key]
+
+    def anonymous(self, org_key: str, name: str, url: str) -> AtlassianClient:
+        """A client without credentials on a site or DC host (the anonymous-access probes).
+
+        Always the site URL, never the scoped gateway (which needs a credential)."""
+        return self._client(("anonymous", org_key, name), url, None, f"an anonymous caller on {name}")
+
+    def public(self, url: str) -> AtlassianClient:
+        """A client without credentials for a public API (the Marketplace)."""
+        return self._client(("public", url), url, None, f"the public API at {urlsplit(url).netloc}")
+
+    def _client(self, key: tuple, base: str, auth: httpx.Auth | None, label: str) -> AtlassianClient:
+        with self._lock:
+            if key not in self._clients:
+                host = urlsplit(base).netloc
+                limiter = self._limiters.setdefault(host, HostLimiter(HOST_CONCURRENCY, HOST_CONCURRENCY * 2))
+                self._clients[key] = AtlassianClient(base, auth, label, limiter=limiter, sleep=self._sleep,
+                                                     transport=self._transport)
+            return self._clients[key]
+
+    def server_clock(self, org_key: str) -> datetime | None:
+        """The latest `Date` any of this organization's hosts answered: "now" for the marts' windows."""
+        with self._lock:
+            dates = [c.last_date for key, c in self._clients.items()
+                     if len(key) > 1 and key[1] == org_key and c.last_date is not None]
+        return max(dates).astimezone(UTC) if dates else None
+
+    def admin(self, org: OrgConfig) -> AtlassianClient | None:
+        if not org.admin_api_key:
+            return None
+        return self._client(("admin", org.key), org.admin_url, BearerAuth(org.admin_api_key),
+                            f"the Admin API key of {org.key}")
+
+    def site(self, org: OrgConfig, site: SiteConfig, product: str) -> AtlassianClient:
+        """A client whose base is the site root (classic) or the product's gateway root (scoped)."""
+        label = f"the API token of {site.email} on {site.name}"
+        auth = httpx.BasicAuth(site.email, site.token)
+        if site.auth == "scoped":
+            cloud_id = self.cloud_id(org, site)
+            base = f"{site.gateway_url}/ex/{product}/{cloud_id}"
+            return self._client(("scoped", org.key, site.name, product), base, auth, f"the scoped {label}")
+        return self._client(("site", org.key, site.name), site.url, auth, label)
+
+    def cloud_id(self, org: OrgConfig, site: SiteConfig) -> str:
+        """Resolved once from the public `/_edge/tenant_info`; it never changes for a site."""
+        key = (org.key, site.name)
+        if key not in self.cloud_ids:
+            probe = self._client(("edge", org.key, site.name), site.url, None, f"tenant_info of {site.name}")
+            self.cloud_ids[key] = probe.json(probe.get("/_edge/tenant_info"))["cloudId"]
+        return self.cloud_ids[key]
+
+    def dc(self, org: OrgConfig, dc: DcConfig) -> AtlassianClient:
+        return self._client(("dc", org.key, dc.name), dc.url, BearerAuth(dc.token),
+                            f"the personal access token for {dc.name}")
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+
+    # --- scopes --------------------------------------------------------------------------------
+
+    def org_scopes(self) -> Iterator[tuple[OrgConfig, AtlassianClient, Scope]]:
+        for org in self.tenants:
+            client = self.admin(org)
+            if client is not None:
+                yield org, client, Scope(org.key, "org", "cloud", None, self.org_ids.get(org.key))
+
+    def site_scopes(self, product: str) -> Iterator[tuple[OrgConfig, SiteConfig, AtlassianClient, Scope]]:
+        for org in self.tenants:
+            for site in org.sites:
+                if product in site.products:
+                    yield org, site, self.site(org, site, product), Scope(org.key, product, "cloud", site.name,
+                                                                           self.org_ids.get(org.key))
+
+    def dc_scopes(self, product: str) -> Iterator[tuple[OrgConfig, DcConfig, AtlassianClient, Scope]]:
+        for org in self.tenants:
+            for dc in org.data_center:
+                if dc.product == product:
+                    yield org, dc, self.dc(org, dc), Scope(org.key, product, "dc", dc.name, self.org_ids.get(org.key))
+
+
+@dataclass
+class CoverageEntry:
+    resource: str
+    tenant: str
+    status: str = "ok"  # ok | forbidden | not_available | failed | skipped
+    reason: str = ""
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    duration_s: float = 0.0
+    stats: RequestStats = field(default_factory=RequestStats)
+
+    def row(self, run_id: str) -> dict:
+        return {"run_id": run_id, "resource": self.resource, "tenant": self.tenant, "status": self.status,
+                "reason": self.reason, "rows": self.stats.rows, "pages": self.stats.pages,
+                "requests": self.stats.requests, "retries": self.stats.retries, "throttled": self.stats.throttled,
+                "started_at": self.started_at, "duration_s": round(self.duration_s, 3)}
+
+
+class PartialSnapshot(AtlassianError):
+    """A snapshot listing failed after some rows were loaded: loading it would retire the rest."""
+
+
+class Coverage:
+    """What each resource collected for each tenant in this run, and why not when it did not."""
+
+    def __init__(self):
+        self.entries: list[CoverageEntry] = []
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def track(self, resource: str, scope: Scope, snapshot: bool = True) -> Iterator[RequestStats]:
+        entry = CoverageEntry(resource, scope.label)
+        with self._lock:
+            self.entries.append(entry)
+        started = time.monotonic()
+        try:
+            yield entry.stats
+        except AuthenticationFailed:
+            entry.status, entry.reason = "failed", "authentication failed (401)"
+            raise
+        except Forbidden as exc:
+            entry.status, entry.reason = "forbidden", str(exc)
+            if snapshot and entry.stats.rows:
+                raise PartialSnapshot(f"{resource} for {scope.label}: {exc} after {entry.stats.rows} rows") from exc
+        except NotAvailable as exc:
+            entry.status, entry.reason = "not_available", str(exc)
+            if snapshot and entry.stats.rows:
+                raise PartialSnapshot(f"{resource} for {scope.label}: {exc} after {entry.stats.rows} rows") from exc
+        except AtlassianError as exc:
+            entry.status, entry.reason = "failed", str(exc)
+            if snapshot and entry.stats.rows:
+                raise PartialSnapshot(f"{resource} for {scope.label} failed after {entry.stats.rows} rows, so this "
+                                      f"run is not loaded (a partial list would retire the rest): {exc}") from exc
+        finally:
+            entry.duration_s = time.monotonic() - started
+
+    def skip(self, resource: str, scope: Scope, reason: str) -> None:
+        with self._lock:
+            self.entries.append(CoverageEntry(resource, scope.label, "skipped", reason))
+
+    def rows(self, run_id: str) -> list[dict]:
+        return [e.row(run_id) for e in self.entries]
+
+
+class Calls(RequestStats):
+    """Counts a listing's or fan-out's requests into `parent` but not its rows: they are not the table's rows."""
+
+    def __init__(self, parent: RequestStats):
+        super().__init__()
+        self.parent = parent
+
+    def add(self, **counts: int) -> None:
+        counts.pop("rows", None)
+        self.parent.add(**counts)
+
+
+class Listings:
+    """One parent listing per (kind, tenant) and run, shared by the resources that fan out over it.
+
+    dlt runs resources round-robin in one thread, so several resources need the same parent
+    list (projects for role actors and scheme assignments, groups for members, spaces for
+    permissions and role assignments, UPM for the Marketplace). The first asks, the others
+    reuse it; a failure is remembered and raised again to each, so every resource records the
+    same outcome in coverage. A resource that streams the full listing itself (`jira_projects`)
+    `remember`s what the others need once it completed, so they do not list again. Parent lists
+    are small (the projects, spaces, groups or UPM apps of one tenant: thousands at most), unlike
+    the fan-out results, which stream. The listing's requests are counted on the resource that
+    asked first (`Calls`: not its rows; they are counted by the resources that load them).
+    """
+
+    def __init__(self):
+        self._lock = threading.RLock()
+        self._done: dict[tuple[str, str], tuple[bool, object]] = {}
+
+    def remember(self, kind: str, scope: Scope, value: list) -> None:
+        with self._lock:
+            self._done[(kind, scope.label)] = (True, value)
+
+    def get(self, kind: str, scope: Scope, fetch: Callable[[RequestStats], Iterable], stats: RequestStats) -> list:
+        """The listing, from `fetch(stats)` the first time it is asked for this tenant in this run."""
+        key = (kind, scope.label)
+        with self._lock:
+            if key not in self._done:
+                try:
+                    self._done[key] = (True, list(fetch(Calls(stats))))
+                except AtlassianError as exc:
+                    self._done[key] = (False, exc)
+            ok, value = self._done[key]
+        if not ok:
+            raise value  # type: ignore[misc]
+        return value  # type: ignore[return-value]
+
+
+def listed_rows(rows: list[dict], scope: Scope, stats: RequestStats) -> Iterator[list[dict]]:
+    """A shared listing's rows as this resource's rows: counted here, and copied before stamping
+    so the listing stays as the other resources see it."""
+    stats.add(rows=len(rows))
+    if rows:
+        yield [scope.stamp(dict(item)) for item in rows]
+
+
+def is_gone(exc: AtlassianError) -> bool:
+    """A per-item call that found nothing: the item vanished since its parent listing (404)."""
+    return isinstance(exc, NotAvailable)
+
+
+def unless_missing(fetch: Callable, empty=None, missing: Callable[[AtlassianError], bool] = is_gone) -> Callable:
+    """Wrap a per-item fetch so an item gone since its parent listing gives `empty` instead of failing the listing.
+
+    `missing` says which errors mean gone: a 404 everywhere; Jira also hides items with a 400
+    (`jira_common.is_missing`)."""
+
+    def wrapped(item):
+        try:
+            return fetch(item)
+        except AtlassianError as exc:
+            if missing(exc):
+                return empty
+            raise
+
+    return wrapped
+
+
+def fan_out(items: Iterable, fetch: Callable, workers: int = HOST_CONCURRENCY, window: int = FAN_OUT_WINDOW
+            ) -> Iterator:
+    """Run `fetch(item)` concurrently and yield the results in item order.
+
+    At most `window` items are in flight or fetched and waiting to be yielded: results never
+    pile up unconsumed however many parents (accounts, groups, projects, spaces) a tenant has,
+    and `items` may be a lazy iterator. The host limiter still caps requests per host.
+    An error raises when its item's turn comes; the items behind it are cancelled.
+    """
+    pending: deque[Future] = deque()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        try:
+            for item in items:
+                pending.append(pool.submit(fetch, item))
+                if len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def fan_out_pages(items: Iterable, open_pages: Callable[[object], Iterator[list]],
+                  missing: Callable[[AtlassianError], bool] = is_gone) -> Iterator[tuple[object, list]]:
+    """(item, page) for every page of every item's paginated listing, first pages fetched concurrently.
+
+    A worker thread opens each item's listing and reads its first page; the caller's thread
+    reads the rest while streaming, so one huge item (a group with 100,000 members) never sits
+    in memory whole. An item whose first page answers `missing` (it vanished after the parent
+    listing) yields nothing.
+    """
+
+    def first(item):
+        pages = open_pages(item)
+        try:
+            return item, next(pages, None), pages
+        except AtlassianError as exc:
+            if missing(exc):
+                return item, None, iter(())
+            raise
+
+    for item, page, rest in fan_out(items, first):
+        if page is None:
+            continue
+        yield item, page
+        for more in rest:
+            yield item, more

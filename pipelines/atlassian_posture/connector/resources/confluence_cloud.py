@@ -1,0 +1,172 @@
+"""Confluence Cloud reads, one function per table: each yields pages of stamped rows for one site.
+Spaces and groups are the shared listings themselves (`space_list`, `group_list`, loaded by `confluence.py`).
+
+Paths are relative to the client's base: the site URL (classic token) or the scoped-token
+gateway (`api.atlassian.com/ex/confluence/<cloudId>`); the paths are the same on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from atlassian_posture.connector.helpers import Calls, Listings, Scope, fan_out_pages, stable_id
+from atlassian_posture.connector.http import (
+    AtlassianClient,
+    AtlassianError,
+    AuthenticationFailed,
+    Forbidden,
+    NotAvailable,
+    RequestStats,
+)
+from atlassian_posture.connector.incremental import incremental_audit, server_now, to_ms
+from atlassian_posture.connector.paging import ConfluenceV1, ConfluenceV2, paginate
+from atlassian_posture.connector.resources.confluence_support import listing, row
+from atlassian_posture.connector.settings import AUDIT_INITIAL_DAYS, CONFLUENCE_USER_SEARCH_CAP, PAGE
+
+V2 = "/wiki/api/v2"
+V1 = "/wiki/rest/api"
+
+
+def space_list(listings: Listings, client: AtlassianClient, scope: Scope, stats: RequestStats) -> list[dict]:
+    """Every space the credential can view, current and archived (no `status` filter: both come back)."""
+    return listing(listings, "cloud_spaces", client, scope, f"{V2}/spaces",
+                   lambda: ConfluenceV2(PAGE["confluence_spaces"]), stats)
+
+
+def group_list(listings: Listings, client: AtlassianClient, scope: Scope, stats: RequestStats) -> list[dict]:
+    return listing(listings, "cloud_groups", client, scope, f"{V1}/group",
+                   lambda: ConfluenceV1(PAGE["confluence_groups"]), stats)
+
+
+def group_members(listings, client, scope, stats) -> Iterator[list[dict]]:
+    """Members per group id, fanned out; a group deleted since the listing contributes nothing."""
+
+    def open_members(group: dict):
+        return paginate(client, f"{V1}/group/{group['id']}/membersByGroupId", ConfluenceV1(PAGE["confluence_members"]),
+                        stats=stats)
+
+    for group, page in fan_out_pages(group_list(listings, client, scope, stats), open_members):
+        if page:
+            yield [row(scope, member, group_id=group["id"]) for member in page]
+
+
+def users(client, scope, stats, log) -> Iterator[list[dict]]:
+    """Licensed users and guests (`sitePermissionTypeFilter=all`); the search stops at 10,000."""
+    seen = 0
+    for page in paginate(client, f"{V1}/search/user", ConfluenceV1(PAGE["confluence_user_search"]),
+                         params={"cql": "type=user", "sitePermissionTypeFilter": "all"}, stats=stats):
+        rows = [row(scope, result["user"]) for result in page if isinstance(result.get("user"), dict)]
+        seen += len(rows)
+        if rows:
+            yield rows
+    if seen >= CONFLUENCE_USER_SEARCH_CAP:
+        log(f"confluence_users for {scope.label}: the user search stops at {CONFLUENCE_USER_SEARCH_CAP} users; "
+            f"use jira_users / the Admin API users for the complete list")
+
+
+def _per_space(listings, client, scope, stats, suffix: str, page_size: int) -> Iterator[list[dict]]:
+    """One paged listing per space, fanned out; a space deleted since the listing contributes nothing."""
+
+    def open_pages(space: dict):
+        return paginate(client, f"{V2}/spaces/{space['id']}/{suffix}", ConfluenceV2(page_size), stats=stats)
+
+    for space, page in fan_out_pages(space_list(listings, client, scope, stats), open_pages):
+        if page:
+            yield [row(scope, item, space_id=space["id"]) for item in page]
+
+
+def space_permissions(listings, client, scope, stats) -> Iterator[list[dict]]:
+    yield from _per_space(listings, client, scope, stats, "permissions", PAGE["confluence_space_permissions"])
+
+
+def role_mode(client: AtlassianClient) -> str | None:
+    """`ROLES` on sites with space roles (RBAC), else the legacy mode's name; None when unknown.
+
+    Unknown (no endpoint, refused, failing) lets the role-assignment listing run and record its
+    own outcome in coverage; only a 401 stops the run here.
+    """
+    try:
+        return client.json(client.get(f"{V2}/space-role-mode")).get("mode")
+    except AuthenticationFailed:
+        raise
+    except AtlassianError:
+        return None
+
+
+def role_assignments(listings, client, scope, stats) -> Iterator[list[dict]]:
+    yield from _per_space(listings, client, scope, stats, "role-assignments", PAGE["confluence_role_assignments"])
+
+
+def space_roles(client, scope, stats) -> Iterator[list[dict]]:
+    for page in paginate(client, f"{V2}/space-roles", ConfluenceV2(PAGE["confluence_space_roles"]), stats=stats):
+        if page:
+            yield [row(scope, item) for item in page]
+
+
+def settings(client, scope, stats) -> Iterator[list[dict]]:
+    body = client.json(client.get(f"{V1}/settings/systemInfo", stats=stats))
+    stats.add(rows=1)
+    yield [row(scope, body)]
+
+
+def anonymous_probe(anonymous: AtlassianClient, scope: Scope, stats: RequestStats) -> Iterator[list[dict]]:
+    """What a caller without credentials sees: the spaces listed, or the status that refused them.
+
+    401/403 is the healthy answer (the site refuses anonymous callers), not a failure, so it is
+    caught here; any other error goes to coverage.
+    """
+    keys: list[str] = []
+    try:  # the spaces seen are not rows of this table: only the requests count
+        for page in paginate(anonymous, f"{V2}/spaces", ConfluenceV2(PAGE["confluence_spaces"]), stats=Calls(stats)):
+            keys.extend(str(space.get("key")) for space in page)
+        status = 200
+    except (AuthenticationFailed, Forbidden) as exc:
+        status = exc.status
+    stats.add(rows=1)
+    yield [scope.stamp({
+        "anonymous_access": status == 200,
+        "status_code": status,
+        "space_count": len(keys),
+        "space_keys": ",".join(sorted(keys)),
+    })]
+
+
+def audit_record_id(record: dict) -> str:
+    """Confluence audit records have no id: a hash of what makes one record differ from another."""
+    author = record.get("author") or {}
+    return stable_id(record.get("creationDate"), author.get("accountId"), record.get("summary"),
+                     record.get("affectedObject"), record.get("changedValues"), record.get("associatedObjects"),
+                     record.get("remoteAddress"))
+
+
+RETENTION_UNIT_DAYS = {"DAYS": 1, "WEEKS": 7, "MONTHS": 30, "YEARS": 365}
+
+
+def audit_records(client, scope, stats, state: dict) -> Iterator[list[dict]]:
+    """New audit records since the last load (minus the overlap), up to the server's now.
+
+    `/audit/retention` comes first: it needs the same admin permission and paid plan as the log
+    (a 403 on Free is recorded before any paging), its `Date` header pins the window's end,
+    and it bounds how far back the first load reaches.
+    """
+    days = AUDIT_INITIAL_DAYS
+    try:
+        response = client.get(f"{V1}/audit/retention", stats=stats)
+        now = server_now(client, response)
+        retention = client.json(response)
+        unit = RETENTION_UNIT_DAYS.get(str(retention.get("units", "DAYS")).upper(), 1)
+        days = min(days, int(retention.get("number") or days) * unit)
+    except NotAvailable:
+        now = server_now(client)
+
+    def pages(start_ms: int, end_ms: int):
+        return paginate(client, f"{V1}/audit", ConfluenceV1(PAGE["confluence_audit"]),
+                        params={"startDate": start_ms, "endDate": end_ms}, stats=stats)
+
+    yield from incremental_audit(
+        state, pages, now_ms=to_ms(now), initial_ms=to_ms(now - timedelta(days=days)),
+        time_ms=lambda r: int(r["creationDate"]) if r.get("creationDate") is not None else None,
+        record_id=audit_record_id,
+        stamp=lambda r, rid: scope.stamp({**r, "record_id": rid}), stats=stats,
+    )

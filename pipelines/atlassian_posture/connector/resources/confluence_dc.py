@@ -1,0 +1,90 @@
+"""Confluence Data Center reads, one function per table: each yields pages of stamped rows for one instance.
+Spaces and groups are the shared listings themselves (`space_list`, `group_list`, loaded by `confluence.py`).
+
+The client's base is the instance URL including its context path (`https://wiki.example.com/confluence`),
+so paths start at `/rest/api/...`. Groups are named, not numbered: memberships and space
+permissions refer to group names and usernames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import quote
+
+from atlassian_posture.connector.helpers import fan_out, fan_out_pages, unless_missing
+from atlassian_posture.connector.paging import ConfluenceV1, paginate
+from atlassian_posture.connector.resources.confluence_support import listing, row
+from atlassian_posture.connector.settings import PAGE
+
+API = "/rest/api"
+# holder -> endpoint of the global permissions (who may use Confluence, create spaces, administer...)
+GLOBAL_PERMISSIONS = {"all": f"{API}/permissions", "anonymous": f"{API}/permissions/anonymous",
+                      "unlicensed": f"{API}/permissions/unlicensed"}
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def space_list(listings, client, scope, stats) -> list[dict]:
+    """Spaces the PAT's user can view (no `status` filter: current and archived)."""
+    return listing(listings, "dc_spaces", client, scope, f"{API}/space",
+                   lambda: ConfluenceV1(PAGE["dc_confluence_spaces"]), stats)
+
+
+def group_list(listings, client, scope, stats) -> list[dict]:
+    return listing(listings, "dc_groups", client, scope, f"{API}/group",
+                   lambda: ConfluenceV1(PAGE["dc_confluence_groups"]), stats)
+
+
+def group_members(listings, client, scope, stats) -> Iterator[list[dict]]:
+    """Members per group name (`/group/{name}/member`, admin only), with `group_name`."""
+
+    def open_members(group: dict):
+        return paginate(client, f"{API}/group/{_segment(group['name'])}/member",
+                        ConfluenceV1(PAGE["dc_confluence_members"]), stats=stats)
+
+    for group, page in fan_out_pages(group_list(listings, client, scope, stats), open_members):
+        if page:
+            yield [row(scope, member, group_name=group["name"]) for member in page]
+
+
+def users(client, scope, stats) -> Iterator[list[dict]]:
+    """Every user, disabled ones included; `status` says which, `details.personal` holds the e-mail."""
+    for page in paginate(client, f"{API}/user/list", ConfluenceV1(PAGE["dc_confluence_users"]),
+                         params={"expand": "status,details.personal"}, stats=stats):
+        if page:
+            yield [row(scope, user) for user in page]
+
+
+def space_permissions(listings, client, scope, stats) -> Iterator[list[dict]]:
+    """`/space/{key}/permissions` per space (an unpaged array); rows carry DC's own `spaceKey`/`spaceId`."""
+
+    def fetch(space: dict) -> list[dict]:
+        body = client.json(client.get(f"{API}/space/{_segment(space['key'])}/permissions", stats=stats))
+        stats.add(rows=len(body))
+        return [row(scope, item, spaceKey=item.get("spaceKey", space["key"]),
+                    spaceId=item.get("spaceId", space.get("id"))) for item in body]
+
+    # a space deleted since the listing contributes nothing
+    for rows in fan_out(space_list(listings, client, scope, stats), unless_missing(fetch, [])):
+        if rows:
+            yield rows
+
+
+def global_permissions(client, scope, stats) -> Iterator[list[dict]]:
+    """The three global permission lists, read in full before any row is yielded, with `holder`."""
+    rows = []
+    for holder, path in GLOBAL_PERMISSIONS.items():
+        body = client.json(client.get(path, stats=stats))
+        rows.extend(row(scope, item, holder=holder) for item in body)
+    stats.add(rows=len(rows))
+    if rows:
+        yield rows
+
+
+def settings(client, scope, stats) -> Iterator[list[dict]]:
+    info = client.json(client.get(f"{API}/server-information", stats=stats))
+    mode = client.json(client.get(f"{API}/accessmode", stats=stats))
+    stats.add(rows=1)
+    yield [row(scope, info, accessMode=mode)]

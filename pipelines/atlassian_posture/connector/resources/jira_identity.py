@@ -1,0 +1,135 @@
+"""Jira identity resources: users, groups, group members, application roles (Cloud and Data Center)."""
+
+from __future__ import annotations
+
+from atlassian_posture.connector.helpers import Connections, Coverage, Listings, fan_out_pages, snapshot
+from atlassian_posture.connector.http import AtlassianError, NotAvailable
+from atlassian_posture.connector.paging import BareArray, DcStream, PageBean, SinglePage, paginate
+from atlassian_posture.connector.resources.jira_common import JiraTenant, is_missing, jira_tenants, row
+from atlassian_posture.connector.settings import (
+    JIRA_CLOUD_GROUP_PICKER_MAX,
+    JIRA_DC_GROUP_PICKER_MAX,
+    JIRA_DC_USER_SEARCH_QUERY,
+    PAGE,
+)
+
+
+def group_picker(tenant: JiraTenant, stats, limit: int) -> list[dict]:
+    """Every group from groups/picker (DC's only group listing); fails when the answer was cut short."""
+    response = tenant.client.get(f"{tenant.api}/groups/picker", params={"maxResults": limit}, stats=stats)
+    body = tenant.client.json(response)
+    groups = body.get("groups") or []
+    total = body.get("total", len(groups))
+    if total > len(groups):
+        raise AtlassianError(f"groups/picker on {tenant.scope.label} returned {len(groups)} of {total} groups "
+                             f"(its cap, jira.ajax.autocomplete.limit, is lower than the number of groups)")
+    stats.add(pages=1, rows=len(groups))
+    return groups
+
+
+def build(connections: Connections, coverage: Coverage, listings: Listings) -> list:
+    def cloud_groups(tenant, stats):
+        yield from paginate(tenant.client, f"{tenant.api}/group/bulk", PageBean(PAGE["jira_group_bulk"]), stats=stats)
+
+    @snapshot("jira_users")
+    def users():
+        """One row per user of a Jira Cloud site (users/search): people, JSM customers and app bots
+        (`accountType = app`), active or not. Key: `accountId`."""
+        for tenant in jira_tenants(connections, dc=False):
+            with coverage.track("jira_users", tenant.scope) as stats:
+                for page in paginate(tenant.client, f"{tenant.api}/users/search", BareArray(PAGE["jira_users"]),
+                                     stats=stats):
+                    yield [row(tenant.scope, user) for user in page]
+
+    @snapshot("jira_dc_users")
+    def dc_users():
+        """One row per user of a Jira Data Center instance (user/list, Jira 10+; older instances:
+        user/search, first 1000 users only), with `lastLoginTime`. Key: `name` (the username every
+        other DC table refers to); `key` is the immutable user key."""
+        for tenant in jira_tenants(connections, cloud=False):
+            with coverage.track("jira_dc_users", tenant.scope) as stats:
+                try:
+                    pages = paginate(tenant.client, f"{tenant.api}/user/list", DcStream(PAGE["dc_users"]),
+                                     stats=stats)
+                    first = next(pages, [])
+                except NotAvailable:  # before Jira 10
+                    pages = paginate(tenant.client, f"{tenant.api}/user/search", BareArray(PAGE["dc_users"]),
+                                     params={"username": JIRA_DC_USER_SEARCH_QUERY, "includeActive": "true",
+                                             "includeInactive": "true"}, stats=stats)
+                    first = next(pages, [])
+                yield [row(tenant.scope, user) for user in first]
+                for page in pages:
+                    yield [row(tenant.scope, user) for user in page]
+
+    @snapshot("jira_groups")
+    def groups():
+        """One row per group. Cloud: group/bulk (`groupId`, `name`; key `groupId`). DC: groups/picker
+        (`name`, key; its `labels` say which groups grant admin or product access)."""
+        for tenant in jira_tenants(connections):
+            with coverage.track("jira_groups", tenant.scope) as stats:
+                refs = []
+                if tenant.cloud:
+                    for page in cloud_groups(tenant, stats):
+                        refs += [(g["groupId"], g["name"]) for g in page]
+                        yield [row(tenant.scope, g) for g in page]
+                else:
+                    found = group_picker(tenant, stats, JIRA_DC_GROUP_PICKER_MAX)
+                    refs = [(None, g["name"]) for g in found]
+                    yield [row(tenant.scope, g) for g in found]
+                listings.remember("groups", tenant.scope, refs)
+
+    def group_refs(tenant, stats):
+        def load(own):
+            if tenant.cloud:
+                for page in cloud_groups(tenant, own):
+                    yield from ((g["groupId"], g["name"]) for g in page)
+            else:
+                yield from ((None, g["name"]) for g in group_picker(tenant, own, JIRA_DC_GROUP_PICKER_MAX))
+
+        return listings.get("groups", tenant.scope, load, stats)
+
+    @snapshot("jira_group_members")
+    def group_members():
+        """One row per (group, member), inactive members included (group/member per group).
+        Cloud: the member's `UserDetails` plus `group_id`; DC: the member's user (`name` = username)
+        plus `group_name`."""
+        for tenant in jira_tenants(connections):
+            with coverage.track("jira_group_members", tenant.scope) as stats:
+                def open_members(ref, tenant=tenant, stats=stats):
+                    group_id, name = ref
+                    key = {"groupId": group_id} if tenant.cloud else {"groupname": name}
+                    return paginate(tenant.client, f"{tenant.api}/group/member", PageBean(PAGE["jira_group_member"]),
+                                    params={**key, "includeInactiveUsers": "true"}, stats=stats)
+
+                for (group_id, name), page in fan_out_pages(group_refs(tenant, stats), open_members,
+                                                            missing=is_missing):
+                    parent = {"group_id": group_id} if tenant.cloud else {"group_name": name}
+                    yield [row(tenant.scope, member, **parent) for member in page]
+
+    @snapshot("jira_application_roles")
+    def application_roles():
+        """One row per application role (product access: `jira-software`, ...): the groups that grant it,
+        default groups, seats and user count. Key: `key`."""
+        for tenant in jira_tenants(connections):
+            with coverage.track("jira_application_roles", tenant.scope) as stats:
+                for page in paginate(tenant.client, f"{tenant.api}/applicationrole", SinglePage(), stats=stats):
+                    yield [row(tenant.scope, role) for role in page]
+
+    @snapshot("jira_global_permission_probe")
+    def global_permission_probe():
+        """One row per (group, label) of groups/picker, read with the admin credential. Jira labels a group
+        `ADMIN` when it holds Administer Jira (or System admin) and `SINGLE`/`MULTIPLE` when it grants product
+        access: the only read API that tells which groups hold the global admin permission (Cloud has no
+        global-permission listing; mypermissions only speaks for the caller). Key: (`group_id` on Cloud,
+        `group_name` on DC; `type`, `text`)."""
+        for tenant in jira_tenants(connections):
+            with coverage.track("jira_global_permission_probe", tenant.scope) as stats:
+                limit = JIRA_CLOUD_GROUP_PICKER_MAX if tenant.cloud else JIRA_DC_GROUP_PICKER_MAX
+                rows = []
+                for group in group_picker(tenant, stats, limit):
+                    for label in group.get("labels") or []:
+                        rows.append(row(tenant.scope, label, group_name=group["name"],
+                                        group_id=group.get("groupId")))
+                yield rows
+
+    return [users, dc_users, groups, group_members, application_roles, global_permission_probe]

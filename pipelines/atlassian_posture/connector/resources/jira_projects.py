@@ -1,0 +1,103 @@
+"""Jira project resources: projects, project roles and their actors, permission schemes and grants."""
+
+from __future__ import annotations
+
+import dlt
+
+from atlassian_posture.connector.helpers import Connections, Coverage, Listings, fan_out, snapshot, unless_missing
+from atlassian_posture.connector.paging import SinglePage, paginate
+from atlassian_posture.connector.resources.jira_common import (
+    ProjectRef,
+    is_missing,
+    jira_tenants,
+    project_pages,
+    project_refs,
+    role_id_of,
+    row,
+)
+
+# Cloud accepts `all`; the DC document lists the expansions one by one (DIGEST 4.1)
+SCHEME_EXPAND = {"cloud": "all", "dc": "permissions,user,group,projectRole,field"}
+
+
+def build(connections: Connections, coverage: Coverage, listings: Listings) -> list:
+    @snapshot("jira_project_roles")
+    def project_roles():
+        """One row per project role of the role catalogue (role): `id`, `name`, `description`.
+        Key: `id`. Who holds a role in a project is `jira_role_actors`."""
+        for tenant in jira_tenants(connections):
+            with coverage.track("jira_project_roles", tenant.scope) as stats:
+                for page in paginate(tenant.client, f"{tenant.api}/role", SinglePage(), stats=stats):
+                    yield [row(tenant.scope, role) for role in page]
+
+    @snapshot("jira_projects")
+    def projects():
+        """One row per project, live and archived, with its lead and description (Cloud: project/search;
+        DC: project?includeArchived=true). Key: `id`."""
+        for tenant in jira_tenants(connections):
+            with coverage.track("jira_projects", tenant.scope) as stats:
+                refs = []
+                for page in project_pages(tenant, stats, expand="lead,description"):
+                    refs += [ProjectRef(str(p["id"]), p["key"]) for p in page]
+                    yield [row(tenant.scope, p) for p in page]
+                listings.remember("projects", tenant.scope, refs)
+
+    @snapshot("jira_role_actors")
+    def role_actors():
+        """One row per (project, role, actor): a user (Cloud `actorUser.accountId`, DC `name` = username) or
+        a group (Cloud `actorGroup.groupId`, DC `name` = group name) holding a project role, with
+        `project_id`, `project_key`, `role_id`, `role_name`. Key: (`project_id`, `role_id`, `id`)."""
+        for tenant in jira_tenants(connections):
+            with coverage.track("jira_role_actors", tenant.scope) as stats:
+                def actors_of(project: ProjectRef, tenant=tenant, stats=stats) -> list[dict]:
+                    base = f"{tenant.api}/project/{project.id}/role"
+                    roles = tenant.client.json(tenant.client.get(base, stats=stats))
+                    out = []
+                    for name, url in sorted(roles.items()):
+                        role_id = role_id_of(url)
+                        body = tenant.client.json(tenant.client.get(f"{base}/{role_id}", stats=stats))
+                        out += [row(tenant.scope, actor, project_id=project.id, project_key=project.key,
+                                    role_id=int(role_id), role_name=name)
+                                for actor in body.get("actors") or []]
+                    stats.add(pages=1, rows=len(out))
+                    return out
+
+                # a project deleted since the listing has no actors
+                yield from fan_out(project_refs(listings, tenant, stats), unless_missing(actors_of, [], is_missing))
+
+    @snapshot("jira_permission_schemes")
+    def permission_schemes():
+        """One row per permission scheme (`id`, `name`, `description`) in `jira_permission_schemes`, and one
+        row per grant in `jira_permission_grants` (`permission`, `holder.type`/`parameter`/`value` and the
+        expanded holder, plus `scheme_id`; key (`scheme_id`, `id`)), both from one permissionscheme call.
+        Grants get their own table rather than a nested one so each grant has its own history: a removed
+        grant is retired on its own row, and marts join grants to projects on `scheme_id` directly."""
+        for tenant in jira_tenants(connections):
+            with coverage.track("jira_permission_schemes", tenant.scope) as stats:
+                for page in paginate(tenant.client, f"{tenant.api}/permissionscheme", SinglePage("permissionSchemes"),
+                                     params={"expand": SCHEME_EXPAND[tenant.deployment]}, stats=stats):
+                    for scheme in page:
+                        grants = scheme.pop("permissions", None) or []
+                        yield row(tenant.scope, scheme)
+                        yield dlt.mark.with_table_name(
+                            [row(tenant.scope, grant, scheme_id=scheme["id"]) for grant in grants],
+                            "jira_permission_grants")
+
+    @snapshot("jira_project_permission_schemes")
+    def project_permission_schemes():
+        """One row per project: the permission scheme it uses (project/{id}/permissionscheme: the scheme's
+        `id`, `name`, `description`) with `project_id`, `project_key`. Key: `project_id`."""
+        for tenant in jira_tenants(connections):
+            with coverage.track("jira_project_permission_schemes", tenant.scope) as stats:
+                def scheme_of(project: ProjectRef, tenant=tenant, stats=stats) -> dict:
+                    response = tenant.client.get(f"{tenant.api}/project/{project.id}/permissionscheme", stats=stats)
+                    stats.add(pages=1, rows=1)
+                    return row(tenant.scope, tenant.client.json(response), project_id=project.id,
+                               project_key=project.key)
+
+                refs = project_refs(listings, tenant, stats)
+                for found in fan_out(refs, unless_missing(scheme_of, None, is_missing)):
+                    if found is not None:
+                        yield found
+
+    return [project_roles, projects, role_actors, permission_schemes, project_permission_schemes]

@@ -1,0 +1,107 @@
+"""Jira filters and dashboards with their share permissions (Cloud and Data Center)."""
+
+from __future__ import annotations
+
+from atlassian_posture.connector.helpers import Connections, Coverage, fan_out, snapshot, unless_missing
+from atlassian_posture.connector.http import AtlassianError
+from atlassian_posture.connector.paging import PageBean, paginate
+from atlassian_posture.connector.resources.jira_common import JiraTenant, is_missing, jira_tenants, row
+from atlassian_posture.connector.settings import (
+    JIRA_DC_FILTER_ID_START,
+    JIRA_DC_FILTER_SCAN_BATCH,
+    JIRA_DC_FILTER_SCAN_MISSES,
+    PAGE,
+)
+
+FILTER_EXPAND = "description,owner,jql,sharePermissions,editPermissions"
+DASHBOARD_EXPAND = "description,owner,sharePermissions,editPermissions"
+
+
+class DcDashboardPages(PageBean):
+    """Jira DC `/dashboard`: `{startAt, maxResults, total, prev, next, dashboards}`; the last page has no `next`."""
+
+    list_key = "dashboards"
+
+    def next(self, request, body, response, rows):
+        if not body.get("next"):
+            return None
+        return super().next(request, body, response, rows)
+
+
+def dc_filter(tenant: JiraTenant, stats, filter_id) -> dict | None:
+    """filter/{id}, or None when there is no such filter or the credential may not see it (Jira answers 400)."""
+    try:
+        response = tenant.client.get(f"{tenant.api}/filter/{filter_id}", stats=stats)
+    except AtlassianError as exc:
+        if is_missing(exc):
+            return None
+        raise
+    stats.add(pages=1, rows=1)
+    return tenant.client.json(response)
+
+
+def dc_filters(tenant: JiraTenant, stats):
+    """Jira DC cannot list filters: the caller's favourites, then ids probed upwards from the first filter id
+    until JIRA_DC_FILTER_SCAN_MISSES ids in a row are missing or hidden."""
+    seen: set[str] = set()
+    favourites = tenant.client.json(tenant.client.get(f"{tenant.api}/filter/favourite", stats=stats))
+    stats.add(pages=1, rows=len(favourites))
+    for item in favourites:
+        seen.add(str(item["id"]))
+        yield item
+    start, misses = JIRA_DC_FILTER_ID_START, 0
+    while misses < JIRA_DC_FILTER_SCAN_MISSES:
+        batch = range(start, start + JIRA_DC_FILTER_SCAN_BATCH)
+        for found in fan_out(batch, lambda filter_id: dc_filter(tenant, stats, filter_id)):
+            if found is None:
+                misses += 1
+                continue
+            misses = 0
+            if str(found["id"]) not in seen:
+                seen.add(str(found["id"]))
+                yield found
+        start += JIRA_DC_FILTER_SCAN_BATCH
+
+
+def build(connections: Connections, coverage: Coverage) -> list:
+    @snapshot("jira_filters")
+    def filters():
+        """One row per saved filter with owner, JQL, `sharePermissions` and `editPermissions` (nested tables;
+        share `type` `global` = public, `loggedin`, `group`, `project`, `projectRole`, `user`). Cloud:
+        filter/search with overrideSharePermissions (every filter, as a Jira admin). DC has no filter search:
+        the credential's favourites plus filter ids probed from 10000, i.e. every filter the credential may
+        see (public and shared ones included; other users' private filters are out of reach). Key: `id`."""
+        for tenant in jira_tenants(connections):
+            with coverage.track("jira_filters", tenant.scope) as stats:
+                if tenant.cloud:
+                    for page in paginate(tenant.client, f"{tenant.api}/filter/search", PageBean(PAGE["jira_filters"]),
+                                         params={"expand": FILTER_EXPAND, "overrideSharePermissions": "true"},
+                                         stats=stats):
+                        yield [row(tenant.scope, f) for f in page]
+                else:
+                    for found in dc_filters(tenant, stats):
+                        yield row(tenant.scope, found)
+
+    @snapshot("jira_dashboards")
+    def dashboards():
+        """One row per dashboard the credential can see, with owner and `sharePermissions` (nested table).
+        Cloud: dashboard/search (Jira has no admin override: other users' private dashboards are invisible).
+        DC: the dashboard list, then dashboard/{id} for each one's share permissions. Key: `id`."""
+        for tenant in jira_tenants(connections):
+            with coverage.track("jira_dashboards", tenant.scope) as stats:
+                if tenant.cloud:
+                    for page in paginate(tenant.client, f"{tenant.api}/dashboard/search",
+                                         PageBean(PAGE["jira_dashboards"]), params={"expand": DASHBOARD_EXPAND},
+                                         stats=stats):
+                        yield [row(tenant.scope, d) for d in page]
+                    continue
+
+                def detail(item, tenant=tenant, stats=stats):
+                    return tenant.client.json(tenant.client.get(f"{tenant.api}/dashboard/{item['id']}", stats=stats))
+
+                for page in paginate(tenant.client, f"{tenant.api}/dashboard",
+                                     DcDashboardPages(PAGE["jira_dc_dashboards"]), stats=stats):
+                    yield [row(tenant.scope, d) for d in fan_out(page, unless_missing(detail, None, is_missing))
+                           if d is not None]
+
+    return [filters, dashboards]

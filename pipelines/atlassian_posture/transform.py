@@ -1,0 +1,124 @@
+"""The transform step of `atlassian-posture run`: `dbt build` of the dbt project over the warehouse.
+
+dbt runs in-process (dbt's documented `dbtRunner`), against a profile generated for the
+warehouse file so the project carries no machine-specific path. The lock taken by the run
+is held by the caller for the whole extract + transform, so nothing else writes meanwhile.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from atlassian_posture.connector.runner import PG_PASSWORD_ENV, is_server, server_url
+
+def _project_dir() -> Path:
+    """The dbt project: shipped inside the package in a wheel, the repository's `dbt_project/` in a checkout."""
+    packaged = Path(__file__).resolve().parent / "dbt_project"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "dbt_project"
+
+
+PROJECT_DIR = _project_dir()
+PROFILE_NAME = "atlassian_posture"
+
+
+class TransformFailed(Exception):
+    """dbt build failed; the message is one line naming the first failing node."""
+
+
+@dataclass
+class TransformResult:
+    models: int
+    tests: int
+    duration_s: float
+
+
+def profile_yaml(warehouse: Path | str, threads: int = 2) -> str:
+    """A dbt profile for the warehouse: a DuckDB file, or a PostgreSQL URL (dbt-postgres)."""
+    if is_server(warehouse):
+        url = urlsplit(str(warehouse))
+        return (
+            f"{PROFILE_NAME}:\n"
+            f"  target: warehouse\n"
+            f"  outputs:\n"
+            f"    warehouse:\n"
+            f"      type: postgres\n"
+            f"      host: '{url.hostname}'\n"
+            f"      port: {url.port or 5432}\n"
+            f"      user: '{unquote(url.username or '')}'\n"
+            f"      password: \"{{{{ env_var('{PG_PASSWORD_ENV}', '') }}}}\"\n"
+            f"      dbname: '{url.path.lstrip('/')}'\n"
+            f"      schema: public\n"
+            f"      threads: {threads}\n"
+        )
+    return (
+        f"{PROFILE_NAME}:\n"
+        f"  target: warehouse\n"
+        f"  outputs:\n"
+        f"    warehouse:\n"
+        f"      type: duckdb\n"
+        f"      path: '{Path(warehouse).resolve()}'\n"
+        f"      threads: {threads}\n"
+        f"      settings:\n"
+        f"        TimeZone: UTC\n"
+    )
+
+
+def _progress_callback(progress: Callable[[str], None], every: float = 0.2) -> Callable:
+    """A dbt event callback that reports 'n of total nodes' about every `every` of the way."""
+    state = {"next": every}
+
+    def on_event(event) -> None:
+        data = getattr(event, "data", None)
+        if not event.info.name.endswith("Result") or not hasattr(data, "index") or not getattr(data, "total", 0):
+            return
+        done = data.index / data.total
+        if done >= state["next"] or data.index == data.total:
+            state["next"] = done + every
+            progress(f"{data.index} of {data.total} dbt nodes done")
+
+    return on_event
+
+
+def build(warehouse: Path, project_dir: Path = PROJECT_DIR,
+          progress: Callable[[str], None] | None = None) -> TransformResult:
+    """Run `dbt build` for `project_dir` on `warehouse`; raises TransformFailed on any failure.
+    `progress`, when given, receives a short line as the build advances."""
+    from dbt.cli.main import dbtRunner
+
+    with tempfile.TemporaryDirectory() as profiles_dir:
+        Path(profiles_dir, "profiles.yml").write_text(profile_yaml(warehouse))
+        callbacks = [_progress_callback(progress)] if progress else []
+        if is_server(warehouse):  # the profile names the variable; the password is never written to a file
+            os.environ[PG_PASSWORD_ENV] = unquote(urlsplit(server_url(warehouse)).password or "")
+        try:
+            result = dbtRunner(callbacks=callbacks).invoke(["build", "--project-dir", str(project_dir), "--profiles-dir", profiles_dir,
+                                         "--profile", PROFILE_NAME, "--quiet"])
+        finally:
+            _release_duckdb()
+    if result.exception is not None:
+        raise TransformFailed(f"dbt build could not run: {str(result.exception).splitlines()[0]}")
+    nodes = list(result.result or [])
+    failed = [n for n in nodes if str(n.status) in ("error", "fail")]
+    if not result.success or failed:
+        first = failed[0] if failed else None
+        where = f"{first.node.resource_type} {first.node.name}: {(first.message or '').splitlines()[0]}" if first else ""
+        raise TransformFailed(f"dbt build failed ({len(failed)} node(s)); first: {where}")
+    models = sum(1 for n in nodes if n.node.resource_type in ("model", "seed", "snapshot"))
+    tests = sum(1 for n in nodes if n.node.resource_type in ("test", "unit_test"))
+    return TransformResult(models, tests, sum(n.execution_time or 0 for n in nodes))
+
+
+def _release_duckdb() -> None:
+    """dbt-duckdb keeps one DuckDB connection open for the life of the process; close it so
+    readers (a dashboard, the next step of the demo) can open the warehouse file."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()
