@@ -9,7 +9,8 @@ import time
 import duckdb
 import pytest
 
-from atlassian_posture.consume.readcopy import WarehouseUnavailable, publish, published_path, read_sql, readable_path
+from atlassian_posture.consume.readcopy import WarehouseUnavailable, published_path, read_sql, readable_path
+from atlassian_posture.warehouse import Warehouse
 
 
 def _warehouse(path, value: int) -> None:
@@ -21,7 +22,7 @@ def _warehouse(path, value: int) -> None:
 def test_an_open_reader_neither_blocks_publishing_nor_breaks(tmp_path):
     warehouse = tmp_path / "w.duckdb"
     _warehouse(warehouse, 1)
-    publish(warehouse)
+    Warehouse(warehouse).publish()
     # a notebook in another process keeps a read-only connection open on the published copy
     reader = subprocess.Popen([sys.executable, "-c", (
         "import duckdb, sys, time\n"
@@ -33,7 +34,7 @@ def test_an_open_reader_neither_blocks_publishing_nor_breaks(tmp_path):
     try:
         assert reader.stdout.readline().strip() == "1"
         _warehouse(warehouse, 2)  # the writer still opens its own file for writing
-        publish(warehouse)  # and publishes while the reader holds the old copy open
+        Warehouse(warehouse).publish()  # and publishes while the reader holds the old copy open
         assert read_sql("select v from marts.t", warehouse)["v"].tolist() == [2]  # a new reader sees the new copy
         reader.stdin.write("\n")
         reader.stdin.flush()
@@ -47,7 +48,7 @@ def test_an_open_reader_neither_blocks_publishing_nor_breaks(tmp_path):
 def test_reading_while_a_writer_holds_the_warehouse(tmp_path):
     warehouse = tmp_path / "w.duckdb"
     _warehouse(warehouse, 1)
-    publish(warehouse)
+    Warehouse(warehouse).publish()
     writer = subprocess.Popen([sys.executable, "-c", (
         "import duckdb, sys\n"
         f"con = duckdb.connect({str(warehouse)!r})\n"
