@@ -73,11 +73,13 @@ def run_demo(size: str, seed: int, echo: Callable[[str], None]) -> int:
     _print_summary(echo)
     echo("")
     echo(f"Done in {time.monotonic() - started:.0f} s. Open next:")
+    prefix = "uv run " if Path("pyproject.toml").exists() else ""  # a checkout, or an installed package
+    notebooks = [("a notebook (also identity_risks, app_review, audit_activity)",
+                  f"{prefix}marimo edit notebooks/posture_overview.py")] if Path("notebooks").is_dir() else []
     for what, how in (
-            ("the dashboard (http://127.0.0.1:2718)", "uv run atlassian-posture dashboard"),
+            ("the dashboard (http://127.0.0.1:2718)", f"{prefix}atlassian-posture dashboard"),
             ("the HTML report, in any browser", str(REPORT)),
-            ("a notebook (also identity_risks, app_review, audit_activity)",
-             "uv run marimo edit notebooks/posture_overview.py"),
+            *notebooks,
             ("SQL, e.g. select * from marts.posture_findings where status = 'fail'",
              f"duckdb -readonly {outcome.published}")):
         echo(f"  {how:<52} # {what}")
