@@ -240,6 +240,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from atlassian_posture.catalog import load as load_catalog
 from atlassian_simulator.generator.audit import ORG_ACTIONS
 from atlassian_simulator.lazy import AuditEvent, EventLog, to_ms
 from atlassian_simulator.model import (
@@ -253,58 +254,18 @@ from atlassian_simulator.model import (
     SpacePermission,
 )
 
-# --- the catalog's numbers ---------------------------------------------------------------------
+# --- the catalog's numbers: read from the product's check catalog, the one source --------------
 
-THRESHOLDS: dict[str, float] = {
-    "dormant_days": 90,  # IDENT-001; also "long-inactive" in AUDIT-013
-    "never_used_days": 30,  # IDENT-002
-    "dormant_privileged_days": 30,  # IDENT-006
-    "token_max_lifetime_days": 365,  # POSTURE-005, IDENT-010
-    "token_never_used_days": 30,  # POSTURE-006, IDENT-011
-    "token_unused_days": 90,  # POSTURE-006, IDENT-011
-    "token_sprawl": 5,  # IDENT-013
-    "org_admins_max": 3,  # POSTURE-011
-    "jira_admins_max": 10,  # POSTURE-027 (no catalog default: chosen)
-    "broad_group_size": 50,  # POSTURE-023 (no catalog default: chosen)
-    "break_glass_max_members": 3,  # POSTURE-004
-    "project_admin_projects": 10,  # IDENT-021
-    "recent_days": 7,  # IDENT-017, IDENT-018, PLUGIN-017
-    "impersonation_days": 30,  # IDENT-016
-    "login_window_days": 30,  # IDENT-019
-    "robot_window_days": 30,  # IDENT-023
-    "robot_min_days": 16,  # IDENT-023: "most days" of the window
-    "app_idle_days": 90,  # PLUGIN-015
-    "app_unmaintained_days": 365,  # PLUGIN-010
-    "app_disabled_days": 30,  # PLUGIN-015
-    "burst_min": 20,  # AUDIT-011
-    "burst_factor": 3,  # AUDIT-011
-    "burst_baseline_days": 30,  # AUDIT-011
-    "org_log_fresh_hours": 24,  # POSTURE-014
-}
-
-POSTURE_IDS = [f"POSTURE-{n:03d}" for n in range(1, 41)]
-IDENT_IDS = [f"IDENT-{n:03d}" for n in range(1, 24)]
-PLUGIN_IDS = [f"PLUGIN-{n:03d}" for n in range(1, 20)]
-AUDIT_IDS = ([f"AUDIT-{n:03d}" for n in range(1, 17)] + [f"AUDIT-J{n:02d}" for n in range(1, 10)]
-             + [f"AUDIT-C{n:02d}" for n in range(1, 7)] + ["AUDIT-DC"])
-CHECK_IDS = POSTURE_IDS + IDENT_IDS + PLUGIN_IDS + AUDIT_IDS
-
+CATALOG = load_catalog()
+THRESHOLDS: dict[str, float] = {k: v for k, v in CATALOG.threshold_values().items() if k != "audit_lookback_days"}
+POSTURE_IDS = [c["id"] for c in CATALOG.family("posture")]
+IDENT_IDS = [c["id"] for c in CATALOG.family("identity")]
+PLUGIN_IDS = [c["id"] for c in CATALOG.family("plugin")]
+AUDIT_IDS = [c["id"] for c in CATALOG.family("audit")]
+CHECK_IDS = CATALOG.ids
 # (weight, severity of the signal)
-IDENT_WEIGHTS = {
-    "IDENT-001": (3, "medium"), "IDENT-002": (2, "low"), "IDENT-003": (8, "critical"), "IDENT-004": (4, "high"),
-    "IDENT-005": (3, "high"), "IDENT-006": (5, "high"), "IDENT-007": (3, "medium"), "IDENT-008": (9, "critical"),
-    "IDENT-009": (3, "medium"), "IDENT-010": (4, "medium"), "IDENT-011": (2, "low"), "IDENT-012": (5, "high"),
-    "IDENT-013": (2, "low"), "IDENT-014": (4, "medium"), "IDENT-015": (2, "low"), "IDENT-016": (3, "medium"),
-    "IDENT-017": (5, "high"), "IDENT-018": (5, "high"), "IDENT-019": (4, "medium"), "IDENT-020": (2, "low"),
-    "IDENT-021": (3, "medium"), "IDENT-022": (3, "medium"), "IDENT-023": (3, "medium"),
-}
-PLUGIN_WEIGHTS = {
-    "PLUGIN-001": (8, "critical"), "PLUGIN-002": (6, "high"), "PLUGIN-003": (5, "high"), "PLUGIN-004": (4, "medium"),
-    "PLUGIN-005": (3, "medium"), "PLUGIN-006": (4, "medium"), "PLUGIN-007": (5, "high"), "PLUGIN-008": (2, "low"),
-    "PLUGIN-009": (2, "low"), "PLUGIN-010": (3, "medium"), "PLUGIN-011": (3, "medium"), "PLUGIN-012": (5, "high"),
-    "PLUGIN-013": (3, "medium"), "PLUGIN-014": (3, "medium"), "PLUGIN-015": (2, "low"), "PLUGIN-016": (4, "medium"),
-    "PLUGIN-017": (3, "medium"), "PLUGIN-018": (2, "low"), "PLUGIN-019": (1, "low"),
-}
+IDENT_WEIGHTS = CATALOG.weights("identity")
+PLUGIN_WEIGHTS = CATALOG.weights("plugin")
 MARKETPLACE_SIGNALS = ("PLUGIN-007", "PLUGIN-008", "PLUGIN-009", "PLUGIN-010", "PLUGIN-014", "PLUGIN-019")
 # The simulator models the Marketplace listing of an app (`InstalledApp.listing`) once the model has the field.
 MARKETPLACE_MODELLED = "listing" in getattr(InstalledApp, "__dataclass_fields__", {})
