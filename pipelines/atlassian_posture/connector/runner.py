@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,11 +19,10 @@ import dlt
 import httpx
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from atlassian_posture.connector import all_resources
+from atlassian_posture.connector import RUN_FACT_TABLES, RunFacts, all_resources
 from atlassian_posture.connector.config import ConfigError, load_tenants
 from atlassian_posture.connector.helpers import Connections, Coverage, PartialSnapshot
 from atlassian_posture.connector.http import AtlassianError, AuthenticationFailed
-from atlassian_posture.connector.posture_settings import settings_rows
 from atlassian_posture.errors import EXIT_AUTH, EXIT_CONFIG, EXIT_FAILED, RunFailed
 from atlassian_posture.warehouse import Warehouse
 
@@ -46,7 +44,8 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
             resources: list[str] | None = None, lock_wait_s: float = 0.0, progress: str | None = None,
             transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
             locked: bool = False) -> RunResult:
-    """Extract every configured tenant into `database` (schema `raw`), then record coverage.
+    """Extract every configured tenant into `database` (schema `raw`), with the run facts (coverage, runs,
+    posture_settings).
 
     `locked=True` when the caller already holds the warehouse's lock (extract + transform)."""
     try:
@@ -55,7 +54,6 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
         raise RunFailed(f"configuration: {exc}", EXIT_CONFIG) from exc
     started = datetime.now(UTC)
     clock = time.monotonic()
-    run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     warehouse = Warehouse.of(database)
     with contextlib.nullcontext() if locked else warehouse.lock(lock_wait_s):
         connections = Connections(tenants, transport=transport, sleep=sleep)
@@ -68,13 +66,16 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
             connections.close()
             raise RunFailed(str(exc), EXIT_FAILED) from exc
         coverage = Coverage()
+        facts = RunFacts(connections, coverage, started=started)
         pipeline = warehouse.pipeline(pipelines_dir, progress)
-        selected = all_resources(connections, coverage)
+        selected = all_resources(connections, coverage, facts)
         if resources:
-            unknown = set(resources) - {r.name for r in selected}
+            names = [r.name for r in selected if r.name not in RUN_FACT_TABLES]
+            unknown = set(resources) - set(names)
             if unknown:
-                raise RunFailed(f"unknown resources: {', '.join(sorted(unknown))}", EXIT_CONFIG)
-            selected = [r for r in selected if r.name in resources]
+                raise RunFailed(f"unknown resources: {', '.join(sorted(unknown))}; valid: {', '.join(sorted(names))}",
+                                EXIT_CONFIG)
+            selected = [r for r in selected if r.name in resources or r.name in RUN_FACT_TABLES]
         failure: RunFailed | None = None
         counts: dict[str, int] = {}
         try:
@@ -82,36 +83,18 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
             info.raise_on_failed_jobs()
             trace = pipeline.last_trace
             if trace and trace.last_normalize_info:
-                counts = {t: n for t, n in trace.last_normalize_info.row_counts.items() if not t.startswith("_dlt")}
+                counts = {t: n for t, n in trace.last_normalize_info.row_counts.items()
+                          if not t.startswith("_dlt") and t not in RUN_FACT_TABLES}
         except PipelineStepFailed as exc:
             failure = _explain(exc)
+            if exc.step == "extract" and facts.coverage_rows():  # keep the record of what failed, and why
+                pipeline.run(facts.coverage_rows(), table_name="coverage", write_disposition="append",
+                             schema=dlt.Schema("atlassian"))
         finally:
             connections.close()
-        rows = coverage.rows(run_id)
-        if rows:
-            pipeline.run(rows, table_name="coverage", write_disposition="append", schema=dlt.Schema("atlassian"))
-        if failure is None:
-            _load_run_facts(pipeline, connections, tenants, run_id, started)
         if failure is not None:
             raise failure
-        return RunResult(run_id, started, time.monotonic() - clock, rows, counts)
-
-
-def _load_run_facts(pipeline: dlt.Pipeline, connections: Connections, tenants: list, run_id: str,
-                    started: datetime) -> None:
-    """`raw.runs`: each organization's server clock for this run (the marts evaluate "now" as of it,
-    not as of this machine); `raw.posture_settings`: the configured policy inputs and attestation."""
-    finished = datetime.now(UTC)
-    runs = [{"run_id": run_id, "org_key": org.key, "org_id": connections.org_ids.get(org.key),
-             "started_at": started, "finished_at": finished,
-             "server_time": connections.server_clock(org.key) or finished} for org in tenants]
-    settings = [row for org in tenants
-                for row in settings_rows(org.key, connections.org_ids.get(org.key), org.policy, org.attestation)]
-    pipeline.run(runs, table_name="runs", write_disposition="append", schema=dlt.Schema("atlassian"))
-    pipeline.run(dlt.resource(settings, name="posture_settings", write_disposition="replace",
-                              columns={"org_id": {"data_type": "text"}, "scope": {"data_type": "text"},
-                                       "field": {"data_type": "text"}, "value": {"data_type": "text"}}),
-                 schema=dlt.Schema("atlassian"))
+        return RunResult(facts.run_id, started, time.monotonic() - clock, facts.coverage_rows(), counts)
 
 
 def _explain(exc: PipelineStepFailed) -> RunFailed:
