@@ -33,6 +33,12 @@ class PostureError(Exception):
             self.exit_code = exit_code
 
 
+class ConfigError(PostureError, ValueError):
+    """A configuration problem, in one line that names the key to fix."""
+
+    exit_code = EXIT_CONFIG
+
+
 class RunFailed(PostureError):
     """Extraction, the lock or the configuration stopped the run."""
 
