@@ -502,15 +502,19 @@ class _Reach:
 # Which inputs each check needs; a tuple inside is "any of". A check whose inputs the topology does
 # not reach is not_evaluable with the first missing input's reason, whatever it would have said.
 _NEEDS: dict[str, tuple] = {
-    **{f"POSTURE-{n:03d}": ("org_api",) for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14)},
-    "POSTURE-012": ("cloud",), "POSTURE-013": ("cloud",),
+    **{f"POSTURE-{n:03d}": ("org_api",) for n in (1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 14)},
+    # attested settings of a Cloud organization: the admin's word is the evidence, no API needed
+    "POSTURE-007": ("cloud",), "POSTURE-012": ("cloud",), "POSTURE-013": ("cloud",),
     **{f"POSTURE-{n:03d}": ("jira",) for n in range(16, 28)},
     "POSTURE-028": ("jira_cloud",), "POSTURE-029": ("dc_jira",), "POSTURE-030": ("dc_jira",),
     **{f"POSTURE-{n:03d}": ("confluence",) for n in (31, 32, 33, 34, 36)},
-    # 035: whether a data-security policy guards the site is org data; 037: guest / unmanaged is org data
-    "POSTURE-035": ("confluence_cloud", "org_api"), "POSTURE-037": ("confluence_cloud", "org_api"),
+    # 035 attested (without an org key no data-security policy is seen to guard the site); 037: guest /
+    # unmanaged is org data
+    "POSTURE-035": ("confluence_cloud",), "POSTURE-037": ("confluence_cloud", "org_api"),
     "POSTURE-038": ("dc_confluence",), "POSTURE-039": ("dc",), "POSTURE-040": ("org_api", "apps"),
     **{cid: ("org_api",) for cid in IDENT_IDS},
+    # the name/e-mail heuristic needs only the accounts a Cloud product lists (the token clause needs the org log)
+    "IDENT-023": (("org_api", "jira_cloud", "confluence_cloud"),),
     "IDENT-017": (("org_log", "jira_cloud_audit"),),
     "IDENT-020": (("jira", "confluence"),), "IDENT-021": ("jira",),
     "IDENT-022": ("org_api", ("jira_cloud", "confluence_cloud")),
@@ -847,7 +851,7 @@ class _Oracle:
             self.put("POSTURE-035", "manual", reason="the public-links toggle has no read API")
         else:
             covered = set()
-            if org.guard:
+            if org.guard and self.reach.org_api:
                 for p in org.policies:
                     if p.policy_type == "data-security" and p.status == "active":
                         covered.update(p.resources)
