@@ -16,7 +16,9 @@ Manifest of one org: `{"org_id", "clock", "attestation", "checks": {id: {"status
   evaluated       the rule ran; `fails` lists the failing resources (sorted), `[]` means pass;
   manual          needs an admin-attested value no API returns, and none was given;
   not_evaluable   this org's plan does not provide the data (no Atlassian Guard: the policy,
-                  auth-policy and org-events endpoints answer 403/404);
+                  auth-policy and org-events endpoints answer 403/404), or its topology's credentials
+                  do not reach the check's inputs (topology.py; `_NEEDS` below: no org key, no Jira,
+                  no Confluence, no Data Center, no audit log on Free, no app inventory with a scoped token);
   not_computable  needs data the simulator does not model or serve (org API keys: POSTURE-015;
                   DC audit coverage settings: AUDIT-DC; Marketplace signals only if the model
                   had no `InstalledApp.listing`).
@@ -30,6 +32,13 @@ Resource keys: `org:<org_id>`, `account:<account id>` (DC users: `account:<usern
 audit records, which carry no id, `event:confluence:<site>:<creationDate epoch ms>:<summary>`
 (two records with the same millisecond and summary are one finding). `site_ref` is the Cloud
 site name, or `dc:<instance name>` for a Data Center instance.
+
+Topologies
+- Only what the org's topology (`org.config["topology"]`, topology.py) gives the connector counts:
+  Cloud sites read with a token, for the products they run; app inventories where UPM answers (a
+  classic token; DC); the org audit log with an org key only; no product audit log on Free. Partial
+  inputs are evaluated over what is read (without an org key POSTURE-027 does not judge managed
+  status and POSTURE-035 sees no data-security policy); a check with no input left is not_evaluable.
 
 Visibility and time
 - "Now" is `org.clock`. Only visible state counts: an audit event counts once its

@@ -155,3 +155,13 @@ def test_what_stays_visible_still_fails():
     assert checks()["site-only"]["POSTURE-016"]["fails"]  # exposed profile: public projects
     dc = checks()["dc-only"]
     assert any(k.startswith("site:dc:") for k in dc["POSTURE-039"]["fails"])
+
+
+def test_the_cli_rejects_an_unknown_topology_in_one_line():
+    from click.testing import CliRunner
+
+    from atlassian_posture.cli import main
+
+    result = CliRunner().invoke(main, ["simulate", "--size", "tiny", "--topology", "cloud+gold"])
+    assert result.exit_code == 2
+    assert "unknown topology modifier 'gold'" in result.output
