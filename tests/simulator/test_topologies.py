@@ -165,3 +165,15 @@ def test_the_cli_rejects_an_unknown_topology_in_one_line():
     result = CliRunner().invoke(main, ["simulate", "--size", "tiny", "--topology", "cloud+gold"])
     assert result.exit_code == 2
     assert "unknown topology modifier 'gold'" in result.output
+
+
+def test_time_travel_keeps_each_topology():
+    """Advancing adds no product a site does not run, no Cloud to a Data Center only tenant, no Anyone on Free."""
+    sim = Simulator.generate("tiny", seed=7, topologies=["jira-only", "confluence-only", "dc-only", "cloud+free"])
+    sim.advance(1)
+    jira_only, confluence_only, dc_only, free = sim.orgs
+    assert not any(p.product_key == "confluence" for a in jira_only.accounts for p in a.product_access)
+    assert confluence_only.sites[0].jira_apps == [] and confluence_only.sites[0].jira.audit is None
+    assert dc_only.sites == [] and all(d.audit.extras for d in dc_only.dc)
+    assert not any(g.holder_type == "anyone" for s in free.sites[0].jira.schemes for g in s.grants)
+    assert all(org["checks"] for org in sim.truth()["orgs"])

@@ -41,7 +41,8 @@ PROFILES = ("exposed", "hardened", "unguarded")
 
 
 def generate_org(seed: int, size: Size, index: int = 0, profile: str | None = None,
-                 clock: datetime = DEFAULT_CLOCK, with_dc: bool = True, topology: Topology | None = None) -> Organization:
+                 clock: datetime = DEFAULT_CLOCK, with_dc: bool = True,
+                 topology: Topology | None = None) -> Organization:
     """One organization; with a `topology` (topology.py) its sites, products, Data Center
     instances, plan and Guard follow it, and its connector gets only that topology's credentials."""
     profile = profile or PROFILES[index % len(PROFILES)]
