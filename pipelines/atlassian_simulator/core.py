@@ -147,7 +147,8 @@ class Simulator:
             site_auth = "scoped" if auth == "scoped" else topology.site_auth
             sites = list(zip(org.sites, urls["sites"], strict=True)) if site_auth else []
             dcs = org.dc if data_center else []
-            site_token = self.credential("scoped-admin-token" if site_auth == "scoped" else "site-admin-token", i)
+            site_token = self.credential("scoped-admin-token" if site_auth == "scoped" else "site-admin-token", i) \
+                if sites else None
             orgs[key] = {
                 "admin_url": urls["gateway"],  # stands for https://api.atlassian.com
                 "marketplace_url": urls["marketplace"],

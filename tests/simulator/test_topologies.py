@@ -74,6 +74,7 @@ def test_the_tenant_follows_its_topology():
     sim = estate()
     by = dict(zip(NAMES, sim.orgs, strict=True))
     assert by["dc-only"].sites == [] and by["dc-only"].events is None and not by["dc-only"].guard
+    assert by["dc-only"].accounts == [] and {c.kind for c in by["dc-only"].credentials} == {"pat"}
     assert [d.product for d in by["dc-jira"].dc] == ["jira"]
     jira_only = by["jira-only"].sites[0]
     assert jira_only.confluence.spaces == [] and jira_only.confluence_apps == []

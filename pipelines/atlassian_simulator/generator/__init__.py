@@ -281,8 +281,9 @@ def apply_topology(org: Organization, topology: Topology) -> None:
     if topology.plan in ("free", "standard"):
         # IP allowlists and data residency are Premium/Enterprise features (checks.md POSTURE-008/010)
         org.policies = [p for p in org.policies if p.policy_type not in ("ip-allowlist", "data-residency")]
-    if not topology.sites:  # Data Center only: no Cloud organization, site or account is served
+    if not topology.sites:  # Data Center only: no Cloud organization, site or account exists
         org.sites, org.workspaces, org.policies, org.auth_policies, org.events = [], [], [], [], None
+        org.accounts, org.groups, org.memberships, org.api_tokens, org.domains, org.directories = [], [], {}, [], [], []
         org.guard = False
 
 
@@ -311,7 +312,7 @@ def credentials(org: Organization, seed: int, index: int, personas: dict[str, Ac
 
     reader = personas["reader"]
     plain = personas["token_fresh"]
-    return [
+    accepted = [
         Credential("org-admin-key", "org-key", secret("ATCTT3xFfGN0"), admin=True),
         Credential("site-admin-token", "basic", secret("ATATT3xFfGF0"), email=reader.email, account_id=reader.account_id),
         Credential("site-user-token", "basic", secret("ATATT3xFfGF0"), email=plain.email, account_id=plain.account_id,
@@ -322,3 +323,5 @@ def credentials(org: Organization, seed: int, index: int, personas: dict[str, Ac
         Credential("dc-user-pat", "pat", secret("NjE3"), username=org.dc[0].users[-1].username if org.dc else "user",
                    admin=False),
     ]
+    # a Data Center only tenant (topology.py) has no Cloud organization to hold an org key or API tokens
+    return accepted if org.sites else [c for c in accepted if c.kind == "pat"]
