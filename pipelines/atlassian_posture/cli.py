@@ -36,10 +36,11 @@ def _size_options(f):
     return f
 
 
-def _generate(size, seed, orgs, accounts, projects, sites):
+def _generate(size, seed, orgs, accounts, projects, sites, topologies=None):
     from atlassian_simulator.core import Simulator
 
-    return Simulator.generate(size=size, seed=seed, orgs=orgs, accounts=accounts, projects=projects, sites=sites)
+    return Simulator.generate(size=size, seed=seed, orgs=orgs, accounts=accounts, projects=projects, sites=sites,
+                              topologies=topologies)
 
 
 @main.command()
@@ -54,8 +55,13 @@ def _generate(size, seed, orgs, accounts, projects, sites):
 @click.option("--error-rate", type=float, default=0.0, help="Fault injection: share of requests answered 5xx.")
 @click.option("--rate-limits", type=click.Choice(["off", "atlassian"]), default="off", show_default=True,
               help="'atlassian' applies the documented limits (org events 10/min, last-active 200/min, ...).")
+@click.option("--topology", "topologies", multiple=True, metavar="PRESET[+MOD...]",
+              help="One organization per use, mixed in one simulator (then --orgs is their number): full, cloud, "
+                   "site-only, scoped-only, org-only, jira-only, confluence-only, split-products, dc-only, dc-jira, "
+                   "dc-confluence; modifiers +free/+standard/+premium/+enterprise, +guard/+noguard "
+                   "(pipelines/atlassian_simulator/README.md, Topologies).")
 def simulate(size, seed, orgs, accounts, projects, sites, host, port, secrets_out, request_log, latency_ms,
-             error_rate, rate_limits):
+             error_rate, rate_limits, topologies):
     """Serve a simulated Atlassian organization on 127.0.0.1 until interrupted.
 
     Base URLs: /site/<name> stands for https://<name>.atlassian.net, /gateway for
@@ -69,7 +75,10 @@ def simulate(size, seed, orgs, accounts, projects, sites, host, port, secrets_ou
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise click.UsageError("the simulator only listens on loopback (127.0.0.1, localhost or ::1)")
     started = time.monotonic()
-    sim = _generate(size, seed, orgs, accounts, projects, sites)
+    try:
+        sim = _generate(size, seed, orgs, accounts, projects, sites, list(topologies) or None)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--topology") from exc
     if request_log:
         sim.request_log.open_file(request_log)
     sim.faults.latency_ms = latency_ms
@@ -82,8 +91,9 @@ def simulate(size, seed, orgs, accounts, projects, sites, host, port, secrets_ou
     click.echo(f"Generated {size} organization(s) in {time.monotonic() - started:.1f} s; serving on {base}")
     for i, org in enumerate(sim.orgs):
         urls = sim.urls(base, org=i)
-        click.echo(f"  {org.name} ({org.config['profile']}): sites {', '.join(urls['sites'])}")
-        click.echo(f"    admin API {urls['gateway']}   data center {', '.join(urls['dc'].values())}")
+        shape = f", topology {org.config['topology']['name']}" if org.config.get("topology") else ""
+        click.echo(f"  {org.name} ({org.config['profile']}{shape}): sites {', '.join(urls['sites']) or 'none'}")
+        click.echo(f"    admin API {urls['gateway']}   data center {', '.join(urls['dc'].values()) or 'none'}")
     click.echo("Credentials: " + (f"written to {secrets_out}" if secrets_out else "pass --secrets-out FILE to get them"))
     uvicorn.run(sim.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
                 date_header=False)

@@ -333,6 +333,7 @@ class Site:
     confluence_apps: list[InstalledApp] = field(default_factory=list)
     # account ids of the site's users (everyone with any access to this site)
     plan: str = "premium"  # free | standard | premium | enterprise
+    products: tuple[str, ...] = ("jira", "confluence")  # what the site runs (topology.py); others answer 404
 
 
 @dataclass(slots=True)

@@ -16,7 +16,9 @@ Manifest of one org: `{"org_id", "clock", "attestation", "checks": {id: {"status
   evaluated       the rule ran; `fails` lists the failing resources (sorted), `[]` means pass;
   manual          needs an admin-attested value no API returns, and none was given;
   not_evaluable   this org's plan does not provide the data (no Atlassian Guard: the policy,
-                  auth-policy and org-events endpoints answer 403/404);
+                  auth-policy and org-events endpoints answer 403/404), or its topology's credentials
+                  do not reach the check's inputs (topology.py; `_NEEDS` below: no org key, no Jira,
+                  no Confluence, no Data Center, no audit log on Free, no app inventory with a scoped token);
   not_computable  needs data the simulator does not model or serve (org API keys: POSTURE-015;
                   DC audit coverage settings: AUDIT-DC; Marketplace signals only if the model
                   had no `InstalledApp.listing`).
@@ -30,6 +32,13 @@ Resource keys: `org:<org_id>`, `account:<account id>` (DC users: `account:<usern
 audit records, which carry no id, `event:confluence:<site>:<creationDate epoch ms>:<summary>`
 (two records with the same millisecond and summary are one finding). `site_ref` is the Cloud
 site name, or `dc:<instance name>` for a Data Center instance.
+
+Topologies
+- Only what the org's topology (`org.config["topology"]`, topology.py) gives the connector counts:
+  Cloud sites read with a token, for the products they run; app inventories where UPM answers (a
+  classic token; DC); the org audit log with an org key only; no product audit log on Free. Partial
+  inputs are evaluated over what is read (without an org key POSTURE-027 does not judge managed
+  status and POSTURE-035 sees no data-security policy); a check with no input left is not_evaluable.
 
 Visibility and time
 - "Now" is `org.clock`. Only visible state counts: an audit event counts once its
@@ -236,7 +245,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -253,6 +262,7 @@ from atlassian_simulator.model import (
     Project,
     SpacePermission,
 )
+from atlassian_simulator.topology import Topology
 
 # --- the catalog's numbers: read from the product's check catalog, the one source --------------
 
@@ -429,6 +439,83 @@ class _App:
     cloud: bool
 
 
+# --- topologies: what the connector's credentials can read ----------------------------------------
+
+
+@dataclass(frozen=True)
+class _Reach:
+    """What the organization's topology (topology.py) gives the connector. Without one: everything."""
+
+    org_api: bool = True  # an org API key: Admin API users, domains, tokens, policies, org audit log
+    jira_sites: frozenset[str] = frozenset()  # Cloud sites whose Jira is read (a site token and the product)
+    confluence_sites: frozenset[str] = frozenset()
+    upm_sites: frozenset[str] = frozenset()  # sites read with a classic token: UPM lists their apps
+    scoped_sites: frozenset[str] = frozenset()  # sites read with a scoped token: UPM unreachable
+    no_audit_sites: frozenset[str] = frozenset()  # Free plan: the product audit logs answer 403
+
+    @classmethod
+    def of(cls, org: Organization) -> _Reach:
+        value = org.config.get("topology")
+        topology = Topology.from_dict(value) if value else Topology()
+        sites = org.sites if topology.site_auth else []
+        names = lambda product: frozenset(s.name for s in sites if product in s.products)  # noqa: E731
+        return cls(
+            org_api=topology.org_key,
+            jira_sites=names("jira"),
+            confluence_sites=names("confluence"),
+            upm_sites=frozenset(s.name for s in sites if topology.site_auth == "classic"),
+            scoped_sites=frozenset(s.name for s in sites if topology.site_auth == "scoped"),
+            no_audit_sites=frozenset(s.name for s in org.sites if s.plan == "free"),
+        )
+
+
+# Which inputs each check needs; a tuple inside is "any of". A check whose inputs the topology does
+# not reach is not_evaluable with the first missing input's reason, whatever it would have said.
+_NEEDS: dict[str, tuple] = {
+    **{f"POSTURE-{n:03d}": ("org_api",) for n in (1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 14)},
+    # attested settings of a Cloud organization: the admin's word is the evidence, no API needed
+    "POSTURE-007": ("cloud",), "POSTURE-012": ("cloud",), "POSTURE-013": ("cloud",),
+    **{f"POSTURE-{n:03d}": ("jira",) for n in range(16, 28)},
+    "POSTURE-028": ("jira_cloud",), "POSTURE-029": ("dc_jira",), "POSTURE-030": ("dc_jira",),
+    **{f"POSTURE-{n:03d}": ("confluence",) for n in (31, 32, 33, 34, 36)},
+    # 035 attested (without an org key no data-security policy is seen to guard the site); 037: guest /
+    # unmanaged is org data
+    "POSTURE-035": ("confluence_cloud",), "POSTURE-037": ("confluence_cloud", "org_api"),
+    "POSTURE-038": ("dc_confluence",), "POSTURE-039": ("dc",), "POSTURE-040": ("org_api", "apps"),
+    **{cid: ("org_api",) for cid in IDENT_IDS},
+    # the name/e-mail heuristic needs only the accounts a Cloud product lists (the token clause needs the org log)
+    "IDENT-023": (("org_api", "jira_cloud", "confluence_cloud"),),
+    "IDENT-017": (("org_log", "jira_cloud_audit"),),
+    "IDENT-020": (("jira", "confluence"),), "IDENT-021": ("jira",),
+    "IDENT-022": ("org_api", ("jira_cloud", "confluence_cloud")),
+    **{cid: ("apps",) for cid in PLUGIN_IDS},
+    **{cid: ("apps", "cloud_apps") for cid in MARKETPLACE_SIGNALS},
+    "PLUGIN-016": ("apps", "dc"), "PLUGIN-017": ("apps", "org_api"), "PLUGIN-018": ("apps", "org_api"),
+    **{f"AUDIT-{n:03d}": ("org_api",) for n in range(1, 16)},
+    "AUDIT-016": (("org_log", "confluence_audit"),),
+    **{f"AUDIT-J{n:02d}": ("jira_audit",) for n in range(1, 10)},
+    **{f"AUDIT-C{n:02d}": ("confluence_audit",) for n in range(1, 7)},
+}
+_MISSING = {
+    "org_api": "no organization API key: the Admin API (accounts, domains, tokens, policies, org audit log) is not read",
+    "cloud": "no Cloud organization or site: Data Center only",
+    "jira": "no Jira site or Jira Data Center instance is read",
+    "jira_cloud": "no Jira Cloud site is read",
+    "confluence": "no Confluence site or Confluence Data Center instance is read",
+    "confluence_cloud": "no Confluence Cloud site is read",
+    "dc": "no Data Center instance is read",
+    "dc_jira": "no Jira Data Center instance is read",
+    "dc_confluence": "no Confluence Data Center instance is read",
+    "org_log": "no org audit log (needs an org API key and Atlassian Guard)",
+    "jira_audit": "no Jira audit log is read (none configured, or the Free plan answers 403)",
+    "jira_cloud_audit": "no Jira Cloud audit log is read",
+    "confluence_audit": "no Confluence audit log is read (none configured, or the Free plan answers 403)",
+    "apps": "no complete app inventory: UPM needs a classic API token on every site (a scoped token cannot reach it), "
+            "or no site or instance is read",
+    "cloud_apps": "no Cloud app inventory is read (Marketplace signals are Cloud only)",
+}
+
+
 # --- the oracle --------------------------------------------------------------------------------
 
 
@@ -438,6 +525,9 @@ class _Oracle:
                                                        "sensitive_spaces", "data_residency_realm"}
         if unknown:
             raise TypeError(f"unknown thresholds: {sorted(unknown)}")
+        self.reach = _Reach.of(org)
+        if not self.reach.org_api:  # the org audit log is read through the org API key only
+            org = replace(org, events=None)
         self.org = org
         self.now = org.clock
         self.att = attestation
@@ -467,8 +557,11 @@ class _Oracle:
         self.confluence: list[_Confluence] = []
         org_members = lambda gid: set(org.memberships.get(gid, ()))  # noqa: E731
         org_group_name = lambda gid: self.group_by_id[gid].name if gid in self.group_by_id else gid  # noqa: E731
-        for site in org.sites:
-            self.jira.append(_Jira(site.name, "cloud", site.jira, org_members, org_group_name, site.cloud_id))
+        for site in org.sites:  # only what the topology's credentials read (`_Reach`)
+            if site.name in self.reach.jira_sites:
+                self.jira.append(_Jira(site.name, "cloud", site.jira, org_members, org_group_name, site.cloud_id))
+            if site.name not in self.reach.confluence_sites:
+                continue
             licensed = {a.account_id for a in org.accounts if self.has_access(a)
                         and any(p.product_key == "confluence" and p.site_name == site.name for p in a.product_access)}
             self.confluence.append(_Confluence(site.name, "cloud", site.confluence, org_members, org_group_name,
@@ -553,6 +646,7 @@ class _Oracle:
         self.plugin_checks()
         self.posture_040()
         self.audit_dc()
+        self.gate()
         missing = set(CHECK_IDS) - set(self.checks)
         assert not missing, f"checks not evaluated: {sorted(missing)}"
         return {
@@ -560,6 +654,32 @@ class _Oracle:
             "clock": self.now.isoformat(),
             "checks": {cid: self.checks[cid] for cid in CHECK_IDS},
         }
+
+    def capabilities(self) -> dict[str, bool]:
+        r, jira, confluence = self.reach, self.jira, self.confluence
+        logs = {label.split(":", 1)[0] + (":cloud" if ":dc:" not in label else ":dc") for label, *_ in self.logs()}
+        return {
+            "org_api": r.org_api, "cloud": bool(self.org.sites),
+            "jira": bool(jira), "jira_cloud": any(d.kind == "cloud" for d in jira),
+            "confluence": bool(confluence), "confluence_cloud": any(d.kind == "cloud" for d in confluence),
+            "dc": bool(self.org.dc), "dc_jira": any(d.kind == "dc" for d in jira),
+            "dc_confluence": any(d.kind == "dc" for d in confluence),
+            "org_log": "org:cloud" in logs, "jira_audit": bool(logs & {"jira:cloud", "jira:dc"}),
+            "jira_cloud_audit": "jira:cloud" in logs, "confluence_audit": bool(logs & {"confluence:cloud", "confluence:dc"}),
+            "apps": not r.scoped_sites and bool(r.upm_sites or self.org.dc), "cloud_apps": bool(r.upm_sites),
+        }
+
+    def gate(self) -> None:
+        """Checks whose inputs this topology cannot reach are not_evaluable, never pass or fail (see `_NEEDS`)."""
+        have = self.capabilities()
+        for cid, needs in _NEEDS.items():
+            if self.checks[cid]["status"] == "not_computable":
+                continue
+            for need in needs:
+                options = need if isinstance(need, tuple) else (need,)
+                if not any(have[o] for o in options):
+                    self.put(cid, "not_evaluable", reason=" and ".join(_MISSING[o] for o in options))
+                    break
 
     # --- org administration ------------------------------------------------------------------
 
@@ -701,7 +821,7 @@ class _Oracle:
             self.put("POSTURE-035", "manual", reason="the public-links toggle has no read API")
         else:
             covered = set()
-            if org.guard:
+            if org.guard and self.reach.org_api:
                 for p in org.policies:
                     if p.policy_type == "data-security" and p.status == "active":
                         covered.update(p.resources)
@@ -779,7 +899,8 @@ class _Oracle:
         if dep.kind == "cloud":
             for account_id in people:
                 a = self.accounts.get(account_id)
-                if a is None or a.claim_status != "managed" or a.account_type != "atlassian" or not self.live(a):
+                unmanaged = self.reach.org_api and a is not None and a.claim_status != "managed"
+                if a is None or unmanaged or a.account_type != "atlassian" or not self.live(a):
                     return True
             return False
         instance = next(d for d in self.org.dc if f"dc:{d.name}" == dep.ref)
@@ -1037,7 +1158,7 @@ class _Oracle:
             out.append(("org", self.org.events, self.org_event_checks, lambda e: f"event:org:{e.event_id}"))
         for dep in self.jira:
             if dep.kind == "cloud":
-                log = dep.jira.audit
+                log = dep.jira.audit if dep.ref not in self.reach.no_audit_sites else None
                 key = (lambda ref: lambda e: f"event:jira:{ref}:{e.event_id}")(dep.ref)
             else:
                 instance = next(d for d in self.org.dc if f"dc:{d.name}" == dep.ref)
@@ -1047,7 +1168,7 @@ class _Oracle:
                 out.append((f"jira:{dep.ref}", log, (lambda d: lambda e: self.jira_event_checks(d, e))(dep), key))
         for dep in self.confluence:
             if dep.kind == "cloud":
-                log = dep.confluence.audit
+                log = dep.confluence.audit if dep.ref not in self.reach.no_audit_sites else None
                 key = (lambda ref: lambda e: f"event:confluence:{ref}:{to_ms(e.time)}:{e.action}")(dep.ref)
             else:
                 instance = next(d for d in self.org.dc if f"dc:{d.name}" == dep.ref)
@@ -1204,6 +1325,8 @@ class _Oracle:
     def _apps(self) -> list[_App]:
         out = []
         for site in self.org.sites:
+            if site.name not in self.reach.upm_sites:
+                continue
             for product in ("jira", "confluence"):
                 for app in getattr(site, f"{product}_apps"):
                     if app.user_installed:
