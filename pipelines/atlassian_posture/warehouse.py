@@ -11,7 +11,6 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -30,6 +29,9 @@ RAW_DATASET = "raw"
 # DuckDB takes up to 80% of RAM for its merges by default; capped, it spills to disk instead, so a
 # scheduled load stays small next to whatever else the machine runs.
 DUCKDB_SETTINGS = {"memory_limit": "512MB", "threads": 2}
+# The published copy is written in the storage format of DuckDB 1.0, which every DuckDB 1.x and 2.x
+# reads: the DuckDB CLI, Metabase's and DBeaver's drivers and duckdb-engine often bundle a 1.x.
+PUBLISHED_STORAGE_VERSION = "v1.0.0"
 
 
 def is_server(location: Path | str) -> bool:
@@ -162,22 +164,27 @@ class Warehouse:
         return self.path.parent / "published" / self.path.name
 
     def publish(self) -> Path | str:
-        """Make this run's state readable: a file warehouse is copied (checkpointed) to its published path
-        atomically; a server serves readers itself (MVCC) and needs no copy. The caller holds the lock."""
+        """Make this run's state readable: a file warehouse is copied (DuckDB's COPY FROM DATABASE, in the
+        1.0 storage format) beside its published path and swapped in atomically; a server serves readers
+        itself (MVCC) and needs no copy. The caller holds the lock. The copy keeps the file's name, so
+        the catalog name inside views still resolves."""
         if self.is_server:
             return self.redacted
         import duckdb
 
-        with duckdb.connect(str(self.location)) as con:
-            con.execute("checkpoint")
         target = self.published_path
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        partial.unlink(missing_ok=True)
         try:
-            with open(self.location, "rb") as src, open(partial, "wb") as dst:
-                shutil.copyfileobj(src, dst, length=16 * 2**20)
-                dst.flush()
-                os.fsync(dst.fileno())
+            with duckdb.connect(str(self.location), config=DUCKDB_SETTINGS) as con:
+                catalog = con.execute("select current_database()").fetchone()[0]
+                path = str(partial).replace("'", "''")
+                con.execute(f"attach '{path}' as published_copy (storage_version '{PUBLISHED_STORAGE_VERSION}')")
+                con.execute(f'copy from database "{catalog}" to published_copy')
+                con.execute("detach published_copy")
+            with open(partial, "rb") as written:
+                os.fsync(written.fileno())
             os.replace(partial, target)
         finally:
             partial.unlink(missing_ok=True)

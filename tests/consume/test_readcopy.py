@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -69,3 +70,26 @@ def test_reading_while_a_writer_holds_the_warehouse(tmp_path):
 def test_nothing_published_says_what_to_run(tmp_path):
     with pytest.raises(WarehouseUnavailable, match="atlassian-posture demo"):
         readable_path(tmp_path / "never.duckdb")
+
+
+@pytest.mark.skipif(shutil.which("uv") is None, reason="an isolated DuckDB 1.x reader is installed with uv")
+def test_the_published_copy_opens_in_duckdb_1(tmp_path):
+    """BI tools and the DuckDB CLI often bundle DuckDB 1.x, which cannot read a file DuckDB 2 wrote in its own
+    format: the published copy is written in the 1.0 storage format, views included."""
+    warehouse = tmp_path / "posture.duckdb"
+    _warehouse(warehouse, 7)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema staging")
+        con.execute('create view staging.v as select v * 2 as doubled from "posture".marts.t')
+    published = Warehouse(warehouse).publish()
+    reader = tmp_path / "duckdb1"
+    subprocess.run(["uv", "venv", "--quiet", str(reader)], check=True)
+    subprocess.run(["uv", "pip", "install", "--quiet", "--python", str(reader / "bin" / "python"), "duckdb>=1.1,<2"],
+                   check=True)
+    done = subprocess.run([str(reader / "bin" / "python"), "-c", (
+        "import duckdb\n"
+        f"con = duckdb.connect({str(published)!r}, read_only=True)\n"
+        "print(duckdb.__version__.split('.')[0], con.execute('select doubled from staging.v').fetchone()[0])\n")],
+        capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "14"]
