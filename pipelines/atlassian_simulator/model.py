@@ -270,6 +270,10 @@ class Space:
     homepage_id: str
     permissions: list[SpacePermission] = field(default_factory=list)
     role_assignments: list[RoleAssignment] = field(default_factory=list)
+    # Which read discloses this space's access-class grants (anonymous, unlicensed, all licensed users):
+    # all | v2 (a v2 permission with a `role` principal) | rbac (an ACCESS_CLASS role assignment) |
+    # legacy (v1 `anonymousAccess` / `unlicensedAccess`). The grants (state) are the same in every shape.
+    shape: str = "all"
 
 
 @dataclass(slots=True)
@@ -278,6 +282,8 @@ class ConfluenceSite:
     space_roles: list[SpaceRole] = field(default_factory=list)
     anonymous_access: bool = False  # site-level "anonymous can use"
     audit: EventLog | None = None
+    role_mode: str | None = "ROLES"  # /space-role-mode: ROLES | ROLES_TRANSITION | PRE_ROLES; None: 404 (older site)
+    legacy_api: bool = True  # does the site still answer GET /wiki/rest/api/space?expand=permissions
 
 
 # --- Apps --------------------------------------------------------------------------------------
