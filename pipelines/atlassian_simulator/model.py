@@ -217,6 +217,24 @@ class ApplicationRole:
 
 
 @dataclass(slots=True)
+class SecurityLevel:
+    level_id: str
+    name: str
+    description: str
+    members: list[tuple[str, str | None]] = field(default_factory=list)  # (holder type, parameter)
+
+
+@dataclass(slots=True)
+class IssueSecurityScheme:
+    scheme_id: int
+    name: str
+    description: str
+    levels: list[SecurityLevel] = field(default_factory=list)
+    default_level_id: str | None = None
+    project_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class JiraSite:
     application_roles: list[ApplicationRole] = field(default_factory=list)
     roles: list[ProjectRole] = field(default_factory=list)
@@ -228,6 +246,7 @@ class JiraSite:
     global_permissions: dict[str, list[str]] = field(default_factory=dict)
     application_properties: dict[str, str] = field(default_factory=dict)
     audit: EventLog | None = None
+    issue_security_schemes: list[IssueSecurityScheme] = field(default_factory=list)
 
 
 # --- Confluence --------------------------------------------------------------------------------

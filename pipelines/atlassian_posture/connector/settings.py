@@ -26,6 +26,7 @@ PAGE = {
     "jira_projects": 100,
     "jira_filters": 100,
     "jira_dashboards": 100,
+    "jira_security_members": 50,  # issuesecurityschemes/level/member: PageBean, default 50
     "jira_audit": 1000,
     "confluence_groups": 200,
     "confluence_members": 200,
