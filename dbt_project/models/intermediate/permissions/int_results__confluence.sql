@@ -128,7 +128,8 @@ risky_accounts as (
 
 space_fails as (
     select org_id, site_ref, space_key, 'POSTURE-031' as check_id,
-           evidence_source || ': anonymous-users hold ' || operation || ' on ' || target_type as evidence
+           evidence_source || coalesce(' (role ' || role_id || ')', '') || ': anonymous-users hold ' || operation
+           || ' on ' || target_type as evidence
     from permissions where access_class = 'anonymous-users'
     union all
     select org_id, site_ref, space_key, 'POSTURE-031',
