@@ -350,8 +350,30 @@ inputs as (
     union all select 'POSTURE-039', 'confluence_settings'
 ),
 
+-- A site whose role assignments (refused or failed) or legacy permissions (refused) could not be read may hide
+-- its access-class grants there (some sites disclose anonymous access in one read only): the exposure checks
+-- are then not_evaluable.
+-- Skipped (PRE_ROLES) and not_available (the site has no such read) are answers, not gaps.
+shape_inputs as (
+    select 'POSTURE-031' as check_id union all select 'POSTURE-032' union all select 'POSTURE-034'
+    union all select 'POSTURE-036'
+),
+
 gaps as (
-    {{ check_input_gaps('inputs', 'confluence') }}
+    select org_id, check_id, min(reason) as reason
+    from (
+        {{ check_input_gaps('inputs', 'confluence') }}
+        union all
+        select coverage.org_id, shape_inputs.check_id,
+               coverage.resource_name || ' ' || coverage.status || ' for ' || coverage.tenant
+        from {{ ref('int_coverage_latest') }} as coverage
+        cross join shape_inputs
+        where coverage.product = 'confluence'
+          and ((coverage.resource_name = 'confluence_space_role_assignments' and coverage.status in ('forbidden', 'failed'))
+               -- the v1 list left the document: an odd answer (400, 410) from it means "gone", only a refusal is a gap
+               or (coverage.resource_name = 'confluence_legacy_space_permissions' and coverage.status = 'forbidden'))
+    ) as all_gaps
+    group by org_id, check_id
 ),
 
 org_checks as (
