@@ -320,3 +320,23 @@ def test_the_audit_cursor_moves_only_after_the_whole_window_was_read():
     assert asked[-1] == (26 * hour, 60 * hour)  # newest minus the 24 h overlap, up to the server's now
     records.append({"id": "late", "t": 40 * hour})  # arrived late, inside the overlap
     assert read(state, whole) == ["late"]
+
+
+def test_legacy_space_permissions_flatten_every_subject_shape():
+    """v1 `permissions[]` as one row per subject; the anonymous/unlicensed entries (no subjects) as one row;
+    `subjects.*` given as a plain list or as `{results: [...]}`, groups with or without an id."""
+    from atlassian_posture.connector.resources.confluence_cloud import _legacy_rows
+
+    space = {"id": 65538, "key": "PUBKB"}
+    anonymous = _legacy_rows(space, {"operation": {"operation": "read", "targetType": "space"},
+                                     "anonymousAccess": True, "unlicensedAccess": False})
+    assert [(r["space_id"], r["space_key"], r["operation"], r["target_type"], r["anonymous_access"],
+             r["unlicensed_access"], r["subject_type"]) for r in anonymous] == \
+        [("65538", "PUBKB", "read", "space", True, False, None)]
+    subjects = _legacy_rows(space, {"id": 7, "operation": {"operation": "create", "targetType": "page"},
+                                    "subjects": {"group": {"results": [{"name": "confluence-users"},
+                                                                       {"id": "g-1", "name": "team"}]},
+                                                 "user": [{"accountId": "557058:a", "displayName": "A"}]}})
+    assert sorted((r["subject_type"], r["subject_id"], r["anonymous_access"]) for r in subjects) == [
+        ("group", "confluence-users", False), ("group", "g-1", False), ("user", "557058:a", False)]
+    assert {r["permission_id"] for r in subjects} == {"7"}
