@@ -32,7 +32,7 @@ probe_current as (
 probe_spaces as (
     select distinct org_id, site_ref, site_name, deployment, space_key
     from (
-        select org_id, site_ref, site_name, deployment, unnest(string_to_array(space_keys, ',')) as space_key
+        select org_id, site_ref, site_name, deployment, {{ list_items('space_keys') }} as space_key
         from probe_current
     ) as listed
     where space_key <> ''

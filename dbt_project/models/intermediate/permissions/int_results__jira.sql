@@ -36,16 +36,16 @@ probe_rows as (
 probe_items as (
     select distinct org_id, site_ref, kind, item
     from (
-        select org_id, site_ref, 'project' as kind, unnest(string_to_array(project_keys, ',')) as item
+        select org_id, site_ref, 'project' as kind, {{ list_items('project_keys') }} as item
         from probe_rows where projects_status = 'ok' and coalesce(project_keys, '') <> ''
         union all
-        select org_id, site_ref, 'write_project', unnest(string_to_array(write_project_keys, ','))
+        select org_id, site_ref, 'write_project', {{ list_items('write_project_keys') }}
         from probe_rows where projects_status = 'ok' and coalesce(write_project_keys, '') <> ''
         union all
-        select org_id, site_ref, 'filter', unnest(string_to_array(filter_ids, ','))
+        select org_id, site_ref, 'filter', {{ list_items('filter_ids') }}
         from probe_rows where filters_status = 'ok' and coalesce(filter_ids, '') <> ''
         union all
-        select org_id, site_ref, 'dashboard', unnest(string_to_array(dashboard_ids, ','))
+        select org_id, site_ref, 'dashboard', {{ list_items('dashboard_ids') }}
         from probe_rows where dashboards_status = 'ok' and coalesce(dashboard_ids, '') <> ''
     ) as listed
     where item <> ''
