@@ -126,11 +126,22 @@ risky_accounts as (
     where deployment = 'cloud' and (coalesce(is_guest, false) or claim_status = 'unmanaged')
 ),
 
+-- anonymous grants per space and representation, one evidence line each ("... hold read/page, read/space")
+anonymous_by_source as (
+    select org_id, site_ref, space_key, evidence_source, role_id,
+           {{ dbt.listagg('grant_name', "', '", 'order by grant_name') }} as grants
+    from (
+        select distinct org_id, site_ref, space_key, evidence_source, role_id,
+                        operation || '/' || target_type as grant_name
+        from permissions where access_class = 'anonymous-users'
+    ) as anonymous_grants
+    group by org_id, site_ref, space_key, evidence_source, role_id
+),
+
 space_fails as (
     select org_id, site_ref, space_key, 'POSTURE-031' as check_id,
-           evidence_source || coalesce(' (role ' || role_id || ')', '') || ': anonymous-users hold ' || operation
-           || ' on ' || target_type as evidence
-    from permissions where access_class = 'anonymous-users'
+           evidence_source || coalesce(' (role ' || role_id || ')', '') || ': anonymous-users hold ' || grants as evidence
+    from anonymous_by_source
     union all
     select org_id, site_ref, space_key, 'POSTURE-031',
            'anonymous probe: GET /wiki/api/v2/spaces without credentials listed the space'
