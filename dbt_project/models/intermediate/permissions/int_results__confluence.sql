@@ -447,6 +447,19 @@ not_evaluated_rows as (
         cast(null as {{ dbt.type_string() }}) as evidence
     from org_checks
     where org_checks.status <> 'evaluated'
+),
+
+-- A check whose inputs were not collected is not_evaluable, yet a resource the anonymous probe reached is
+-- exposed whatever the missing tables would say: it is reported failing (check_status stays not_evaluable).
+corroborated_rows as (
+    select
+        org_checks.org_id, org_checks.check_id, 'evaluated' as status,
+        'only the anonymous probe was collected: ' || org_checks.reason as reason,
+        evaluated.resource_key, evaluated.resource_type, evaluated.resource_name, evaluated.site_ref,
+        'confluence' as product, true as is_failing, evaluated.evidence
+    from org_checks
+    inner join evaluated on org_checks.org_id = evaluated.org_id and org_checks.check_id = evaluated.check_id
+    where org_checks.status = 'not_evaluable' and evaluated.is_failing and evaluated.evidence like '%anonymous probe%'
 )
 
 select * from evaluated_rows
@@ -454,3 +467,5 @@ union all
 select * from empty_rows
 union all
 select * from not_evaluated_rows
+union all
+select * from corroborated_rows
