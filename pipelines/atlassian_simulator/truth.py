@@ -446,7 +446,8 @@ class _Jira:
         browsable = {p.project_id for p in self.jira.projects if admin or anyone(p, "BROWSE_PROJECTS")}
 
         def shared(item) -> bool:
-            return any(s.share_type == "global" or (s.share_type in ("project", "projectRole") and s.target in browsable)
+            return any(s.share_type == "global"
+                       or (s.share_type in ("project", "projectRole") and s.target in browsable)
                        for s in item.share_permissions)
 
         # Jira DC has no filter search: an anonymous caller cannot list filters there (the probe does not try)

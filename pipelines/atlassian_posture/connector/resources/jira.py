@@ -2,9 +2,10 @@
 
 The resources live by area in `jira_identity.py` (users, groups, members, application
 roles, the admin-group probe), `jira_projects.py` (projects, roles, actors, permission
-schemes and grants), `jira_sharing.py` (filters, dashboards), `jira_security.py` (issue security schemes), `jira_audit.py` (audit logs)
-and `jira_instance.py` (server info, configuration, properties, the anonymous probe);
-`jira_common.py` holds what they share. `pipelines/atlassian_posture/connector/README.md` tables them.
+schemes and grants), `jira_sharing.py` (filters, dashboards), `jira_security.py` (issue security
+schemes), `jira_audit.py` (audit logs) and `jira_instance.py` (server info, configuration,
+properties, the anonymous probe); `jira_common.py` holds what they share.
+`pipelines/atlassian_posture/connector/README.md` tables them.
 
 Confluence Data Center writes its Atlassian Audit events into the same `dc_audit_events`
 table: it builds its resource with `build_dc_audit_resource(connections, coverage, "confluence")`.

@@ -611,7 +611,8 @@ async def space(request: Request):
 def disclosed(space_: Space, shape: str, principal_id: str | None = None) -> list:
     """The space's v2 permissions this read shows: access-class rows only where the space's shape says so."""
     shown = space_.shape in ("all", shape)
-    return [p for p in space_.permissions if shown or not (p.principal_type == "role" and p.principal_id in ACCESS_CLASSES)]
+    return [p for p in space_.permissions
+            if shown or not (p.principal_type == "role" and p.principal_id in ACCESS_CLASSES)]
 
 
 def require_roles_mode(site: Site) -> None:
@@ -726,13 +727,17 @@ def render_space_legacy(space_: Space) -> dict:
         elif show_classes and p.principal_id == "authenticated-users":
             flagged.append((*op, "unlicensedAccess"))
     permissions = []
+
+    def entry_of(n: int, operation: str, target: str) -> dict:
+        return {"id": int(space_.space_id) * 1000 + n, "operation": {"operation": operation, "targetType": target}}
+
     for n, ((operation, target), entry) in enumerate(subjects.items()):
-        permissions.append({"id": int(space_.space_id) * 1000 + n, "operation": {"operation": operation, "targetType": target},
-                            "anonymousAccess": False, "unlicensedAccess": False,
-                            "subjects": {kind: {"results": items, "size": len(items)} for kind, items in entry.items() if items}})
+        permissions.append({**entry_of(n, operation, target), "anonymousAccess": False, "unlicensedAccess": False,
+                            "subjects": {kind: {"results": items, "size": len(items)}
+                                         for kind, items in entry.items() if items}})
     for n, (operation, target, flag) in enumerate(flagged, start=len(permissions)):
-        permissions.append({"id": int(space_.space_id) * 1000 + n, "operation": {"operation": operation, "targetType": target},
-                            "anonymousAccess": flag == "anonymousAccess", "unlicensedAccess": flag == "unlicensedAccess"})
+        permissions.append({**entry_of(n, operation, target), "anonymousAccess": flag == "anonymousAccess",
+                            "unlicensedAccess": flag == "unlicensedAccess"})
     return {"id": int(space_.space_id), "key": space_.key, "name": space_.name, "type": space_.space_type,
             "status": space_.status, "permissions": permissions,
             "_links": {"webui": f"/spaces/{space_.key}", "self": f"/wiki/rest/api/space/{space_.key}"}}
