@@ -114,6 +114,10 @@ Per-check interpretations
 - POSTURE-018 (per site): a live project is browsable by `anyone`, a filter is shared `global`,
   or USER_PICKER is held by `anyone`. 019: USER_PICKER held by `anyone`.
 - POSTURE-020/021: any share of type `global` (`loggedin` is info only, never a failure).
+- Corroboration: a project, filter or dashboard an anonymous caller can list (what the connector's probe
+  sees: `_Jira.anonymous_reached`) fails POSTURE-016 / 020 / 021 too, e.g. a filter shared with a project
+  whose scheme lets Anyone browse it. A space the anonymous caller can list is one with an anonymous-users
+  grant, so POSTURE-031 needs no extra rule; POSTURE-033 fails where the anonymous caller lists any space.
 - POSTURE-022/026 and PLUGIN-013: a sensitive project's key is in
   `org.config["sensitive_projects"]` (the config-list option of the catalog).
 - POSTURE-023: ADMINISTER_PROJECTS held by `anyone`, `applicationRole`, or a group with more
@@ -384,6 +388,7 @@ class _Jira:
     schemes: dict[int, PermissionScheme] = field(default_factory=dict)
     projects: list[Project] = field(default_factory=list)  # live only
     role_names: dict[str, str] = field(default_factory=dict)  # role id -> name
+    anonymous_reach: bool = True  # grants to Anyone reach anonymous callers (not on Jira Cloud Free)
 
     def __post_init__(self):
         self.schemes = {s.scheme_id: s for s in self.jira.schemes}
@@ -396,6 +401,30 @@ class _Jira:
 
     def role_of(self, grant) -> str | None:
         return self.role_names.get(str(grant.value if grant.value is not None else grant.parameter))
+
+    def anonymous_reached(self) -> tuple[set[str], set[str], set[str]]:
+        """What an anonymous caller can list (project keys, filter ids, dashboard ids): the connector's probe
+        sees exactly this, and whatever it reaches is exposed (POSTURE-016/020/021 corroboration)."""
+        if not self.anonymous_reach:
+            return set(), set(), set()
+
+        def anyone(project: Project, permission: str) -> bool:
+            return any(g.permission == permission and g.holder_type == "anyone" for g in self.grants(project))
+
+        admin = "anyone" in self.jira.global_permissions.get("ADMINISTER", [])
+        projects = {p.key for p in self.projects
+                    if admin or anyone(p, "BROWSE_PROJECTS") or anyone(p, "ADMINISTER_PROJECTS")}
+        browsable = {p.project_id for p in self.jira.projects if admin or anyone(p, "BROWSE_PROJECTS")}
+
+        def shared(item) -> bool:
+            return any(s.share_type == "global"
+                       or (s.share_type in ("project", "projectRole") and s.target in browsable)
+                       for s in item.share_permissions)
+
+        # Jira DC has no filter search: an anonymous caller cannot list filters there (the probe does not try)
+        filters = {f.filter_id for f in self.jira.filters if shared(f)} if self.kind == "cloud" else set()
+        dashboards = {d.dashboard_id for d in self.jira.dashboards if getattr(d, "system", False) or shared(d)}
+        return projects, filters, dashboards
 
     def admin_holder_groups(self) -> set[str]:
         """Group values holding global ADMINISTER (directly or through an application role)."""
@@ -559,7 +588,8 @@ class _Oracle:
         org_group_name = lambda gid: self.group_by_id[gid].name if gid in self.group_by_id else gid  # noqa: E731
         for site in org.sites:  # only what the topology's credentials read (`_Reach`)
             if site.name in self.reach.jira_sites:
-                self.jira.append(_Jira(site.name, "cloud", site.jira, org_members, org_group_name, site.cloud_id))
+                self.jira.append(_Jira(site.name, "cloud", site.jira, org_members, org_group_name, site.cloud_id,
+                                       anonymous_reach=site.plan != "free"))
             if site.name not in self.reach.confluence_sites:
                 continue
             licensed = {a.account_id for a in org.accounts if self.has_access(a)
@@ -870,6 +900,10 @@ class _Oracle:
             fails["POSTURE-020"].update(f"filter:{dep.ref}:{f.filter_id}" for f in public_filters)
             fails["POSTURE-021"].update(f"dashboard:{dep.ref}:{d.dashboard_id}" for d in dep.jira.dashboards
                                         if any(s.share_type == "global" for s in d.share_permissions))
+            reached_projects, reached_filters, reached_dashboards = dep.anonymous_reached()
+            fails["POSTURE-016"].update(f"project:{dep.ref}:{k}" for k in reached_projects)
+            fails["POSTURE-020"].update(f"filter:{dep.ref}:{i}" for i in reached_filters)
+            fails["POSTURE-021"].update(f"dashboard:{dep.ref}:{i}" for i in reached_dashboards)
             if user_picker:
                 fails["POSTURE-019"].add(f"site:{dep.ref}")
             if anonymous_project or public_filters or user_picker:
