@@ -1,4 +1,4 @@
-"""Ground truth: the check catalog (`shared/spec/checks.md`) evaluated over a simulated organization.
+"""Ground truth: the check catalog evaluated over a simulated organization.
 
     truth = ground_truth(org)                          # manual checks stay "manual"
     truth = ground_truth(org, attestation_for(org))    # what a truthful admin attests is evaluated too
@@ -8,8 +8,10 @@
 The oracle reads the simulator's in-memory state, never HTTP, and it does not trust the
 planting: it evaluates every resource, so a bulk account that happens to be dormant is a
 positive too. The dbt marts (posture_findings, identity_risks, plugin_risks and the tagged
-audit events) must reproduce its `fails` exactly. This docstring is the rule book they
-implement: where the catalog is ambiguous, the interpretation written here is the contract.
+audit events) must reproduce its `fails` exactly. Both implement the marts' rule book,
+dbt_project/models/rule_book.md (dbt docs: `rule_book`): resource keys, topologies, visibility,
+scope rules and the interpretation of each check where the catalog leaves room. The ids, titles,
+weights and thresholds come from the product's check catalog (atlassian_posture.catalog).
 
 Manifest of one org: `{"org_id", "clock", "attestation", "checks": {id: {"status", "fails",
 "reason"[, "evidence"]}}, "identity_risks", "plugin_risks"}`. `status` is one of
@@ -25,222 +27,10 @@ Manifest of one org: `{"org_id", "clock", "attestation", "checks": {id: {"status
 `evidence` (org-level checks only) lists the accounts behind an org-level failure; it is a
 debugging aid, not part of the comparison.
 
-Resource keys: `org:<org_id>`, `account:<account id>` (DC users: `account:<username>`),
-`domain:<name>`, `project:<site_ref>:<key>`, `filter:<site_ref>:<id>`, `dashboard:<site_ref>:<id>`,
-`space:<site_ref>:<space key>`, `site:<site_ref>`, `app:<site_ref>:<product>:<app key>`,
-`event:org:<id>`, `event:jira:<site>:<id>`, `event:dc:<instance>:<id>`, and for Confluence Cloud
-audit records, which carry no id, `event:confluence:<site>:<creationDate epoch ms>:<summary>`
-(two records with the same millisecond and summary are one finding). `site_ref` is the Cloud
-site name, or `dc:<instance name>` for a Data Center instance.
-
-Topologies
-- Only what the org's topology (`org.config["topology"]`, topology.py) gives the connector counts:
-  Cloud sites read with a token, for the products they run; app inventories where UPM answers (a
-  classic token; DC); the org audit log with an org key only; no product audit log on Free. Partial
-  inputs are evaluated over what is read (without an org key POSTURE-027 does not judge managed
-  status and POSTURE-035 sees no data-security policy); a check with no input left is not_evaluable.
-
-Visibility and time
-- "Now" is `org.clock`. Only visible state counts: an audit event counts once its
-  `processed_at <= clock`; windows ("last 7 days") compare the event `time` with the clock.
-- Detections (AUDIT-*) tag every visible event that matches, whatever its age.
-- The lazy base of every audit log is benign by construction (generator/audit.py): no base
-  event is an input of any rule, which the tests check on samples. The oracle therefore only
-  reads each log's `extras`. The one exception is POSTURE-014, which only needs the newest
-  event's time (read from the lazy window, nothing scanned).
-
-Scope rules (apply everywhere)
-- Archived Jira projects are out of scope (Jira hides them; project search returns live ones).
-- Jira grants count through projects: a grant is evaluated on each live project whose scheme
-  holds it, and findings are keyed by project. A scheme used by no live project never fires.
-- Jira permission-scheme, share and role checks and Confluence space-permission checks run on
-  every deployment that has the data: Cloud sites and DC instances alike (the catalog's product
-  column names the endpoint family; DC serves the same grants under /rest/api/2). Checks that
-  read a deployment-specific setting stay on it: 029, 030, 038, 039 DC only; 028, 035, 037 Cloud.
-- Org-administration posture checks (POSTURE-001, 003-015, 040) are keyed `org:<org_id>`
-  (per-user detail lives in the IDENT signals); POSTURE-002 is keyed by domain.
-- A "live" account: `account_status = active` and `membership_status = active`. "Product
-  access": live and at least one `product_access` entry (a suspended member keeps its rows in
-  the model but cannot use a product). "Active users/admins" in posture checks means live.
-- "Managed": `claim_status = managed`. "External": unmanaged, or an e-mail whose domain is not
-  a verified domain. "Guest or unmanaged" (POSTURE-037, IDENT-022): `is_guest` or unmanaged.
-- Org-level admin (IDENT-004): platform role org-admin, site-admin or user-access-admin.
-  Admin for IDENT-005 ("product admin"), any of: platform role `admin`/`atlassian/admin`;
-  member of a group named `site-admins`, `site-admins-*`, `jira-admins-*`, `confluence-admins-*`
-  or `administrators`; member of a group with an `atlassian/admin` role assignment; member of a
-  group holding Jira's global ADMINISTER on a Cloud site (directly or via its application role).
-  "Privileged" = IDENT-004 or IDENT-005. Admin groups (IDENT-014, IDENT-017, PLUGIN-012) are the
-  IDENT-005 groups plus `org-admins` (and `atlassian-addons-admin` for PLUGIN-012).
-- SSO-enforced: member (`auth_policy_id`) of an authentication policy attested
-  `sso_enforced = true`. With Guard, policy settings are manual: POSTURE-003, POSTURE-004 and
-  IDENT-003 are `manual` without an attestation. Without Guard the org has no authentication
-  policies, so nobody is SSO-enforced: POSTURE-003 and IDENT-003 are evaluated from
-  `mfaEnabled` alone, while POSTURE-004 (whose subject is the policy) is not_evaluable.
-- An API token is "live" when `status = ALLOWED` and it has not expired at the clock.
-
-Per-check interpretations
-- POSTURE-002: a domain not verified (unverified, missing_token, superseded, deleted) fails
-  when a live account's e-mail is on that domain.
-- POSTURE-003: fails when a live managed account has `mfaEnabled = false` and is not
-  SSO-enforced (2SV-enforced policies do not exempt: the user has not enrolled). The reason says
-  when it escalates to critical (one of them is an org-level admin).
-- IDENT-003: any account (live or not) holding an org-level admin role with `mfaEnabled = false`
-  that is not SSO-enforced; unmanaged admins are in no policy, so they are never exempt.
-- POSTURE-004: live managed accounts with product access whose policy is not attested SSO, other
-  than members of an attested break-glass policy that has <= 3 members (policy membership counted
-  over all accounts).
-- POSTURE-005/006 and IDENT-010/011/012/013 read live tokens. Lifetime = expiresAt - createdAt;
-  none = no expiry. "Never used after 30 days": no lastActiveAt and created > 30 days ago;
-  "unused": lastActiveAt > 90 days ago. The 90-day "warn" of POSTURE-005 is not a failure.
-- POSTURE-008: no ip-allowlist policy `enabled` whose resources include a Jira or Confluence ARI.
-- POSTURE-009: no `active` data-security policy; or an active one with coverage `UNASSIGNED`.
-  The model has no per-resource applicationStatus, so the `failed` clause never fires here.
-- POSTURE-010: the realm required is `org.config["data_residency_realm"]` (None: not required,
-  pass); fails when no `enabled` data-residency policy lists that realm in `rule.in`.
-- POSTURE-011: live org admins (platform role org-admin) > 3, or any org admin is unmanaged.
-- POSTURE-012/013/028/030/035 and POSTURE-007: attested settings (see `attestation_for`).
-  012 fails on an approved domain without admin approval or a public mail domain
-  (gmail.com, outlook.com, hotmail.com, yahoo.com, icloud.com, proton.me, ...). 013 fails when
-  user invites are open or an invite link is active (both values needed). 028 is per Cloud site
-  (the Customer access setting is site-wide): fails when open without a business reason, or help
-  centers do not require login. 035 per Cloud site: public links attested on and no `active`
-  data-security policy covers that site's Confluence ARI (any covering DSP counts as the guard,
-  its public-link rule not being readable); without Guard no DSP can exist.
-- POSTURE-014: without Guard the org log answers 403, which the catalog counts as a failure (so
-  it is `evaluated`, failing, on unguarded orgs); with Guard it fails when the newest visible org
-  event is older than 24 h. Pipeline ingestion gaps are the pipeline's own state, not modelled.
-- POSTURE-015: the simulator models no org API keys: not_computable.
-- POSTURE-016: BROWSE_PROJECTS held by `anyone`. 017: any other permission held by `anyone`.
-- POSTURE-018 (per site): a live project is browsable by `anyone`, a filter is shared `global`,
-  or USER_PICKER is held by `anyone`. 019: USER_PICKER held by `anyone`.
-- POSTURE-020/021: any share of type `global` (`loggedin` is info only, never a failure).
-- Corroboration: a project, filter or dashboard an anonymous caller can list (what the connector's probe
-  sees: `_Jira.anonymous_reached`) fails POSTURE-016 / 020 / 021 too, e.g. a filter shared with a project
-  whose scheme lets Anyone browse it. A space the anonymous caller can list is one with an anonymous-users
-  grant, so POSTURE-031 needs no extra rule; POSTURE-033 fails where the anonymous caller lists any space.
-- POSTURE-022/026 and PLUGIN-013: a sensitive project's key is in
-  `org.config["sensitive_projects"]` (the config-list option of the catalog).
-- POSTURE-023: ADMINISTER_PROJECTS held by `anyone`, `applicationRole`, or a group with more
-  than 50 members (`broad_group_size`).
-- POSTURE-024: a `user` holder on BROWSE_PROJECTS, ADMINISTER_PROJECTS or DELETE_ISSUES.
-- POSTURE-026: BROWSE_PROJECTS held by the project role named `atlassian-addons-project-access`.
-- POSTURE-027 (per Jira deployment): holders of Administer Jira = members of groups holding
-  global ADMINISTER, plus on Cloud members of groups with `atlassian/admin` on that site's Jira.
-  Fails when holders > 10 (`jira_admins_max`) or any holder is unmanaged, an app, or not live
-  (DC: inactive or deleted).
-- POSTURE-029: `jira.mode = public`, or attested JSM public signup on (the REST half is always
-  evaluated; the attested half joins when given).
-- Confluence access classes: a permission whose principal is the access class (ACCESS_CLASS
-  role assignment, listed as principal type `role`) `anonymous-users` is anonymous;
-  `authenticated-users` is taken to include unlicensed (JSM portal) users, since licensed users
-  have their own class `all-licensed-users`.
-- POSTURE-031: any anonymous permission on the space. 032: anonymous create/update/delete on
-  page, blogpost, comment or attachment. 033: Cloud - site anonymous access on and at least one
-  space with an anonymous permission; DC - anonymous holds USECONFLUENCE. 034: Cloud - a space
-  that is not of type `knowledge_base` grants `authenticated-users` (keyed by space); DC -
-  unlicensed users hold any global permission (keyed by site). 036: `administer` held by
-  `all-licensed-users`/`authenticated-users`/`anonymous-users` or by a group whose members
-  include every licensed user of that deployment (Cloud: live accounts with Confluence access on
-  the site; DC: active users); broad `export` is only a warning. 037: a guest or unmanaged
-  account is itself a principal (direct grant) with create/update/delete; group-derived access
-  is IDENT-007's business (and guests get space access by direct grants). 038: anonymous holds
-  any global permission or any space permission.
-- POSTURE-039: the version seed `DC_ADVISORIES` (critical CVE ranges) and `DC_END_OF_SUPPORT`
-  (two years after the feature release, month precision); an unknown feature version only
-  fails on a CVE range.
-- POSTURE-040: any user-installed Cloud app whose plugin tier (see below) is high or critical,
-  while no `active` data-security policy exists (its app-access rule is not in the documented
-  response, so an active DSP counts as restricting apps).
-- IDENT-001: live, product access, newest last-active older than 90 days (never active: no).
-- IDENT-002: product access, never active, added to the org more than 30 days ago.
-- IDENT-006: privileged and last active more than 30 days ago, or never.
-- IDENT-007: external with product access. IDENT-008: IDENT-007 and privileged.
-- IDENT-009: managed atlassian account with `managementSource = invited` while the org has a
-  SCIM-synced (`scim`) directory.
-- IDENT-014: suspended (`membership_status = suspended`) or `account_status = inactive`, and
-  a member of an admin group or holding an org-level admin role.
-- IDENT-016: target (context user) of a visible `user_logged_in_as_user` in the last 30 days.
-- IDENT-017 (last 7 days): target of "Granted organization admin role"; target of "Added user
-  to group" into an admin group; the user of a Jira Cloud AUDIT-J01 record. Without Guard only
-  the Jira audit source exists (status stays evaluated, the reason says so).
-- IDENT-018: "Changed email address" or "Reset password with recovery link" in the last 7
-  days whose subject (context user, else the actor) is privileged now.
-- IDENT-019: a "Logged in to account" in the last 30 days from a country outside
-  `org.config["allowed_countries"]`. The "several countries within a short window" clause is
-  not evaluated (no threshold in the catalog; base logins rotate among allowed countries).
-- IDENT-020: a direct principal: `user` holder of a grant on a live project, direct user actor
-  of any role on a live project, or a `user` principal on any space (space authors included).
-- IDENT-021: direct user actor of the role named `Administrators` on more than 10 live projects
-  (group actors are not expanded).
-- IDENT-022: a guest or unmanaged Cloud account that directly holds CREATE_ISSUES or EDIT_ISSUES
-  on a live project (user holder, or direct actor of a role holding it) or `create`/`update` on a
-  space as a user principal.
-- IDENT-023: a normal (`atlassian`) account with api-token org events on at least 16 distinct
-  days of the last 30 while last active more than 30 days ago (or never); or a name/e-mail
-  heuristic: local part or display name starting `svc-`/`svc_`/`svc.`, a `bot` word, or
-  local part `admin`.
-- IDENT-020/021 also cover DC users (`account:<username>`); the Jira and Confluence DC
-  instances of one simulated org share one user directory. Other signals are Cloud accounts only.
-- Identity scoring: score = sum of the weights of the signals that fire; tier critical >= 12,
-  high 8-11, medium 4-7, low 1-3, none 0; IDENT-003/IDENT-008 (critical signals) lift the tier to
-  at least high. Signals that are manual/not_evaluable for the org do not fire.
-- Plugins: only `user_installed` apps, Cloud and DC. Each scope signal fires on its own listed
-  scope (no hierarchy expansion: ADMIN does not also fire PROJECT_ADMIN/DELETE, so one grant is
-  not counted twice). PLUGIN-001 ADMIN; 002 ACT_AS_USER (Forge `allowImpersonation` is not
-  modelled); 003 PROJECT_ADMIN or SPACE_ADMIN; 004 DELETE; 005 ACCESS_EMAIL_ADDRESSES or a
-  `read:email-address*` scope; 006 framework `connect`, or a Cloud Forge app whose Marketplace
-  listing lacks the Runs-on-Atlassian badge (no listing: no badge; Forge egress/remotes are not
-  modelled); 011 framework `connect` and no Forge version on its Marketplace listing (no listing:
-  Connect-only); 012 the app's bot account is in an admin
-  group or `atlassian-addons-admin`; 013 a Cloud Jira Connect app on a site where a sensitive
-  project's scheme grants Browse to `atlassian-addons-project-access` (Jira adds every Connect
-  app user to that role); 015 disabled more than 30 days ago, or (Cloud, Guard, installed
-  more than 90 days ago) no "Third-party app <product> API request" event attributed to the
-  app (`actor.app.key`, site container, product) in the last 90 days; 016 DC `update_available`; 017 an "App successful
-  installation" or "App update success" event for the app in the last 7 days; 018 the actor of
-  an install event of the app is now not live, not privileged, or external. 017/018 read the
-  app key from the event's `apps` (or `app`) context entry, the site from its `sites` container
-  and the product from its `product`; an event without a site container or product applies to
-  every Cloud app with that key on any site / product.
-  Marketplace signals, Cloud apps only (`InstalledApp.listing`, what
-  `marketplace.atlassian.com/rest/2/addons/{key}` answers; None = 404): 007 no listing;
-  008 not Cloud Fortified; 009 no bug bounty; 010 last release more than 365 days ago; 014
-  stores personal data; 019 not a Top Vendor. 008-010/014/019 need a listing (an unlisted app
-  only fires 007). If the model has no `listing` field they are not_computable. The plugin
-  score sums the signals evaluated for the org.
-  Scopes source: TBD by the connector issue. The oracle reads `InstalledApp.scopes` (the
-  model). What is served: UPM does not return scopes; the Marketplace stand-in serves them as
-  `deployment.scopes` of `/rest/2/addons/{key}/versions/latest` (an inferred key) for listed apps
-  only. An unlisted (private/custom, PLUGIN-007) app has no served scope source, so the connector
-  needs another one (the Connect descriptor `atlassian-connect.json` on the vendor's host, or an
-  attestation) before the mart can match PLUGIN-001..005 for such apps.
-- Detections. Org events are matched on the display names that `/event-actions` serves
-  (generator.audit.ORG_ACTIONS), except AUDIT-001 (action id `user_logged_in_as_user`):
-  001 that id; 002 "Granted/Revoked organization admin role", or "Added/Removed user to/from
-  group" on the group `org-admins`; 003 "Created admin API key"; 004 "Created API token";
-  005 `actor.auth.authType = api-token` and the actor is privileged now; 006/007/008/009 any
-  action of the groups "Authentication policies", "IP allowlists", "Domains", "Identity
-  providers"; 010 the catalog's app display names (org log only: the simulator writes no
-  Confluence add-on records); 011 an app's API requests in one clock hour
-  >= 20 and > 3x its mean hourly count over the previous 30 days (every event of that hour is
-  tagged); 012 the recovery/e-mail names when the subject (context user, else actor) is
-  privileged now; 013 "Reactivated account" whose subject is privileged or was last active more than
-  90 days ago (or never); 014 "Logged in to account" outside the allowed countries (impossible
-  travel and anonymising IPs are not evaluated); 015 any action of the group "Product access";
-  016 product `guard_detect` with "exfiltration" in the name, and Confluence "Space exported"
-  (so AUDIT-016 stays evaluated without Guard, on Confluence records only). Without Guard the
-  org-log detections 001-015 are not_evaluable.
-  Jira (Cloud and DC; group name from `objectItem.name`, DC `affectedObjects[0].name`): J01 "User
-  added to group" into `site-admins*`, `jira-admins-*`, `administrators`, `atlassian-addons-admin`,
-  `jira-administrators` (the DC default) or a group holding global ADMINISTER there; J03 also
-  needs category `permissions` (case-insensitive); J05 also object type USER; J07 a
-  "Customer access" change whose `changedTo` starts with "Anyone"; the others match the summary.
-  Confluence (Cloud and DC): C01 "Space permission added" whose changed value names `Anonymous`
-  or a product-access (`atlassian/user`) group; C02 "Global permission added/removed"; C03 a
-  summary with "public link" and "enable"; C04 "User added to group" into `site-admins*`,
-  `confluence-admins-*`, `administrators` or `confluence-administrators` (category not required:
-  DC names it differently); C05 "Space exported"; C06 "viewed with admin key". AUDIT-DC (audit
-  coverage settings) is not_computable.
+Oracle note: The lazy base of every audit log is benign by construction (generator/audit.py): no base
+event is an input of any rule, which the tests check on samples. The oracle therefore only
+reads each log's `extras`. The one exception is POSTURE-014, which only needs the newest
+event's time (read from the lazy window, nothing scanned).
 """
 
 from __future__ import annotations
