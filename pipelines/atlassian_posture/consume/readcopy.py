@@ -1,7 +1,7 @@
 """Readers never touch the file a run writes: each run publishes a read copy, atomically.
 
 DuckDB lets one process write a database file and then refuses every other process, readers
-included (shared/NOTES.md). So a dashboard, a notebook, a report or a BI tool left open would
+included. So a dashboard, a notebook, a report or a BI tool left open would
 either block the next scheduled run or be broken by it. Instead:
 
 - `atlassian-posture run` (and the demo) write `warehouse/<name>.duckdb` under the run lock, then

@@ -1,8 +1,8 @@
 """Injected failures: rate limits, latency, 5xx, timeouts, resets, truncated bodies, 403/404.
 
 A connector that only ever met a healthy server has not been tested. `FaultMiddleware`
-sits in front of the simulated products and misbehaves the way Atlassian does (see
-`shared/atlassian-api/DIGEST.md` section 3): 429s with `Retry-After` and the
+sits in front of the simulated products and misbehaves the way Atlassian does (Atlassian's
+rate-limiting documentation): 429s with `Retry-After` and the
 `X-RateLimit-*` headers, transient 5xx, slow answers, dropped connections, a permission
 missing on one resource. Everything is off by default and `FaultConfig` can be changed
 while the server runs (`sim.faults.error_rate = 0.2`).

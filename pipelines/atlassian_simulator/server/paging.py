@@ -1,6 +1,6 @@
 """Atlassian's pagination styles, one function per style, plus the products' error bodies.
 
-Each product pages differently (see `shared/atlassian-api/DIGEST.md` section 2), and a
+Each product pages differently (see each API's REST documentation), and a
 connector has to get every one of them right: which parameter moves the window, which
 field says "last page", whether the server silently lowered the page size. The routes
 hand a sequence of model objects and a renderer to one of these functions and get back

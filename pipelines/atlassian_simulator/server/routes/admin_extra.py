@@ -2,8 +2,7 @@
 
 - `GET /admin/api-access/v1/orgs/{orgId}/api-tokens` and everything under
   `/admin/control/v1/...`: **no OpenAPI document** was obtained; shapes follow
-  `shared/atlassian-api/DIGEST.md` §4.3, `shared/spec/checks.md` and Atlassian's reference
-  pages as quoted there (bulk-fetch body `{"accountIds": [...]}` answered by an array;
+  Atlassian's reference pages for the Admin API (organization, policies, API tokens) (bulk-fetch body `{"accountIds": [...]}` answered by an array;
   resources pages of 25 with `meta {next, page_size}`). Field names not shown there are
   this simulator's choice (documented on each renderer).
 - `/users/{account_id}/manage[/profile|/api-tokens]`: `admin-user-management.openapi.json`,

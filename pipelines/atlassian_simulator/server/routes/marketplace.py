@@ -1,7 +1,7 @@
 """The public Atlassian Marketplace API (https://marketplace.atlassian.com), as far as app risk needs it.
 
 No OpenAPI document of the Marketplace is vendored, so this follows Atlassian's Marketplace
-REST v2 documentation as summarised in `shared/spec/checks.md` §3 (fields
+REST v2 documentation as summarised in the check catalog's plugin signals (fields
 `programs.cloudFortified.status`, `programs.bugBountyParticipant.cloud.status`,
 `storesPersonalData`, `lastModified`, `_embedded.vendor` programmes) and the Marketplace Java
 client's version model (a version knows whether it is Connect, Cloud, and its Connect
