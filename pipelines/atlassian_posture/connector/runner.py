@@ -211,6 +211,7 @@ def _load_run_facts(pipeline: dlt.Pipeline, connections: Connections, tenants: l
     not as of this machine); `raw.posture_settings`: the configured policy inputs and attestation."""
     finished = datetime.now(UTC)
     runs = [{"run_id": run_id, "org_key": org.key, "org_id": connections.org_ids.get(org.key),
+             "org_id_source": connections.org_id_sources.get(org.key),
              "started_at": started, "finished_at": finished,
              "server_time": connections.server_clock(org.key) or finished} for org in tenants]
     settings = [row for org in tenants

@@ -1,0 +1,85 @@
+-- depends_on: {{ ref('check_catalog') }}
+-- Checks this organization's configuration cannot judge, one row per organization and check with
+-- the reason: int_check_results reports them not_evaluable, once, whatever the areas said.
+-- * topology: none of the places the catalog says the check applies to (check_catalog.product, e.g.
+--   `org/cloud`, `jira/dc, confluence/dc`) was read for the organization: no organization API key,
+--   no Data Center instance, no Confluence... (attestation-only and not_computable checks aside);
+-- * drift: a column the check needs (var `required_columns`) is absent from a raw table that has
+--   rows for the organization: Atlassian renamed or dropped the field, and reading it as NULL would
+--   pass the check silently.
+-- pipelines/atlassian_posture/connector/evaluability.py says the same before a run (doctor).
+{%- set needs = {
+    'org/cloud': 'an organization API key (admin_api_key)',
+    'jira/cloud': 'a Jira Cloud site', 'confluence/cloud': 'a Confluence Cloud site',
+    'jira/dc': 'a Jira Data Center instance', 'confluence/dc': 'a Confluence Data Center instance',
+} %}
+{%- set applies = [] %}
+{%- if execute %}
+    {%- set catalog = run_query('select check_id, product, evaluation from ' ~ ref('check_catalog')) %}
+    {%- for row in catalog.rows if row[2] not in ('attestation', 'not_computable') %}
+        {%- set places = [] %}
+        {%- for part in row[1].split(',') %}
+            {%- set products, deployments = part.strip().split('/') %}
+            {%- for product in products.split('+') %}
+                {%- for deployment in deployments.split('+') %}
+                    {#- service-management checks read the Jira site -#}
+                    {%- set place = ('jira' if product == 'jsm' else product) ~ '/' ~ deployment %}
+                    {%- if place not in places %}{% do places.append(place) %}{% endif %}
+                {%- endfor %}
+            {%- endfor %}
+        {%- endfor %}
+        {%- set wanted = [] %}
+        {%- for place in places %}{% do wanted.append(needs.get(place, place)) %}{% endfor %}
+        {%- for place in places %}
+            {%- do applies.append((row[0], place.split('/')[0], place.split('/')[1],
+                                   'not read with this configuration: needs ' ~ (wanted | unique | join(' or ')))) %}
+        {%- endfor %}
+    {%- endfor %}
+{%- endif %}
+with orgs as (
+    select org_id, org_key from {{ ref('int_orgs') }}
+),
+
+applies as (
+    {%- for check_id, product, deployment, reason in applies %}
+    select '{{ check_id }}' as check_id, '{{ product }}' as product, '{{ deployment }}' as deployment,
+           '{{ reason }}' as reason
+    union all
+    {%- endfor %}
+    select cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
+           cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }})
+    where 1 = 0
+),
+
+-- what was read for each organization (any resource attempted, whatever its outcome)
+configured as (
+    select distinct org_id, product, deployment from {{ ref('int_coverage_latest') }}
+),
+
+topology as (
+    select orgs.org_id, applies.check_id, min(applies.reason) as reason
+    from orgs
+    cross join applies
+    left join configured
+        on configured.org_id = orgs.org_id
+        and configured.product = applies.product
+        and configured.deployment = applies.deployment
+    group by orgs.org_id, applies.check_id
+    having count(configured.org_id) = 0
+),
+
+drift as (
+    {{ column_drift() }}
+),
+
+gaps as (
+    select org_id, check_id, reason from topology
+    union all
+    select drift.org_id, drift.check_id, drift.reason
+    from drift
+    where not exists (select 1 from topology where topology.org_id = drift.org_id and topology.check_id = drift.check_id)
+)
+
+select org_id, check_id, min(reason) as reason
+from gaps
+group by org_id, check_id
