@@ -231,6 +231,9 @@ def run_command(warehouse, config_file, log_format, wait, dbt_project):
                            f"{time.monotonic() - started:.0f} s in all).",
               run_id=loaded.run_id, path=str(published), exit_code=0,
               duration_s=round(time.monotonic() - started, 3))
+    from atlassian_posture.connector.evaluability import run_lines  # identity branch: what it could judge
+    for line in run_lines(loaded, warehouse):
+        log.event("evaluability", line)
 
 
 @main.command()
@@ -238,11 +241,12 @@ def run_command(warehouse, config_file, log_format, wait, dbt_project):
               help="A TOML file with the connector configuration (default: the dlt way).")
 def doctor(config_file):
     """Check each configured credential and endpoint: what a run will and will not collect, and why."""
-    from atlassian_posture.connector.config import ConfigError, read_settings
+    from atlassian_posture.connector.config import ConfigError, load_tenants, read_settings
     from atlassian_posture.connector.doctor import diagnose
 
     try:
-        findings = diagnose(*read_settings(config_file))
+        settings = read_settings(config_file)
+        findings = diagnose(*settings)
     except ConfigError as exc:
         click.echo(f"error: configuration: {exc}", err=True)
         sys.exit(2)
@@ -250,6 +254,9 @@ def doctor(config_file):
     for f in findings:
         mark = "collect" if f.collected else "skip   "
         click.echo(f"{mark}  {f.tenant:<12} {f.target:<{width}}  {f.what:<22} {f.status:<13} {f.detail}")
+    from atlassian_posture.connector.evaluability import doctor_lines  # identity branch: what it can judge
+    for line in doctor_lines(load_tenants(*settings), findings):
+        click.echo(line)
     blocked = [f for f in findings if f.status == "unauthorized"]
     if blocked:
         click.echo(f"{len(blocked)} check(s) were rejected (401): fix those credentials before a run.", err=True)

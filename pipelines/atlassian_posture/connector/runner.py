@@ -55,6 +55,7 @@ class RunResult:
     duration_s: float
     coverage: list[dict] = field(default_factory=list)
     rows_by_table: dict[str, int] = field(default_factory=dict)
+    tenants: list = field(default_factory=list)  # the OrgConfigs read
 
     @property
     def problems(self) -> list[dict]:
@@ -202,7 +203,7 @@ def extract(orgs: dict, credentials: dict, database: Path, *, pipelines_dir: Pat
             _load_run_facts(pipeline, connections, tenants, run_id, started)
         if failure is not None:
             raise failure
-        return RunResult(run_id, started, time.monotonic() - clock, rows, counts)
+        return RunResult(run_id, started, time.monotonic() - clock, rows, counts, tenants)
 
 
 def _load_run_facts(pipeline: dlt.Pipeline, connections: Connections, tenants: list, run_id: str,

@@ -1,0 +1,153 @@
+"""What a configuration can judge: how many catalog checks its credentials give inputs for, and
+which credential would unlock the rest ("add an organization API key: 58 checks need it").
+
+The rule is the catalog's `product` column (`org/cloud`, `jira/cloud+dc`, `jira/dc, confluence/dc`):
+a check applies where its products are deployed, and a configuration reads
+- `org/cloud` with an organization API key (`admin_api_key`),
+- `<product>/cloud` with a Cloud site configured for the product,
+- `<product>/dc` with a Data Center instance of the product,
+so a check none of whose places is read cannot be judged. dbt's `int_check_input_gaps` applies the
+same rule to what a run read, so `doctor` (before) and `run` (after) say the same thing.
+Attestation-only checks are judged from the attestation file; not_computable ones never.
+Guard: a check whose plan note starts with "Guard" needs Atlassian Guard, known absent when the
+org's policies endpoint answers 403/404 (doctor's probe, or the run's coverage of org_policies).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from atlassian_posture.connector.config import OrgConfig
+
+NO_INPUTS = ("attestation", "not_computable")
+# per place: the credential that reads it, as advice
+UNLOCK = {
+    "org/cloud": "add an organization API key (admin_api_key)",
+    "jira/cloud": "add a Jira Cloud site",
+    "confluence/cloud": "add a Confluence Cloud site",
+    "jira/dc": "add a Data Center instance",  # one advice for both: which product is the tenant's
+    "confluence/dc": "add a Data Center instance",
+}
+GUARD = "Atlassian Guard on the organization"
+
+
+@dataclass(frozen=True)
+class Check:
+    check_id: str
+    places: frozenset[str]  # product/deployment pairs, jsm read through Jira
+    evaluation: str
+    needs_guard: bool
+
+
+def _catalog_path() -> Path:
+    here = Path(__file__).resolve()
+    packaged = here.parents[1] / "dbt_project" / "seeds" / "check_catalog.csv"
+    return packaged if packaged.exists() else here.parents[3] / "dbt_project" / "seeds" / "check_catalog.csv"
+
+
+def places(product: str) -> frozenset[str]:
+    """`jira+confluence/cloud+dc, org/cloud` -> {jira/cloud, jira/dc, confluence/cloud, ...}."""
+    out = set()
+    for part in product.split(","):
+        products, _, deployments = part.strip().partition("/")
+        for name in products.split("+"):
+            for deployment in deployments.split("+"):
+                out.add(f"{'jira' if name == 'jsm' else name}/{deployment}")
+    return frozenset(out)
+
+
+@cache
+def catalog(path: Path | None = None) -> tuple[Check, ...]:
+    with open(path or _catalog_path(), newline="") as handle:
+        return tuple(Check(row["check_id"], places(row["product"]), row["evaluation"],
+                           row["plan_note"].startswith("Guard")) for row in csv.DictReader(handle))
+
+
+def configured_places(org: OrgConfig) -> set[str]:
+    read = {"org/cloud"} if org.admin_api_key else set()
+    read |= {f"{product}/cloud" for site in org.sites for product in site.products}
+    read |= {f"{dc.product}/dc" for dc in org.data_center}
+    return read
+
+
+@dataclass
+class Evaluability:
+    tenant: str
+    total: int
+    evaluable: int
+    unlock: Counter = field(default_factory=Counter)  # advice -> checks it would unlock
+
+    def line(self) -> str:
+        text = f"{self.tenant}: {self.evaluable} of {self.total} checks can be judged with this configuration"
+        if self.unlock:
+            text += "; " + "; ".join(f"{advice}: {n} check{'s' if n != 1 else ''} need{'' if n != 1 else 's'} it"
+                                     for advice, n in self.unlock.most_common())
+        return text
+
+
+def evaluability(org: OrgConfig, guard: bool | None = None) -> Evaluability:
+    """How many checks `org`'s configuration can judge; `guard` False when Guard is known absent."""
+    read = configured_places(org)
+    checks = [c for c in catalog() if c.evaluation != "not_computable"]
+    result = Evaluability(org.key, len(checks), 0)
+    for check in checks:
+        if check.evaluation in NO_INPUTS or check.places & read:
+            if check.needs_guard and guard is False:
+                result.unlock[GUARD] += 1
+            else:
+                result.evaluable += 1
+            continue
+        # the cheapest credential: the org key first (it reads most), then a site, then Data Center
+        advice = min(check.places, key=lambda p: (p != "org/cloud", p.endswith("/dc"), p))
+        result.unlock[UNLOCK.get(advice, f"add {advice}")] += 1
+    return result
+
+
+def _no_guard(statuses: list[str]) -> bool | None:
+    if not statuses:
+        return None
+    return not any(s == "ok" for s in statuses) and any(s in ("forbidden", "not_available") for s in statuses)
+
+
+def doctor_lines(tenants: list[OrgConfig], findings: list) -> list[str]:
+    """Per tenant, for `doctor`: Guard known absent when the policies probe answered 403/404."""
+    out = []
+    for org in tenants:
+        statuses = [f.status for f in findings if f.tenant == org.key and f.target == "organization"
+                    and f.what == "policies"]
+        absent = _no_guard(statuses)
+        out.append(evaluability(org, None if absent is None else not absent).line())
+    return out
+
+
+def run_lines(result, warehouse=None) -> list[str]:
+    """At the end of `run` (a `RunResult`): per tenant what it can judge (Guard known absent when
+    org_policies was forbidden/not available), then every check a drifted column left unjudged."""
+    out = []
+    for org in result.tenants:
+        statuses = [row["status"] for row in result.coverage
+                    if row["resource"] == "org_policies" and row["tenant"].split("/")[0] == org.key]
+        absent = _no_guard(statuses)
+        out.append(evaluability(org, None if absent is None else not absent).line())
+    return out + (drift_lines(warehouse) if warehouse is not None else [])
+
+
+def drift_lines(warehouse) -> list[str]:
+    """Checks a run could not judge because a required column was absent (DuckDB warehouses)."""
+    import duckdb
+
+    if str(warehouse).startswith(("postgresql://", "postgres://")):
+        return []
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            rows = con.execute(
+                "select orgs.org_key, gaps.check_id, gaps.reason from intermediate.int_check_input_gaps as gaps "
+                "join intermediate.int_orgs as orgs using (org_id) where gaps.reason like '%has no column%' "
+                "order by 1, 2").fetchall()
+    except duckdb.Error:
+        return []
+    return [f"{key}: {check_id} not evaluable: {reason}" for key, check_id, reason in rows]
