@@ -16,17 +16,32 @@ keys as (
 
 orgs as (
     select * from {{ ref('int_orgs') }}
+),
+
+followed as (
+    select
+        history.*,
+        orgs.org_id as current_org_id,
+        orgs.org_key as current_org_key,
+        orgs.org_resource_key,
+        -- one identity per evaluation: the same extraction rebuilt under a new id counts once
+        dense_rank() over (
+            partition by orgs.org_key, history.evaluated_at
+            order by case when history.org_id = orgs.org_id then 0 else 1 end, history.org_id
+        ) as identity_rank
+    from history
+    left join keys on history.org_key is null and history.org_id = keys.org_id
+    inner join orgs on orgs.org_key = coalesce(history.org_key, keys.org_key)
 )
 
 select
-    history.evaluated_at,
-    orgs.org_id,
-    orgs.org_key,
-    history.check_id,
-    history.status,
-    case when history.resource_key = 'org:' || history.org_id then orgs.org_resource_key
-         else history.resource_key end as resource_key,
-    history.is_failing
-from history
-left join keys on history.org_key is null and history.org_id = keys.org_id
-inner join orgs on orgs.org_key = coalesce(history.org_key, keys.org_key)
+    evaluated_at,
+    current_org_id as org_id,
+    current_org_key as org_key,
+    check_id,
+    status,
+    case when followed.resource_key = 'org:' || followed.org_id then followed.org_resource_key
+         else followed.resource_key end as resource_key,
+    is_failing
+from followed
+where identity_rank = 1

@@ -73,13 +73,13 @@ drift as (
 ),
 
 gaps as (
-    select org_id, check_id, reason from topology
+    select org_id, check_id, 'topology' as gap_kind, reason from topology
     union all
-    select drift.org_id, drift.check_id, drift.reason
+    select drift.org_id, drift.check_id, 'drift', drift.reason
     from drift
     where not exists (select 1 from topology where topology.org_id = drift.org_id and topology.check_id = drift.check_id)
 )
 
-select org_id, check_id, min(reason) as reason
+select org_id, check_id, min(gap_kind) as gap_kind, min(reason) as reason
 from gaps
 group by org_id, check_id

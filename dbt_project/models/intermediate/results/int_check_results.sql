@@ -36,24 +36,42 @@ orgs as (
 ),
 
 gaps as (
-    select org_id, check_id, reason from {{ ref('int_check_input_gaps') }}
+    select org_id, check_id, gap_kind, reason from {{ ref('int_check_input_gaps') }}
 ),
 
-judged as (
+flagged as (
     select
         unioned.*,
         orgs.org_resource_key,
         sum(case when unioned.resource_key is not null and unioned.resource_key <> orgs.org_resource_key
-                 then 1 else 0 end) over (partition by unioned.org_id, unioned.check_id) as resource_rows,
-        row_number() over (
-            partition by unioned.org_id, unioned.check_id, coalesce(unioned.resource_key, orgs.org_resource_key)
-            order by case when unioned.status = 'evaluated' then 1 else 0 end,
-                     case when unioned.is_failing then 0 else 1 end,
-                     unioned.results_model
-        ) as duplicate_rank
+                 then 1 else 0 end) over (partition by unioned.org_id, unioned.check_id) as resource_rows
     from unioned
     inner join orgs on unioned.org_id = orgs.org_id
-    where not exists (select 1 from gaps where gaps.org_id = unioned.org_id and gaps.check_id = unioned.check_id)
+),
+
+-- a drifted column voids the check; a topology gap only where no area evaluated a resource anyway
+-- (evidence an area did collect, e.g. a DC project for a check the catalog calls Cloud, is kept)
+applied_gaps as (
+    select gaps.*
+    from gaps
+    where gaps.gap_kind = 'drift'
+       or not exists (select 1 from flagged
+                      where flagged.org_id = gaps.org_id and flagged.check_id = gaps.check_id
+                        and flagged.resource_rows > 0)
+),
+
+judged as (
+    select
+        flagged.*,
+        row_number() over (
+            partition by flagged.org_id, flagged.check_id, coalesce(flagged.resource_key, flagged.org_resource_key)
+            order by case when flagged.status = 'evaluated' then 1 else 0 end,
+                     case when flagged.is_failing then 0 else 1 end,
+                     flagged.results_model
+        ) as duplicate_rank
+    from flagged
+    where not exists (select 1 from applied_gaps as gaps
+                      where gaps.org_id = flagged.org_id and gaps.check_id = flagged.check_id)
 ),
 
 not_judgeable as (
@@ -70,7 +88,7 @@ not_judgeable as (
         cast(null as {{ dbt.type_boolean() }}) as is_failing,
         cast(null as {{ dbt.type_string() }}) as evidence,
         min(unioned.results_model) as results_model
-    from gaps
+    from applied_gaps as gaps
     inner join orgs on gaps.org_id = orgs.org_id
     inner join unioned on gaps.org_id = unioned.org_id and gaps.check_id = unioned.check_id
     group by gaps.org_id, gaps.check_id, gaps.reason, orgs.org_resource_key
