@@ -24,11 +24,9 @@ from pathlib import Path
 from atlassian_posture.connector.config import OrgConfig
 
 NO_INPUTS = ("attestation", "not_computable")
-# per place: the credential that reads it, as advice
+# the credential that reads a place, as advice (Cloud sites: see `advice`)
 UNLOCK = {
     "org/cloud": "add an organization API key (admin_api_key)",
-    "jira/cloud": "add a Jira Cloud site",
-    "confluence/cloud": "add a Confluence Cloud site",
     "jira/dc": "add a Data Center instance",  # one advice for both: which product is the tenant's
     "confluence/dc": "add a Data Center instance",
 }
@@ -101,10 +99,19 @@ def evaluability(org: OrgConfig, guard: bool | None = None) -> Evaluability:
             else:
                 result.evaluable += 1
             continue
-        # the cheapest credential: the org key first (it reads most), then a site, then Data Center
-        advice = min(check.places, key=lambda p: (p != "org/cloud", p.endswith("/dc"), p))
-        result.unlock[UNLOCK.get(advice, f"add {advice}")] += 1
+        result.unlock[advice(check.places)] += 1
     return result
+
+
+def advice(places_: frozenset[str]) -> str:
+    """The cheapest credential that would read one of `places_`: the org key first (it reads most),
+    then a Cloud site of either product, then a Data Center instance."""
+    if "org/cloud" in places_:
+        return UNLOCK["org/cloud"]
+    cloud = sorted(p.split("/")[0].capitalize() for p in places_ if p.endswith("/cloud"))
+    if cloud:
+        return f"add a {' or '.join(cloud)} Cloud site"
+    return UNLOCK["jira/dc"]
 
 
 def _no_guard(statuses: list[str]) -> bool | None:
