@@ -227,13 +227,13 @@ def run_command(warehouse, config_file, log_format, wait, dbt_project):
         log.fail(exc.exit_code, str(exc))
     except TransformFailed as exc:
         log.fail(5, f"transform: {exc}", step="transform")
+    from atlassian_posture.connector.evaluability import run_lines  # identity branch: what it could judge
+    for line in run_lines(loaded, warehouse):
+        log.event("evaluability", line)
     log.event("published", f"Published for readers at {published} (run {loaded.run_id}, "
                            f"{time.monotonic() - started:.0f} s in all).",
               run_id=loaded.run_id, path=str(published), exit_code=0,
               duration_s=round(time.monotonic() - started, 3))
-    from atlassian_posture.connector.evaluability import run_lines  # identity branch: what it could judge
-    for line in run_lines(loaded, warehouse):
-        log.event("evaluability", line)
 
 
 @main.command()
