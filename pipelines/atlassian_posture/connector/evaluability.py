@@ -5,10 +5,10 @@ The rule is the catalog's `product` column (`org/cloud`, `jira/cloud+dc`, `jira/
 a check applies where its products are deployed, and a configuration reads
 - `org/cloud` with an organization API key (`admin_api_key`),
 - `<product>/cloud` with a Cloud site configured for the product,
-- `<product>/dc` with a Data Center instance of the product,
+- `<product>/dc` with a Data Center instance of the product (service management through Jira),
 so a check none of whose places is read cannot be judged. dbt's `int_check_input_gaps` applies the
 same rule to what a run read, so `doctor` (before) and `run` (after) say the same thing.
-Attestation-only checks are judged from the attestation file; not_computable ones never.
+not_computable checks are never judged (and not counted).
 Guard: a check whose plan note starts with "Guard" needs Atlassian Guard, known absent when the
 org's policies endpoint answers 403/404 (doctor's probe, or the run's coverage of org_policies).
 """
@@ -23,7 +23,6 @@ from pathlib import Path
 
 from atlassian_posture.connector.config import OrgConfig
 
-NO_INPUTS = ("attestation", "not_computable")
 # the credential that reads a place, as advice (Cloud sites: see `advice`)
 UNLOCK = {
     "org/cloud": "add an organization API key (admin_api_key)",
@@ -47,21 +46,27 @@ def _catalog_path() -> Path:
     return packaged if packaged.exists() else here.parents[3] / "dbt_project" / "seeds" / "check_catalog.csv"
 
 
-def places(product: str) -> frozenset[str]:
-    """`jira+confluence/cloud+dc, org/cloud` -> {jira/cloud, jira/dc, confluence/cloud, ...}."""
+def places(product: str, evaluation: str = "api") -> frozenset[str]:
+    """`jira+confluence/cloud+dc, org/cloud` -> {jira/cloud, jira/dc, confluence/cloud, ...}.
+
+    Service management is read through Jira, and beside another product (`confluence+jsm`) it is
+    that product's check; an attestation about the Cloud organization stands with any Cloud site."""
     out = set()
     for part in product.split(","):
         products, _, deployments = part.strip().partition("/")
-        for name in products.split("+"):
+        named = [name for name in products.split("+") if name != "jsm"] or ["jira"]
+        for name in named:
             for deployment in deployments.split("+"):
-                out.add(f"{'jira' if name == 'jsm' else name}/{deployment}")
+                out.add(f"{name}/{deployment}")
+    if evaluation == "attestation" and "org/cloud" in out:
+        out |= {"jira/cloud", "confluence/cloud"}
     return frozenset(out)
 
 
 @cache
 def catalog(path: Path | None = None) -> tuple[Check, ...]:
     with open(path or _catalog_path(), newline="") as handle:
-        return tuple(Check(row["check_id"], places(row["product"]), row["evaluation"],
+        return tuple(Check(row["check_id"], places(row["product"], row["evaluation"]), row["evaluation"],
                            row["plan_note"].startswith("Guard")) for row in csv.DictReader(handle))
 
 
@@ -93,7 +98,7 @@ def evaluability(org: OrgConfig, guard: bool | None = None) -> Evaluability:
     checks = [c for c in catalog() if c.evaluation != "not_computable"]
     result = Evaluability(org.key, len(checks), 0)
     for check in checks:
-        if check.evaluation in NO_INPUTS or check.places & read:
+        if check.places & read:
             if check.needs_guard and guard is False:
                 result.unlock[GUARD] += 1
             else:

@@ -3,7 +3,8 @@
 -- the reason: int_check_results reports them not_evaluable, once, whatever the areas said.
 -- * topology: none of the places the catalog says the check applies to (check_catalog.product, e.g.
 --   `org/cloud`, `jira/dc, confluence/dc`) was read for the organization: no organization API key,
---   no Data Center instance, no Confluence... (attestation-only and not_computable checks aside);
+--   no Data Center instance, no Confluence... (not_computable checks aside; an attestation about the
+--   Cloud organization stands with any Cloud site);
 -- * drift: a column the check needs (var `required_columns`) is absent from a raw table that has
 --   rows for the organization: Atlassian renamed or dropped the field, and reading it as NULL would
 --   pass the check silently.
@@ -16,15 +17,22 @@
 {%- set applies = [] %}
 {%- if execute %}
     {%- set catalog = run_query('select check_id, product, evaluation from ' ~ ref('check_catalog')) %}
-    {%- for row in catalog.rows if row[2] not in ('attestation', 'not_computable') %}
+    {%- for row in catalog.rows if row[2] != 'not_computable' %}
         {%- set places = [] %}
         {%- for part in row[1].split(',') %}
             {%- set products, deployments = part.strip().split('/') %}
-            {%- for product in products.split('+') %}
+            {#- service management is read through Jira; beside another product (confluence+jsm) it is
+                that product's check -#}
+            {%- set named = products.split('+') %}
+            {%- set named = (named | reject('equalto', 'jsm') | list) or ['jira'] %}
+            {%- for product in named %}
                 {%- for deployment in deployments.split('+') %}
-                    {#- service-management checks read the Jira site -#}
-                    {%- set place = ('jira' if product == 'jsm' else product) ~ '/' ~ deployment %}
+                    {%- set place = product ~ '/' ~ deployment %}
                     {%- if place not in places %}{% do places.append(place) %}{% endif %}
+                    {#- an attestation about the Cloud organization stands with any Cloud configuration -#}
+                    {%- if row[2] == 'attestation' and place == 'org/cloud' %}
+                        {%- for cloud in ['jira/cloud', 'confluence/cloud'] if cloud not in places %}{% do places.append(cloud) %}{% endfor %}
+                    {%- endif %}
                 {%- endfor %}
             {%- endfor %}
         {%- endfor %}
