@@ -36,10 +36,11 @@ def _size_options(f):
     return f
 
 
-def _generate(size, seed, orgs, accounts, projects, sites):
+def _generate(size, seed, orgs, accounts, projects, sites, topologies=None):
     from atlassian_simulator.core import Simulator
 
-    return Simulator.generate(size=size, seed=seed, orgs=orgs, accounts=accounts, projects=projects, sites=sites)
+    return Simulator.generate(size=size, seed=seed, orgs=orgs, accounts=accounts, projects=projects, sites=sites,
+                              topologies=topologies)
 
 
 @main.command()
@@ -54,8 +55,13 @@ def _generate(size, seed, orgs, accounts, projects, sites):
 @click.option("--error-rate", type=float, default=0.0, help="Fault injection: share of requests answered 5xx.")
 @click.option("--rate-limits", type=click.Choice(["off", "atlassian"]), default="off", show_default=True,
               help="'atlassian' applies the documented limits (org events 10/min, last-active 200/min, ...).")
+@click.option("--topology", "topologies", multiple=True, metavar="PRESET[+MOD...]",
+              help="One organization per use, mixed in one simulator (then --orgs is their number): full, cloud, "
+                   "site-only, scoped-only, org-only, jira-only, confluence-only, split-products, dc-only, dc-jira, "
+                   "dc-confluence; modifiers +free/+standard/+premium/+enterprise, +guard/+noguard "
+                   "(pipelines/atlassian_simulator/README.md, Topologies).")
 def simulate(size, seed, orgs, accounts, projects, sites, host, port, secrets_out, request_log, latency_ms,
-             error_rate, rate_limits):
+             error_rate, rate_limits, topologies):
     """Serve a simulated Atlassian organization on 127.0.0.1 until interrupted.
 
     Base URLs: /site/<name> stands for https://<name>.atlassian.net, /gateway for
@@ -63,13 +69,15 @@ def simulate(size, seed, orgs, accounts, projects, sites, host, port, secrets_ou
     (/_sim/advance, /_sim/truth, /_sim/summary) drives time travel and reads the ground truth.
     """
     import uvicorn
-
     from atlassian_simulator.settings import DOCUMENTED_RATE_LIMITS
 
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise click.UsageError("the simulator only listens on loopback (127.0.0.1, localhost or ::1)")
     started = time.monotonic()
-    sim = _generate(size, seed, orgs, accounts, projects, sites)
+    try:
+        sim = _generate(size, seed, orgs, accounts, projects, sites, list(topologies) or None)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--topology") from exc
     if request_log:
         sim.request_log.open_file(request_log)
     sim.faults.latency_ms = latency_ms
@@ -82,8 +90,9 @@ def simulate(size, seed, orgs, accounts, projects, sites, host, port, secrets_ou
     click.echo(f"Generated {size} organization(s) in {time.monotonic() - started:.1f} s; serving on {base}")
     for i, org in enumerate(sim.orgs):
         urls = sim.urls(base, org=i)
-        click.echo(f"  {org.name} ({org.config['profile']}): sites {', '.join(urls['sites'])}")
-        click.echo(f"    admin API {urls['gateway']}   data center {', '.join(urls['dc'].values())}")
+        shape = f", topology {org.config['topology']['name']}" if org.config.get("topology") else ""
+        click.echo(f"  {org.name} ({org.config['profile']}{shape}): sites {', '.join(urls['sites']) or 'none'}")
+        click.echo(f"    admin API {urls['gateway']}   data center {', '.join(urls['dc'].values()) or 'none'}")
     click.echo("Credentials: " + (f"written to {secrets_out}" if secrets_out else "pass --secrets-out FILE to get them"))
     uvicorn.run(sim.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
                 date_header=False)
@@ -129,14 +138,14 @@ class WarehouseType(click.ParamType):
     name = "FILE|URL"
 
     def convert(self, value, param, ctx):
-        from atlassian_posture.connector.runner import is_server
+        from atlassian_posture.warehouse import Warehouse
 
-        return str(value) if is_server(value) else Path(value)
+        return Warehouse.of(value)
 
 
 def _warehouse_options(f):
-    f = click.option("--warehouse", type=WarehouseType(), default=Path("warehouse/atlassian_posture.duckdb"),
-                     show_default=True,
+    f = click.option("--warehouse", type=WarehouseType(), default="warehouse/atlassian_posture.duckdb",
+                     show_default=True, envvar="ATLASSIAN_POSTURE_WAREHOUSE",
                      help="The DuckDB file to load into, or a PostgreSQL URL postgresql://user@host:5432/db "
                           "(password in $ATLASSIAN_POSTURE_PG_PASSWORD).")(f)
     f = click.option("--config-file", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -150,19 +159,17 @@ def _warehouse_options(f):
     return f
 
 
-def _extract(log, warehouse, config_file, resources, wait, locked=False):
+def _settings(log, config_file):
     from atlassian_posture.connector.config import ConfigError, read_settings
-    from atlassian_posture.connector.runner import EXIT_CONFIG, RunFailed, extract, redact, state_dir
+    from atlassian_posture.errors import EXIT_CONFIG
 
     try:
-        orgs, credentials = read_settings(config_file)
-        result = extract(orgs, credentials, warehouse, pipelines_dir=state_dir(warehouse),
-                         resources=list(resources) or None, lock_wait_s=wait, locked=locked,
-                         progress="log" if sys.stderr.isatty() and log.fmt == "text" else None)
+        return read_settings(config_file)
     except ConfigError as exc:
         log.fail(EXIT_CONFIG, f"configuration: {exc}", step="extract")
-    except RunFailed as exc:
-        log.fail(exc.exit_code, str(exc), step="extract")
+
+
+def _report_extracted(log, warehouse, result) -> None:
     loaded = sum(result.rows_by_table.values())
     for row in result.coverage:
         if log.fmt == "json" or row["status"] != "ok":
@@ -171,11 +178,14 @@ def _extract(log, warehouse, config_file, resources, wait, locked=False):
                       resource=row["resource"], tenant=row["tenant"], status=row["status"], rows=row["rows"],
                       requests=row["requests"], retries=row["retries"], duration_s=row["duration_s"],
                       reason=row.get("reason"))
-    log.event("loaded", f"Loaded {loaded:,} rows into {len(result.rows_by_table)} tables of {redact(warehouse)} "
+    log.event("loaded", f"Loaded {loaded:,} rows into {len(result.rows_by_table)} tables of {warehouse.redacted} "
                         f"in {result.duration_s:.1f} s (run {result.run_id}).",
-              run_id=result.run_id, warehouse=redact(warehouse), rows=loaded, tables=len(result.rows_by_table),
+              run_id=result.run_id, warehouse=warehouse.redacted, rows=loaded, tables=len(result.rows_by_table),
               not_collected=len(result.problems), duration_s=round(result.duration_s, 3))
-    return result
+
+
+def _progress(log) -> str | None:
+    return "log" if sys.stderr.isatty() and log.fmt == "text" else None
 
 
 @main.command("extract")
@@ -187,15 +197,24 @@ def extract_command(warehouse, config_file, log_format, wait, resources):
     Exit codes: 0 done (coverage lists what was not collected), 1 failed, 2 configuration
     error, 3 a credential was rejected (401), 4 another run holds the warehouse lock.
     """
+    from atlassian_posture.connector.runner import extract
+    from atlassian_posture.errors import PostureError
     from atlassian_posture.runlog import RunLog
 
-    _extract(RunLog(log_format), warehouse, config_file, resources, wait)
+    log = RunLog(log_format)
+    orgs, credentials = _settings(log, config_file)
+    try:
+        result = extract(orgs, credentials, warehouse, resources=list(resources) or None, lock_wait_s=wait,
+                         progress=_progress(log))
+    except PostureError as exc:
+        log.fail(exc.exit_code, str(exc), step="extract")
+    _report_extracted(log, warehouse, result)
 
 
 @main.command("run")
 @_warehouse_options
 @click.option("--dbt-project", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="The dbt project to build (default: the project's dbt_project/).")
+              help="The dbt project to build (default: the one shipped with the package).")
 def run_command(warehouse, config_file, log_format, wait, dbt_project):
     """Extract and load, then transform (dbt build): the command a scheduler calls.
 
@@ -204,36 +223,31 @@ def run_command(warehouse, config_file, log_format, wait, dbt_project):
     Exit codes as for extract, plus 5 when the transformation fails (the raw tables of this
     run stay loaded, and the last published copy stays as it was).
     """
-    from atlassian_posture.connector.runner import RunFailed, is_server, run_lock
-    from atlassian_posture.consume.readcopy import publish
+    from atlassian_posture.errors import PostureError, TransformFailed
+    from atlassian_posture.run import run
     from atlassian_posture.runlog import RunLog
-    from atlassian_posture.transform import PROJECT_DIR, TransformFailed, build
+    from atlassian_posture.transform import PROJECT_DIR
 
     log = RunLog(log_format)
-    project = dbt_project or PROJECT_DIR
-    started = time.monotonic()
+    orgs, credentials = _settings(log, config_file)
     try:
-        with run_lock(warehouse, wait):
-            loaded = _extract(log, warehouse, config_file, (), wait, locked=True)
-            if not (project / "dbt_project.yml").exists():
-                log.event("transform_skipped", f"Transform skipped: no dbt project at {project}.", level="warning")
-                return
-            result = build(warehouse, project)
-            log.event("transformed", f"Transformed: {result.models} models and seeds built, {result.tests} tests "
-                                     "passed.", run_id=loaded.run_id, models=result.models, tests=result.tests)
-            # a server serves readers itself (MVCC); a DuckDB file is published for them
-            published = "the server (no copy needed)" if is_server(warehouse) else publish(warehouse)
-    except RunFailed as exc:
-        log.fail(exc.exit_code, str(exc))
+        outcome = run(orgs, credentials, warehouse, project_dir=dbt_project or PROJECT_DIR, lock_wait_s=wait,
+                      progress=_progress(log), on_extracted=lambda result: _report_extracted(log, warehouse, result))
     except TransformFailed as exc:
-        log.fail(5, f"transform: {exc}", step="transform")
+        log.fail(exc.exit_code, f"transform: {exc}", step="transform")
+    except PostureError as exc:
+        log.fail(exc.exit_code, str(exc))
+    run_id = outcome.extracted.run_id
+    log.event("transformed", f"Transformed: {outcome.transformed.models} models and seeds built, "
+                             f"{outcome.transformed.tests} tests passed.", run_id=run_id,
+              models=outcome.transformed.models, tests=outcome.transformed.tests)
+    published = outcome.published if not warehouse.is_server else "the server (no copy needed)"
     from atlassian_posture.connector.evaluability import run_lines  # identity branch: what it could judge
-    for line in run_lines(loaded, warehouse):
+    for line in run_lines(outcome.extracted, warehouse):
         log.event("evaluability", line)
-    log.event("published", f"Published for readers at {published} (run {loaded.run_id}, "
-                           f"{time.monotonic() - started:.0f} s in all).",
-              run_id=loaded.run_id, path=str(published), exit_code=0,
-              duration_s=round(time.monotonic() - started, 3))
+    log.event("published", f"Published for readers at {published} (run {run_id}, "
+                           f"{outcome.duration_s:.0f} s in all).",
+              run_id=run_id, path=str(published), exit_code=0, duration_s=round(outcome.duration_s, 3))
 
 
 @main.command()

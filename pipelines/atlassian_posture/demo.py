@@ -14,12 +14,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from atlassian_posture.connector.runner import extract
 from atlassian_posture.consume import queries
-from atlassian_posture.consume.readcopy import DEMO_WAREHOUSE, publish
 from atlassian_posture.consume.report import write_report
-from atlassian_simulator.core import Simulator
-from atlassian_posture.transform import build
+from atlassian_posture.run import run
+from atlassian_posture.warehouse import DEMO_WAREHOUSE, Warehouse
 
 REPORT = DEMO_WAREHOUSE.parent / "demo-report.html"
 
@@ -33,7 +31,7 @@ def _fresh_warehouse() -> None:
     """A fresh warehouse each time: its dlt state goes with it, or incremental loads would skip data."""
     for leftover in DEMO_WAREHOUSE.parent.glob(f"{DEMO_WAREHOUSE.name}*"):
         leftover.unlink()
-    shutil.rmtree(DEMO_WAREHOUSE.parent / ".dlt-demo", ignore_errors=True)
+    shutil.rmtree(Warehouse(DEMO_WAREHOUSE).state_dir, ignore_errors=True)
 
 
 def run_demo(size: str, seed: int, echo: Callable[[str], None]) -> int:
@@ -42,6 +40,12 @@ def run_demo(size: str, seed: int, echo: Callable[[str], None]) -> int:
     def step(text: str) -> None:
         echo(f"[{time.monotonic() - started:5.0f} s] {text}")
 
+    try:
+        from atlassian_simulator.core import Simulator
+    except ImportError as exc:  # the simulator's web stack is an extra
+        echo(f"error: the demo needs the simulated organization ({exc.name} is missing): "
+             "pip install 'atlassian-posture[simulator]'")
+        return 2
     step(f"Generating a {size} simulated Atlassian organization (seed {seed}) ...")
     sim = Simulator.generate(size=size, seed=seed)
     summary = sim.summary()["orgs"][0]
@@ -51,29 +55,33 @@ def run_demo(size: str, seed: int, echo: Callable[[str], None]) -> int:
         step(f"Extracting every resource over HTTP into {DEMO_WAREHOUSE} ...")
         _fresh_warehouse()
         orgs_config, credentials = sim.connector_config(base, attestation_dir=DEMO_WAREHOUSE.parent / "attestation")
-        result = extract(orgs_config, credentials, DEMO_WAREHOUSE, pipelines_dir=DEMO_WAREHOUSE.parent / ".dlt-demo")
-        step(f"  {sum(result.rows_by_table.values()):,} rows in {len(result.rows_by_table)} tables; "
-             f"{sum(c['requests'] for c in result.coverage):,} requests, none of them a write "
-             f"({len(sim.request_log.writes())} writes logged)")
-        for problem in result.problems:
-            step(f"  not collected: {problem['resource']} [{problem['tenant']}] {problem['status']}: "
-                 f"{_clip(problem['reason'], 110)}")
-    step("Building the marts (dbt build of dbt_project/) ...")
-    transformed = build(DEMO_WAREHOUSE, progress=lambda line: step(f"  {line}"))
-    step(f"  {transformed.models} models and seeds built, {transformed.tests} data and unit tests passed")
-    published = publish(DEMO_WAREHOUSE)
+
+        def extracted(result) -> None:
+            step(f"  {sum(result.rows_by_table.values()):,} rows in {len(result.rows_by_table)} tables; "
+                 f"{sum(c['requests'] for c in result.coverage):,} requests, none of them a write "
+                 f"({len(sim.request_log.writes())} writes logged)")
+            for problem in result.problems:
+                step(f"  not collected: {problem['resource']} [{problem['tenant']}] {problem['status']}: "
+                     f"{_clip(problem['reason'], 110)}")
+            step("Building the marts (dbt build of the dbt project) ...")
+
+        outcome = run(orgs_config, credentials, DEMO_WAREHOUSE, on_extracted=extracted,
+                      on_transform_progress=lambda line: step(f"  {line}"))
+    step(f"  {outcome.transformed.models} models and seeds built, {outcome.transformed.tests} data and unit tests passed")
     report = write_report(REPORT, DEMO_WAREHOUSE)
-    step(f"Published the read copy {published} and wrote the report {report.path}")
+    step(f"Published the read copy {outcome.published} and wrote the report {report.path}")
     _print_summary(echo)
     echo("")
     echo(f"Done in {time.monotonic() - started:.0f} s. Open next:")
+    prefix = "uv run " if Path("pyproject.toml").exists() else ""  # a checkout, or an installed package
+    notebooks = [("a notebook (also identity_risks, app_review, audit_activity)",
+                  f"{prefix}marimo edit notebooks/posture_overview.py")] if Path("notebooks").is_dir() else []
     for what, how in (
-            ("the dashboard (http://127.0.0.1:2718)", "uv run atlassian-posture dashboard"),
+            ("the dashboard (http://127.0.0.1:2718)", f"{prefix}atlassian-posture dashboard"),
             ("the HTML report, in any browser", str(REPORT)),
-            ("a notebook (also identity_risks, app_review, audit_activity)",
-             "uv run marimo edit notebooks/posture_overview.py"),
+            *notebooks,
             ("SQL, e.g. select * from marts.posture_findings where status = 'fail'",
-             f"duckdb -readonly {published}")):
+             f"duckdb -readonly {outcome.published}")):
         echo(f"  {how:<52} # {what}")
     return 0
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from atlassian_posture.connector.runner import PG_PASSWORD_ENV, is_server, server_url
+from atlassian_posture.errors import TransformFailed
+from atlassian_posture.warehouse import PG_PASSWORD_ENV, Warehouse
 
 def _project_dir() -> Path:
     """The dbt project: shipped inside the package in a wheel, the repository's `dbt_project/` in a checkout."""
@@ -26,10 +27,6 @@ PROJECT_DIR = _project_dir()
 PROFILE_NAME = "atlassian_posture"
 
 
-class TransformFailed(Exception):
-    """dbt build failed; the message is one line naming the first failing node."""
-
-
 @dataclass
 class TransformResult:
     models: int
@@ -37,10 +34,11 @@ class TransformResult:
     duration_s: float
 
 
-def profile_yaml(warehouse: Path | str, threads: int = 2) -> str:
+def profile_yaml(warehouse: Warehouse | Path | str, threads: int = 2) -> str:
     """A dbt profile for the warehouse: a DuckDB file, or a PostgreSQL URL (dbt-postgres)."""
-    if is_server(warehouse):
-        url = urlsplit(str(warehouse))
+    warehouse = Warehouse.of(warehouse)
+    if warehouse.is_server:
+        url = urlsplit(str(warehouse.location))
         return (
             f"{PROFILE_NAME}:\n"
             f"  target: warehouse\n"
@@ -61,7 +59,7 @@ def profile_yaml(warehouse: Path | str, threads: int = 2) -> str:
         f"  outputs:\n"
         f"    warehouse:\n"
         f"      type: duckdb\n"
-        f"      path: '{Path(warehouse).resolve()}'\n"
+        f"      path: '{warehouse.path.resolve()}'\n"
         f"      threads: {threads}\n"
         f"      settings:\n"
         f"        TimeZone: UTC\n"
@@ -84,20 +82,27 @@ def _progress_callback(progress: Callable[[str], None], every: float = 0.2) -> C
     return on_event
 
 
-def build(warehouse: Path, project_dir: Path = PROJECT_DIR,
+def build(warehouse: Warehouse | Path | str, project_dir: Path = PROJECT_DIR,
           progress: Callable[[str], None] | None = None) -> TransformResult:
     """Run `dbt build` for `project_dir` on `warehouse`; raises TransformFailed on any failure.
-    `progress`, when given, receives a short line as the build advances."""
+    `progress`, when given, receives a short line as the build advances. dbt's target and logs go to
+    the warehouse's `dbt_dir`, never into the project (which may be installed read-only)."""
     from dbt.cli.main import dbtRunner
 
+    warehouse = Warehouse.of(warehouse)
+    if not (Path(project_dir) / "dbt_project.yml").exists():
+        raise TransformFailed(f"no dbt project at {project_dir} (dbt_project.yml missing): reinstall the package "
+                              "or pass --dbt-project")
     with tempfile.TemporaryDirectory() as profiles_dir:
         Path(profiles_dir, "profiles.yml").write_text(profile_yaml(warehouse))
         callbacks = [_progress_callback(progress)] if progress else []
-        if is_server(warehouse):  # the profile names the variable; the password is never written to a file
-            os.environ[PG_PASSWORD_ENV] = unquote(urlsplit(server_url(warehouse)).password or "")
+        if warehouse.is_server:  # the profile names the variable; the password is never written to a file
+            os.environ[PG_PASSWORD_ENV] = warehouse.password
         try:
-            result = dbtRunner(callbacks=callbacks).invoke(["build", "--project-dir", str(project_dir), "--profiles-dir", profiles_dir,
-                                         "--profile", PROFILE_NAME, "--quiet"])
+            result = dbtRunner(callbacks=callbacks).invoke([
+                "build", "--project-dir", str(project_dir), "--profiles-dir", profiles_dir, "--profile", PROFILE_NAME,
+                "--target-path", str((warehouse.dbt_dir / "target").absolute()),
+                "--log-path", str((warehouse.dbt_dir / "logs").absolute()), "--quiet"])
         finally:
             _release_duckdb()
     if result.exception is not None:

@@ -27,6 +27,8 @@ from atlassian_simulator.server.app import build_app
 from atlassian_simulator.server.faults import FaultConfig
 from atlassian_simulator.server.log import RequestLog
 from atlassian_simulator.sizes import Size, resolve_size
+from atlassian_simulator.topology import Topology
+from atlassian_simulator.topology import parse as parse_topology
 
 SIM_BASE = "http://sim.local"
 # The organization's own policy inputs the connector accepts (pipelines/atlassian_posture/connector/posture_settings.py)
@@ -42,11 +44,18 @@ class Simulator:
 
     @classmethod
     def generate(cls, size: str | Size = "tiny", seed: int = 7, orgs: int = 1, profiles: list[str] | None = None,
-                 with_dc: bool = True, clock=DEFAULT_CLOCK, **overrides) -> Simulator:
+                 with_dc: bool = True, clock=DEFAULT_CLOCK, topologies: list[str | Topology] | None = None,
+                 **overrides) -> Simulator:
+        """`topologies` (topology.py names or values) give one organization each (then `orgs` is their
+        number) and mix in one simulator; profiles then alternate exposed / hardened."""
         resolved = size if isinstance(size, Size) else resolve_size(size, **overrides)
+        shapes = [parse_topology(t) for t in topologies] if topologies else None
+        if shapes:
+            orgs = len(shapes)
+            profiles = profiles or [("exposed", "hardened")[i % 2] for i in range(orgs)]
         return cls([
             generate_org(seed, resolved, index=i, profile=(profiles[i] if profiles else None), clock=clock,
-                         with_dc=with_dc)
+                         with_dc=with_dc, topology=shapes[i] if shapes else None)
             for i in range(orgs)
         ])
 
@@ -112,10 +121,19 @@ class Simulator:
             })
         return {"orgs": out}
 
+    def topology(self, org: int = 0) -> Topology | None:
+        """The organization's topology (topology.py), None for one generated without."""
+        value = self.orgs[org].config.get("topology")
+        return Topology.from_dict(value) if value else None
+
     def connector_config(self, base: str, auth: str = "classic", admin: bool = True,
                          data_center: bool = True, attestation_dir=None) -> tuple[dict, dict]:
         """(orgs, credentials) in the connector's configuration shape (pipelines/atlassian_posture/connector/config.py).
 
+        An organization with a topology gets exactly its credentials: the org API key only if the
+        topology has one, its sites (with their products and the topology's token kind) only if it
+        gives a site token, its Data Center instances. `auth`, `admin=False` and
+        `data_center=False` narrow that further (or, without a topology, the full tenant).
         Each org's policy inputs (sensitive projects and spaces, allowed countries, residency realm)
         are included; with `attestation_dir`, the attestation a truthful admin would write
         (`truth.attestation_for`) is written there as `<org key>.attestation.json` and referenced."""
@@ -123,17 +141,20 @@ class Simulator:
 
         orgs, credentials = {}, {}
         for i, org in enumerate(self.orgs):
-            key = org.sites[0].name
+            key = org.config.get("tenant_key") or org.sites[0].name
             urls = self.urls(base, org=i)
-            site_token = self.credential("scoped-admin-token" if auth == "scoped" else "site-admin-token", i)
+            topology = self.topology(i) or Topology()
+            site_auth = "scoped" if auth == "scoped" else topology.site_auth
+            sites = list(zip(org.sites, urls["sites"], strict=True)) if site_auth else []
+            dcs = org.dc if data_center else []
+            site_token = self.credential("scoped-admin-token" if site_auth == "scoped" else "site-admin-token", i) \
+                if sites else None
             orgs[key] = {
                 "admin_url": urls["gateway"],  # stands for https://api.atlassian.com
                 "marketplace_url": urls["marketplace"],
-                "sites": {s.name: {"url": url, "email": site_token.email, "auth": auth,
-                                   "products": ["jira", "confluence"]}
-                          for s, url in zip(org.sites, urls["sites"], strict=True)},
-                "data_center": {d.name: {"product": d.product, "url": urls["dc"][d.product]} for d in org.dc}
-                if data_center else {},
+                "sites": {s.name: {"url": url, "email": site_token.email, "auth": site_auth,
+                                   "products": list(s.products)} for s, url in sites},
+                "data_center": {d.name: {"product": d.product, "url": urls["dc"][d.product]} for d in dcs},
                 **{name: org.config[name] for name in POLICY_INPUTS if org.config.get(name) is not None},
             }
             if attestation_dir is not None:
@@ -142,17 +163,17 @@ class Simulator:
                 path.write_text(json.dumps(attestation_for(org), indent=2, sort_keys=True) + "\n")
                 orgs[key]["attestation_file"] = str(path)
             credentials[key] = {
-                "sites": {s.name: site_token.secret for s in org.sites},
-                "data_center": {d.name: self.credential("dc-admin-pat", i).secret for d in org.dc}
-                if data_center else {},
+                "sites": {s.name: site_token.secret for s, _ in sites},
+                "data_center": {d.name: self.credential("dc-admin-pat", i).secret for d in dcs},
             }
-            if admin:
+            if admin and topology.org_key:
                 credentials[key]["admin_api_key"] = self.credential("org-admin-key", i).secret
         return orgs, credentials
 
-    def secrets_toml(self, base: str) -> str:
-        """The connector's configuration for this simulator as dlt TOML (config and secrets in one file)."""
-        orgs, credentials = self.connector_config(base)
+    def secrets_toml(self, base: str, **config) -> str:
+        """The connector's configuration for this simulator as dlt TOML (config and secrets in one file);
+        `config` goes to `connector_config` (e.g. `attestation_dir`)."""
+        orgs, credentials = self.connector_config(base, **config)
         lines = ["# Simulated Atlassian credentials: fake, but treat the file like real secrets.", ""]
 
         def table(prefix: str, value: dict) -> None:

@@ -217,6 +217,24 @@ class ApplicationRole:
 
 
 @dataclass(slots=True)
+class SecurityLevel:
+    level_id: str
+    name: str
+    description: str
+    members: list[tuple[str, str | None]] = field(default_factory=list)  # (holder type, parameter)
+
+
+@dataclass(slots=True)
+class IssueSecurityScheme:
+    scheme_id: int
+    name: str
+    description: str
+    levels: list[SecurityLevel] = field(default_factory=list)
+    default_level_id: str | None = None
+    project_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class JiraSite:
     application_roles: list[ApplicationRole] = field(default_factory=list)
     roles: list[ProjectRole] = field(default_factory=list)
@@ -228,6 +246,7 @@ class JiraSite:
     global_permissions: dict[str, list[str]] = field(default_factory=dict)
     application_properties: dict[str, str] = field(default_factory=dict)
     audit: EventLog | None = None
+    issue_security_schemes: list[IssueSecurityScheme] = field(default_factory=list)
 
 
 # --- Confluence --------------------------------------------------------------------------------
@@ -270,6 +289,10 @@ class Space:
     homepage_id: str
     permissions: list[SpacePermission] = field(default_factory=list)
     role_assignments: list[RoleAssignment] = field(default_factory=list)
+    # Which read discloses this space's access-class grants (anonymous, unlicensed, all licensed users):
+    # all | v2 (a v2 permission with a `role` principal) | rbac (an ACCESS_CLASS role assignment) |
+    # legacy (v1 `anonymousAccess` / `unlicensedAccess`). The grants (state) are the same in every shape.
+    shape: str = "all"
 
 
 @dataclass(slots=True)
@@ -278,6 +301,8 @@ class ConfluenceSite:
     space_roles: list[SpaceRole] = field(default_factory=list)
     anonymous_access: bool = False  # site-level "anonymous can use"
     audit: EventLog | None = None
+    role_mode: str | None = "ROLES"  # /space-role-mode: ROLES | ROLES_TRANSITION | PRE_ROLES; None: 404 (older site)
+    legacy_api: bool = True  # does the site still answer GET /wiki/rest/api/space?expand=permissions
 
 
 # --- Apps --------------------------------------------------------------------------------------
@@ -333,6 +358,7 @@ class Site:
     confluence_apps: list[InstalledApp] = field(default_factory=list)
     # account ids of the site's users (everyone with any access to this site)
     plan: str = "premium"  # free | standard | premium | enterprise
+    products: tuple[str, ...] = ("jira", "confluence")  # what the site runs (topology.py); others answer 404
 
 
 @dataclass(slots=True)

@@ -31,12 +31,16 @@ def advance(org: Organization, days: float = 1.0) -> dict:
     active = [a for a in org.accounts if a.account_type == "atlassian" and a.account_status == "active"
               and a.membership_status == "active"]
     by_name = {g.name: g for g in org.groups}
-    site = org.sites[0]
-    g0 = site_group_names(site, True)
     step = (org.clock - previous) / 10
 
     def moment(i: int):
         return previous + step * (i + 0.5)
+
+    if not org.sites:  # Data Center only (topology.py): only the instances change
+        dc_events(org, changes, moment)
+        return changes
+    site = org.sites[0]
+    g0 = site_group_names(site, True)
 
     # --- accounts and memberships -----------------------------------------------------------
     newcomer = Account(account_id=rng.account_id(), account_type="atlassian", name=f"New Hire {org.clock:%m%d}",
@@ -68,7 +72,7 @@ def advance(org: Organization, days: float = 1.0) -> dict:
 
     # --- grants -------------------------------------------------------------------------------
     schemes = {s.name: s for s in site.jira.schemes}
-    internal = schemes.get("Internal projects")
+    internal = schemes.get("Internal projects") if site.plan != "free" else None  # Free cannot grant Anyone
     if internal and not any(g.permission == "BROWSE_PROJECTS" and g.holder_type == "anyone" for g in internal.grants):
         grant = Grant(max((g.grant_id for s in site.jira.schemes for g in s.grants), default=10_000) + 1,
                       "BROWSE_PROJECTS", "anyone")
@@ -92,8 +96,9 @@ def advance(org: Organization, days: float = 1.0) -> dict:
     app = InstalledApp(key, f"Fresh App {org.clock:%m%d}", "1.0.0", "New Vendor", False, "connect", True, True,
                        ["READ", "WRITE"], moment(2).replace(microsecond=0), installer.account_id,
                        bot_account_id=bot.account_id)
-    site.jira_apps.append(app)
-    changes["apps_installed"].append(f"app:{site.name}:jira:{key}")
+    if "jira" in site.products:
+        site.jira_apps.append(app)
+        changes["apps_installed"].append(f"app:{site.name}:jira:{key}")
     removable = [a for a in site.jira_apps if a.user_installed and a.key != key and not a.enabled] or \
                 [a for a in site.jira_apps if a.user_installed and a.key != key]
     if removable:
@@ -120,6 +125,8 @@ def advance(org: Organization, days: float = 1.0) -> dict:
         changes["late_events"]["org"] = [late.event_id]
     for s in org.sites:
         log = s.jira.audit
+        if log is None:  # a site without Jira (topology.py)
+            continue
         base_id = 10_000 + log.count + 5_000 + len(log.extras)
         records = [
             ("User added to group", "group management", {"id": admins.group_id, "name": admins.name, "typeName": "GROUP"},
@@ -138,13 +145,21 @@ def advance(org: Organization, days: float = 1.0) -> dict:
                                 "associatedItems": associated, "remoteAddress": "10.7.7.7", "eventSource": ""}))
         changes["events"][f"jira:{s.name}"] = len(records)
         changes["late_events"][f"jira:{s.name}"] = [str(base_id + 3)]
+    for s in org.sites:
         clog = s.confluence.audit
+        if clog is None:  # a site without Confluence
+            continue
         for n, (summary, when) in enumerate((("Space created", moment(2)), ("Space logo updated", previous - timedelta(hours=1)))):
             clog.add(AuditEvent(f"tt{serial}{n}", when, max(when, moment(7)), summary, installer.account_id,
                                 {"category": "Spaces", "affectedObject": {"name": f"Space {serial}", "objectType": "Space"},
                                  "changedValues": [], "associatedObjects": [], "remoteAddress": "10.7.7.8",
                                  "description": "", "sysAdmin": False, "superAdmin": False}))
         changes["events"][f"confluence:{s.name}"] = 2
+    dc_events(org, changes, moment)
+    return changes
+
+
+def dc_events(org: Organization, changes: dict, moment) -> None:
     for instance in org.dc:
         log = instance.audit
         event_id = str(log.count + 1_000 + len(log.extras))
@@ -152,7 +167,6 @@ def advance(org: Organization, days: float = 1.0) -> dict:
                            {"category": "Security", "affectedObjects": [{"name": "admin", "type": "USER"}],
                             "changedValues": [], "source": "10.9.9.9"}))
         changes["events"][f"dc:{instance.name}"] = 1
-    return changes
 
 
 def refresh_product_access(org: Organization) -> None:
@@ -163,6 +177,8 @@ def refresh_product_access(org: Organization) -> None:
         g = site_group_names(site, i == 0)
         for product, groups in (("jira-software", ("jira_users", "jira_admins", "site_admins")),
                                 ("confluence", ("confluence_users", "confluence_admins", "site_admins"))):
+            if product.removesuffix("-software") not in site.products:
+                continue
             for key in groups:
                 for account_id in org.memberships[by_name[g[key]].group_id]:
                     held.setdefault(account_id, set()).add((product, site.name))

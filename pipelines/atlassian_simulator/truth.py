@@ -1,4 +1,4 @@
-"""Ground truth: the check catalog (`shared/spec/checks.md`) evaluated over a simulated organization.
+"""Ground truth: the check catalog evaluated over a simulated organization.
 
     truth = ground_truth(org)                          # manual checks stay "manual"
     truth = ground_truth(org, attestation_for(org))    # what a truthful admin attests is evaluated too
@@ -8,226 +8,29 @@
 The oracle reads the simulator's in-memory state, never HTTP, and it does not trust the
 planting: it evaluates every resource, so a bulk account that happens to be dormant is a
 positive too. The dbt marts (posture_findings, identity_risks, plugin_risks and the tagged
-audit events) must reproduce its `fails` exactly. This docstring is the rule book they
-implement: where the catalog is ambiguous, the interpretation written here is the contract.
+audit events) must reproduce its `fails` exactly. Both implement the marts' rule book,
+dbt_project/models/rule_book.md (dbt docs: `rule_book`): resource keys, topologies, visibility,
+scope rules and the interpretation of each check where the catalog leaves room. The ids, titles,
+weights and thresholds come from the product's check catalog (atlassian_posture.catalog).
 
 Manifest of one org: `{"org_id", "clock", "attestation", "checks": {id: {"status", "fails",
 "reason"[, "evidence"]}}, "identity_risks", "plugin_risks"}`. `status` is one of
   evaluated       the rule ran; `fails` lists the failing resources (sorted), `[]` means pass;
   manual          needs an admin-attested value no API returns, and none was given;
   not_evaluable   this org's plan does not provide the data (no Atlassian Guard: the policy,
-                  auth-policy and org-events endpoints answer 403/404);
+                  auth-policy and org-events endpoints answer 403/404), or its topology's credentials
+                  do not reach the check's inputs (topology.py; `_NEEDS` below: no org key, no Jira,
+                  no Confluence, no Data Center, no audit log on Free, no app inventory with a scoped token);
   not_computable  needs data the simulator does not model or serve (org API keys: POSTURE-015;
                   DC audit coverage settings: AUDIT-DC; Marketplace signals only if the model
                   had no `InstalledApp.listing`).
 `evidence` (org-level checks only) lists the accounts behind an org-level failure; it is a
 debugging aid, not part of the comparison.
 
-Resource keys: `org:<org_id>`, `account:<account id>` (DC users: `account:<username>`),
-`domain:<name>`, `project:<site_ref>:<key>`, `filter:<site_ref>:<id>`, `dashboard:<site_ref>:<id>`,
-`space:<site_ref>:<space key>`, `site:<site_ref>`, `app:<site_ref>:<product>:<app key>`,
-`event:org:<id>`, `event:jira:<site>:<id>`, `event:dc:<instance>:<id>`, and for Confluence Cloud
-audit records, which carry no id, `event:confluence:<site>:<creationDate epoch ms>:<summary>`
-(two records with the same millisecond and summary are one finding). `site_ref` is the Cloud
-site name, or `dc:<instance name>` for a Data Center instance.
-
-Visibility and time
-- "Now" is `org.clock`. Only visible state counts: an audit event counts once its
-  `processed_at <= clock`; windows ("last 7 days") compare the event `time` with the clock.
-- Detections (AUDIT-*) tag every visible event that matches, whatever its age.
-- The lazy base of every audit log is benign by construction (generator/audit.py): no base
-  event is an input of any rule, which the tests check on samples. The oracle therefore only
-  reads each log's `extras`. The one exception is POSTURE-014, which only needs the newest
-  event's time (read from the lazy window, nothing scanned).
-
-Scope rules (apply everywhere)
-- Archived Jira projects are out of scope (Jira hides them; project search returns live ones).
-- Jira grants count through projects: a grant is evaluated on each live project whose scheme
-  holds it, and findings are keyed by project. A scheme used by no live project never fires.
-- Jira permission-scheme, share and role checks and Confluence space-permission checks run on
-  every deployment that has the data: Cloud sites and DC instances alike (the catalog's product
-  column names the endpoint family; DC serves the same grants under /rest/api/2). Checks that
-  read a deployment-specific setting stay on it: 029, 030, 038, 039 DC only; 028, 035, 037 Cloud.
-- Org-administration posture checks (POSTURE-001, 003-015, 040) are keyed `org:<org_id>`
-  (per-user detail lives in the IDENT signals); POSTURE-002 is keyed by domain.
-- A "live" account: `account_status = active` and `membership_status = active`. "Product
-  access": live and at least one `product_access` entry (a suspended member keeps its rows in
-  the model but cannot use a product). "Active users/admins" in posture checks means live.
-- "Managed": `claim_status = managed`. "External": unmanaged, or an e-mail whose domain is not
-  a verified domain. "Guest or unmanaged" (POSTURE-037, IDENT-022): `is_guest` or unmanaged.
-- Org-level admin (IDENT-004): platform role org-admin, site-admin or user-access-admin.
-  Admin for IDENT-005 ("product admin"), any of: platform role `admin`/`atlassian/admin`;
-  member of a group named `site-admins`, `site-admins-*`, `jira-admins-*`, `confluence-admins-*`
-  or `administrators`; member of a group with an `atlassian/admin` role assignment; member of a
-  group holding Jira's global ADMINISTER on a Cloud site (directly or via its application role).
-  "Privileged" = IDENT-004 or IDENT-005. Admin groups (IDENT-014, IDENT-017, PLUGIN-012) are the
-  IDENT-005 groups plus `org-admins` (and `atlassian-addons-admin` for PLUGIN-012).
-- SSO-enforced: member (`auth_policy_id`) of an authentication policy attested
-  `sso_enforced = true`. With Guard, policy settings are manual: POSTURE-003, POSTURE-004 and
-  IDENT-003 are `manual` without an attestation. Without Guard the org has no authentication
-  policies, so nobody is SSO-enforced: POSTURE-003 and IDENT-003 are evaluated from
-  `mfaEnabled` alone, while POSTURE-004 (whose subject is the policy) is not_evaluable.
-- An API token is "live" when `status = ALLOWED` and it has not expired at the clock.
-
-Per-check interpretations
-- POSTURE-002: a domain not verified (unverified, missing_token, superseded, deleted) fails
-  when a live account's e-mail is on that domain.
-- POSTURE-003: fails when a live managed account has `mfaEnabled = false` and is not
-  SSO-enforced (2SV-enforced policies do not exempt: the user has not enrolled). The reason says
-  when it escalates to critical (one of them is an org-level admin).
-- IDENT-003: any account (live or not) holding an org-level admin role with `mfaEnabled = false`
-  that is not SSO-enforced; unmanaged admins are in no policy, so they are never exempt.
-- POSTURE-004: live managed accounts with product access whose policy is not attested SSO, other
-  than members of an attested break-glass policy that has <= 3 members (policy membership counted
-  over all accounts).
-- POSTURE-005/006 and IDENT-010/011/012/013 read live tokens. Lifetime = expiresAt - createdAt;
-  none = no expiry. "Never used after 30 days": no lastActiveAt and created > 30 days ago;
-  "unused": lastActiveAt > 90 days ago. The 90-day "warn" of POSTURE-005 is not a failure.
-- POSTURE-008: no ip-allowlist policy `enabled` whose resources include a Jira or Confluence ARI.
-- POSTURE-009: no `active` data-security policy; or an active one with coverage `UNASSIGNED`.
-  The model has no per-resource applicationStatus, so the `failed` clause never fires here.
-- POSTURE-010: the realm required is `org.config["data_residency_realm"]` (None: not required,
-  pass); fails when no `enabled` data-residency policy lists that realm in `rule.in`.
-- POSTURE-011: live org admins (platform role org-admin) > 3, or any org admin is unmanaged.
-- POSTURE-012/013/028/030/035 and POSTURE-007: attested settings (see `attestation_for`).
-  012 fails on an approved domain without admin approval or a public mail domain
-  (gmail.com, outlook.com, hotmail.com, yahoo.com, icloud.com, proton.me, ...). 013 fails when
-  user invites are open or an invite link is active (both values needed). 028 is per Cloud site
-  (the Customer access setting is site-wide): fails when open without a business reason, or help
-  centers do not require login. 035 per Cloud site: public links attested on and no `active`
-  data-security policy covers that site's Confluence ARI (any covering DSP counts as the guard,
-  its public-link rule not being readable); without Guard no DSP can exist.
-- POSTURE-014: without Guard the org log answers 403, which the catalog counts as a failure (so
-  it is `evaluated`, failing, on unguarded orgs); with Guard it fails when the newest visible org
-  event is older than 24 h. Pipeline ingestion gaps are the pipeline's own state, not modelled.
-- POSTURE-015: the simulator models no org API keys: not_computable.
-- POSTURE-016: BROWSE_PROJECTS held by `anyone`. 017: any other permission held by `anyone`.
-- POSTURE-018 (per site): a live project is browsable by `anyone`, a filter is shared `global`,
-  or USER_PICKER is held by `anyone`. 019: USER_PICKER held by `anyone`.
-- POSTURE-020/021: any share of type `global` (`loggedin` is info only, never a failure).
-- POSTURE-022/026 and PLUGIN-013: a sensitive project's key is in
-  `org.config["sensitive_projects"]` (the config-list option of the catalog).
-- POSTURE-023: ADMINISTER_PROJECTS held by `anyone`, `applicationRole`, or a group with more
-  than 50 members (`broad_group_size`).
-- POSTURE-024: a `user` holder on BROWSE_PROJECTS, ADMINISTER_PROJECTS or DELETE_ISSUES.
-- POSTURE-026: BROWSE_PROJECTS held by the project role named `atlassian-addons-project-access`.
-- POSTURE-027 (per Jira deployment): holders of Administer Jira = members of groups holding
-  global ADMINISTER, plus on Cloud members of groups with `atlassian/admin` on that site's Jira.
-  Fails when holders > 10 (`jira_admins_max`) or any holder is unmanaged, an app, or not live
-  (DC: inactive or deleted).
-- POSTURE-029: `jira.mode = public`, or attested JSM public signup on (the REST half is always
-  evaluated; the attested half joins when given).
-- Confluence access classes: a permission whose principal is the access class (ACCESS_CLASS
-  role assignment, listed as principal type `role`) `anonymous-users` is anonymous;
-  `authenticated-users` is taken to include unlicensed (JSM portal) users, since licensed users
-  have their own class `all-licensed-users`.
-- POSTURE-031: any anonymous permission on the space. 032: anonymous create/update/delete on
-  page, blogpost, comment or attachment. 033: Cloud - site anonymous access on and at least one
-  space with an anonymous permission; DC - anonymous holds USECONFLUENCE. 034: Cloud - a space
-  that is not of type `knowledge_base` grants `authenticated-users` (keyed by space); DC -
-  unlicensed users hold any global permission (keyed by site). 036: `administer` held by
-  `all-licensed-users`/`authenticated-users`/`anonymous-users` or by a group whose members
-  include every licensed user of that deployment (Cloud: live accounts with Confluence access on
-  the site; DC: active users); broad `export` is only a warning. 037: a guest or unmanaged
-  account is itself a principal (direct grant) with create/update/delete; group-derived access
-  is IDENT-007's business (and guests get space access by direct grants). 038: anonymous holds
-  any global permission or any space permission.
-- POSTURE-039: the version seed `DC_ADVISORIES` (critical CVE ranges) and `DC_END_OF_SUPPORT`
-  (two years after the feature release, month precision); an unknown feature version only
-  fails on a CVE range.
-- POSTURE-040: any user-installed Cloud app whose plugin tier (see below) is high or critical,
-  while no `active` data-security policy exists (its app-access rule is not in the documented
-  response, so an active DSP counts as restricting apps).
-- IDENT-001: live, product access, newest last-active older than 90 days (never active: no).
-- IDENT-002: product access, never active, added to the org more than 30 days ago.
-- IDENT-006: privileged and last active more than 30 days ago, or never.
-- IDENT-007: external with product access. IDENT-008: IDENT-007 and privileged.
-- IDENT-009: managed atlassian account with `managementSource = invited` while the org has a
-  SCIM-synced (`scim`) directory.
-- IDENT-014: suspended (`membership_status = suspended`) or `account_status = inactive`, and
-  a member of an admin group or holding an org-level admin role.
-- IDENT-016: target (context user) of a visible `user_logged_in_as_user` in the last 30 days.
-- IDENT-017 (last 7 days): target of "Granted organization admin role"; target of "Added user
-  to group" into an admin group; the user of a Jira Cloud AUDIT-J01 record. Without Guard only
-  the Jira audit source exists (status stays evaluated, the reason says so).
-- IDENT-018: "Changed email address" or "Reset password with recovery link" in the last 7
-  days whose subject (context user, else the actor) is privileged now.
-- IDENT-019: a "Logged in to account" in the last 30 days from a country outside
-  `org.config["allowed_countries"]`. The "several countries within a short window" clause is
-  not evaluated (no threshold in the catalog; base logins rotate among allowed countries).
-- IDENT-020: a direct principal: `user` holder of a grant on a live project, direct user actor
-  of any role on a live project, or a `user` principal on any space (space authors included).
-- IDENT-021: direct user actor of the role named `Administrators` on more than 10 live projects
-  (group actors are not expanded).
-- IDENT-022: a guest or unmanaged Cloud account that directly holds CREATE_ISSUES or EDIT_ISSUES
-  on a live project (user holder, or direct actor of a role holding it) or `create`/`update` on a
-  space as a user principal.
-- IDENT-023: a normal (`atlassian`) account with api-token org events on at least 16 distinct
-  days of the last 30 while last active more than 30 days ago (or never); or a name/e-mail
-  heuristic: local part or display name starting `svc-`/`svc_`/`svc.`, a `bot` word, or
-  local part `admin`.
-- IDENT-020/021 also cover DC users (`account:<username>`); the Jira and Confluence DC
-  instances of one simulated org share one user directory. Other signals are Cloud accounts only.
-- Identity scoring: score = sum of the weights of the signals that fire; tier critical >= 12,
-  high 8-11, medium 4-7, low 1-3, none 0; IDENT-003/IDENT-008 (critical signals) lift the tier to
-  at least high. Signals that are manual/not_evaluable for the org do not fire.
-- Plugins: only `user_installed` apps, Cloud and DC. Each scope signal fires on its own listed
-  scope (no hierarchy expansion: ADMIN does not also fire PROJECT_ADMIN/DELETE, so one grant is
-  not counted twice). PLUGIN-001 ADMIN; 002 ACT_AS_USER (Forge `allowImpersonation` is not
-  modelled); 003 PROJECT_ADMIN or SPACE_ADMIN; 004 DELETE; 005 ACCESS_EMAIL_ADDRESSES or a
-  `read:email-address*` scope; 006 framework `connect`, or a Cloud Forge app whose Marketplace
-  listing lacks the Runs-on-Atlassian badge (no listing: no badge; Forge egress/remotes are not
-  modelled); 011 framework `connect` and no Forge version on its Marketplace listing (no listing:
-  Connect-only); 012 the app's bot account is in an admin
-  group or `atlassian-addons-admin`; 013 a Cloud Jira Connect app on a site where a sensitive
-  project's scheme grants Browse to `atlassian-addons-project-access` (Jira adds every Connect
-  app user to that role); 015 disabled more than 30 days ago, or (Cloud, Guard, installed
-  more than 90 days ago) no "Third-party app <product> API request" event attributed to the
-  app (`actor.app.key`, site container, product) in the last 90 days; 016 DC `update_available`; 017 an "App successful
-  installation" or "App update success" event for the app in the last 7 days; 018 the actor of
-  an install event of the app is now not live, not privileged, or external. 017/018 read the
-  app key from the event's `apps` (or `app`) context entry, the site from its `sites` container
-  and the product from its `product`; an event without a site container or product applies to
-  every Cloud app with that key on any site / product.
-  Marketplace signals, Cloud apps only (`InstalledApp.listing`, what
-  `marketplace.atlassian.com/rest/2/addons/{key}` answers; None = 404): 007 no listing;
-  008 not Cloud Fortified; 009 no bug bounty; 010 last release more than 365 days ago; 014
-  stores personal data; 019 not a Top Vendor. 008-010/014/019 need a listing (an unlisted app
-  only fires 007). If the model has no `listing` field they are not_computable. The plugin
-  score sums the signals evaluated for the org.
-  Scopes source: TBD by the connector issue. The oracle reads `InstalledApp.scopes` (the
-  model). What is served: UPM does not return scopes; the Marketplace stand-in serves them as
-  `deployment.scopes` of `/rest/2/addons/{key}/versions/latest` (an inferred key) for listed apps
-  only. An unlisted (private/custom, PLUGIN-007) app has no served scope source, so the connector
-  needs another one (the Connect descriptor `atlassian-connect.json` on the vendor's host, or an
-  attestation) before the mart can match PLUGIN-001..005 for such apps.
-- Detections. Org events are matched on the display names that `/event-actions` serves
-  (generator.audit.ORG_ACTIONS), except AUDIT-001 (action id `user_logged_in_as_user`):
-  001 that id; 002 "Granted/Revoked organization admin role", or "Added/Removed user to/from
-  group" on the group `org-admins`; 003 "Created admin API key"; 004 "Created API token";
-  005 `actor.auth.authType = api-token` and the actor is privileged now; 006/007/008/009 any
-  action of the groups "Authentication policies", "IP allowlists", "Domains", "Identity
-  providers"; 010 the catalog's app display names (org log only: the simulator writes no
-  Confluence add-on records); 011 an app's API requests in one clock hour
-  >= 20 and > 3x its mean hourly count over the previous 30 days (every event of that hour is
-  tagged); 012 the recovery/e-mail names when the subject (context user, else actor) is
-  privileged now; 013 "Reactivated account" whose subject is privileged or was last active more than
-  90 days ago (or never); 014 "Logged in to account" outside the allowed countries (impossible
-  travel and anonymising IPs are not evaluated); 015 any action of the group "Product access";
-  016 product `guard_detect` with "exfiltration" in the name, and Confluence "Space exported"
-  (so AUDIT-016 stays evaluated without Guard, on Confluence records only). Without Guard the
-  org-log detections 001-015 are not_evaluable.
-  Jira (Cloud and DC; group name from `objectItem.name`, DC `affectedObjects[0].name`): J01 "User
-  added to group" into `site-admins*`, `jira-admins-*`, `administrators`, `atlassian-addons-admin`,
-  `jira-administrators` (the DC default) or a group holding global ADMINISTER there; J03 also
-  needs category `permissions` (case-insensitive); J05 also object type USER; J07 a
-  "Customer access" change whose `changedTo` starts with "Anyone"; the others match the summary.
-  Confluence (Cloud and DC): C01 "Space permission added" whose changed value names `Anonymous`
-  or a product-access (`atlassian/user`) group; C02 "Global permission added/removed"; C03 a
-  summary with "public link" and "enable"; C04 "User added to group" into `site-admins*`,
-  `confluence-admins-*`, `administrators` or `confluence-administrators` (category not required:
-  DC names it differently); C05 "Space exported"; C06 "viewed with admin key". AUDIT-DC (audit
-  coverage settings) is not_computable.
+Oracle note: The lazy base of every audit log is benign by construction (generator/audit.py): no base
+event is an input of any rule, which the tests check on samples. The oracle therefore only
+reads each log's `extras`. The one exception is POSTURE-014, which only needs the newest
+event's time (read from the lazy window, nothing scanned).
 """
 
 from __future__ import annotations
@@ -236,10 +39,11 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from atlassian_posture.catalog import load as load_catalog
 from atlassian_simulator.generator.audit import ORG_ACTIONS
 from atlassian_simulator.lazy import AuditEvent, EventLog, to_ms
 from atlassian_simulator.model import (
@@ -252,59 +56,20 @@ from atlassian_simulator.model import (
     Project,
     SpacePermission,
 )
+from atlassian_simulator.topology import Topology
 
-# --- the catalog's numbers ---------------------------------------------------------------------
+# --- the catalog's numbers: read from the product's check catalog, the one source --------------
 
-THRESHOLDS: dict[str, float] = {
-    "dormant_days": 90,  # IDENT-001; also "long-inactive" in AUDIT-013
-    "never_used_days": 30,  # IDENT-002
-    "dormant_privileged_days": 30,  # IDENT-006
-    "token_max_lifetime_days": 365,  # POSTURE-005, IDENT-010
-    "token_never_used_days": 30,  # POSTURE-006, IDENT-011
-    "token_unused_days": 90,  # POSTURE-006, IDENT-011
-    "token_sprawl": 5,  # IDENT-013
-    "org_admins_max": 3,  # POSTURE-011
-    "jira_admins_max": 10,  # POSTURE-027 (no catalog default: chosen)
-    "broad_group_size": 50,  # POSTURE-023 (no catalog default: chosen)
-    "break_glass_max_members": 3,  # POSTURE-004
-    "project_admin_projects": 10,  # IDENT-021
-    "recent_days": 7,  # IDENT-017, IDENT-018, PLUGIN-017
-    "impersonation_days": 30,  # IDENT-016
-    "login_window_days": 30,  # IDENT-019
-    "robot_window_days": 30,  # IDENT-023
-    "robot_min_days": 16,  # IDENT-023: "most days" of the window
-    "app_idle_days": 90,  # PLUGIN-015
-    "app_unmaintained_days": 365,  # PLUGIN-010
-    "app_disabled_days": 30,  # PLUGIN-015
-    "burst_min": 20,  # AUDIT-011
-    "burst_factor": 3,  # AUDIT-011
-    "burst_baseline_days": 30,  # AUDIT-011
-    "org_log_fresh_hours": 24,  # POSTURE-014
-}
-
-POSTURE_IDS = [f"POSTURE-{n:03d}" for n in range(1, 41)]
-IDENT_IDS = [f"IDENT-{n:03d}" for n in range(1, 24)]
-PLUGIN_IDS = [f"PLUGIN-{n:03d}" for n in range(1, 20)]
-AUDIT_IDS = ([f"AUDIT-{n:03d}" for n in range(1, 17)] + [f"AUDIT-J{n:02d}" for n in range(1, 10)]
-             + [f"AUDIT-C{n:02d}" for n in range(1, 7)] + ["AUDIT-DC"])
-CHECK_IDS = POSTURE_IDS + IDENT_IDS + PLUGIN_IDS + AUDIT_IDS
-
+CATALOG = load_catalog()
+THRESHOLDS: dict[str, float] = {k: v for k, v in CATALOG.threshold_values().items() if k != "audit_lookback_days"}
+POSTURE_IDS = [c["id"] for c in CATALOG.family("posture")]
+IDENT_IDS = [c["id"] for c in CATALOG.family("identity")]
+PLUGIN_IDS = [c["id"] for c in CATALOG.family("plugin")]
+AUDIT_IDS = [c["id"] for c in CATALOG.family("audit")]
+CHECK_IDS = CATALOG.ids
 # (weight, severity of the signal)
-IDENT_WEIGHTS = {
-    "IDENT-001": (3, "medium"), "IDENT-002": (2, "low"), "IDENT-003": (8, "critical"), "IDENT-004": (4, "high"),
-    "IDENT-005": (3, "high"), "IDENT-006": (5, "high"), "IDENT-007": (3, "medium"), "IDENT-008": (9, "critical"),
-    "IDENT-009": (3, "medium"), "IDENT-010": (4, "medium"), "IDENT-011": (2, "low"), "IDENT-012": (5, "high"),
-    "IDENT-013": (2, "low"), "IDENT-014": (4, "medium"), "IDENT-015": (2, "low"), "IDENT-016": (3, "medium"),
-    "IDENT-017": (5, "high"), "IDENT-018": (5, "high"), "IDENT-019": (4, "medium"), "IDENT-020": (2, "low"),
-    "IDENT-021": (3, "medium"), "IDENT-022": (3, "medium"), "IDENT-023": (3, "medium"),
-}
-PLUGIN_WEIGHTS = {
-    "PLUGIN-001": (8, "critical"), "PLUGIN-002": (6, "high"), "PLUGIN-003": (5, "high"), "PLUGIN-004": (4, "medium"),
-    "PLUGIN-005": (3, "medium"), "PLUGIN-006": (4, "medium"), "PLUGIN-007": (5, "high"), "PLUGIN-008": (2, "low"),
-    "PLUGIN-009": (2, "low"), "PLUGIN-010": (3, "medium"), "PLUGIN-011": (3, "medium"), "PLUGIN-012": (5, "high"),
-    "PLUGIN-013": (3, "medium"), "PLUGIN-014": (3, "medium"), "PLUGIN-015": (2, "low"), "PLUGIN-016": (4, "medium"),
-    "PLUGIN-017": (3, "medium"), "PLUGIN-018": (2, "low"), "PLUGIN-019": (1, "low"),
-}
+IDENT_WEIGHTS = CATALOG.weights("identity")
+PLUGIN_WEIGHTS = CATALOG.weights("plugin")
 MARKETPLACE_SIGNALS = ("PLUGIN-007", "PLUGIN-008", "PLUGIN-009", "PLUGIN-010", "PLUGIN-014", "PLUGIN-019")
 # The simulator models the Marketplace listing of an app (`InstalledApp.listing`) once the model has the field.
 MARKETPLACE_MODELLED = "listing" in getattr(InstalledApp, "__dataclass_fields__", {})
@@ -413,6 +178,7 @@ class _Jira:
     schemes: dict[int, PermissionScheme] = field(default_factory=dict)
     projects: list[Project] = field(default_factory=list)  # live only
     role_names: dict[str, str] = field(default_factory=dict)  # role id -> name
+    anonymous_reach: bool = True  # grants to Anyone reach anonymous callers (not on Jira Cloud Free)
 
     def __post_init__(self):
         self.schemes = {s.scheme_id: s for s in self.jira.schemes}
@@ -425,6 +191,30 @@ class _Jira:
 
     def role_of(self, grant) -> str | None:
         return self.role_names.get(str(grant.value if grant.value is not None else grant.parameter))
+
+    def anonymous_reached(self) -> tuple[set[str], set[str], set[str]]:
+        """What an anonymous caller can list (project keys, filter ids, dashboard ids): the connector's probe
+        sees exactly this, and whatever it reaches is exposed (POSTURE-016/020/021 corroboration)."""
+        if not self.anonymous_reach:
+            return set(), set(), set()
+
+        def anyone(project: Project, permission: str) -> bool:
+            return any(g.permission == permission and g.holder_type == "anyone" for g in self.grants(project))
+
+        admin = "anyone" in self.jira.global_permissions.get("ADMINISTER", [])
+        projects = {p.key for p in self.projects
+                    if admin or anyone(p, "BROWSE_PROJECTS") or anyone(p, "ADMINISTER_PROJECTS")}
+        browsable = {p.project_id for p in self.jira.projects if admin or anyone(p, "BROWSE_PROJECTS")}
+
+        def shared(item) -> bool:
+            return any(s.share_type == "global"
+                       or (s.share_type in ("project", "projectRole") and s.target in browsable)
+                       for s in item.share_permissions)
+
+        # Jira DC has no filter search: an anonymous caller cannot list filters there (the probe does not try)
+        filters = {f.filter_id for f in self.jira.filters if shared(f)} if self.kind == "cloud" else set()
+        dashboards = {d.dashboard_id for d in self.jira.dashboards if getattr(d, "system", False) or shared(d)}
+        return projects, filters, dashboards
 
     def admin_holder_groups(self) -> set[str]:
         """Group values holding global ADMINISTER (directly or through an application role)."""
@@ -468,6 +258,83 @@ class _App:
     cloud: bool
 
 
+# --- topologies: what the connector's credentials can read ----------------------------------------
+
+
+@dataclass(frozen=True)
+class _Reach:
+    """What the organization's topology (topology.py) gives the connector. Without one: everything."""
+
+    org_api: bool = True  # an org API key: Admin API users, domains, tokens, policies, org audit log
+    jira_sites: frozenset[str] = frozenset()  # Cloud sites whose Jira is read (a site token and the product)
+    confluence_sites: frozenset[str] = frozenset()
+    upm_sites: frozenset[str] = frozenset()  # sites read with a classic token: UPM lists their apps
+    scoped_sites: frozenset[str] = frozenset()  # sites read with a scoped token: UPM unreachable
+    no_audit_sites: frozenset[str] = frozenset()  # Free plan: the product audit logs answer 403
+
+    @classmethod
+    def of(cls, org: Organization) -> _Reach:
+        value = org.config.get("topology")
+        topology = Topology.from_dict(value) if value else Topology()
+        sites = org.sites if topology.site_auth else []
+        names = lambda product: frozenset(s.name for s in sites if product in s.products)  # noqa: E731
+        return cls(
+            org_api=topology.org_key,
+            jira_sites=names("jira"),
+            confluence_sites=names("confluence"),
+            upm_sites=frozenset(s.name for s in sites if topology.site_auth == "classic"),
+            scoped_sites=frozenset(s.name for s in sites if topology.site_auth == "scoped"),
+            no_audit_sites=frozenset(s.name for s in org.sites if s.plan == "free"),
+        )
+
+
+# Which inputs each check needs; a tuple inside is "any of". A check whose inputs the topology does
+# not reach is not_evaluable with the first missing input's reason, whatever it would have said.
+_NEEDS: dict[str, tuple] = {
+    **{f"POSTURE-{n:03d}": ("org_api",) for n in (1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 14)},
+    # attested settings of a Cloud organization: the admin's word is the evidence, no API needed
+    "POSTURE-007": ("cloud",), "POSTURE-012": ("cloud",), "POSTURE-013": ("cloud",),
+    **{f"POSTURE-{n:03d}": ("jira",) for n in range(16, 28)},
+    "POSTURE-028": ("jira_cloud",), "POSTURE-029": ("dc_jira",), "POSTURE-030": ("dc_jira",),
+    **{f"POSTURE-{n:03d}": ("confluence",) for n in (31, 32, 33, 34, 36)},
+    # 035 attested (without an org key no data-security policy is seen to guard the site); 037: guest /
+    # unmanaged is org data
+    "POSTURE-035": ("confluence_cloud",), "POSTURE-037": ("confluence_cloud", "org_api"),
+    "POSTURE-038": ("dc_confluence",), "POSTURE-039": ("dc",), "POSTURE-040": ("org_api", "apps"),
+    **{cid: ("org_api",) for cid in IDENT_IDS},
+    # the name/e-mail heuristic needs only the accounts a Cloud product lists (the token clause needs the org log)
+    "IDENT-023": (("org_api", "jira_cloud", "confluence_cloud"),),
+    "IDENT-017": (("org_log", "jira_cloud_audit"),),
+    "IDENT-020": (("jira", "confluence"),), "IDENT-021": ("jira",),
+    "IDENT-022": ("org_api", ("jira_cloud", "confluence_cloud")),
+    **{cid: ("apps",) for cid in PLUGIN_IDS},
+    **{cid: ("apps", "cloud_apps") for cid in MARKETPLACE_SIGNALS},
+    "PLUGIN-016": ("apps", "dc"), "PLUGIN-017": ("apps", "org_api"), "PLUGIN-018": ("apps", "org_api"),
+    **{f"AUDIT-{n:03d}": ("org_api",) for n in range(1, 16)},
+    "AUDIT-016": (("org_log", "confluence_audit"),),
+    **{f"AUDIT-J{n:02d}": ("jira_audit",) for n in range(1, 10)},
+    **{f"AUDIT-C{n:02d}": ("confluence_audit",) for n in range(1, 7)},
+}
+_MISSING = {
+    "org_api": "no organization API key: the Admin API (accounts, domains, tokens, policies, org audit log) is not read",
+    "cloud": "no Cloud organization or site: Data Center only",
+    "jira": "no Jira site or Jira Data Center instance is read",
+    "jira_cloud": "no Jira Cloud site is read",
+    "confluence": "no Confluence site or Confluence Data Center instance is read",
+    "confluence_cloud": "no Confluence Cloud site is read",
+    "dc": "no Data Center instance is read",
+    "dc_jira": "no Jira Data Center instance is read",
+    "dc_confluence": "no Confluence Data Center instance is read",
+    "org_log": "no org audit log (needs an org API key and Atlassian Guard)",
+    "jira_audit": "no Jira audit log is read (none configured, or the Free plan answers 403)",
+    "jira_cloud_audit": "no Jira Cloud audit log is read",
+    "confluence_audit": "no Confluence audit log is read (none configured, or the Free plan answers 403)",
+    "apps": "no complete app inventory: UPM needs a classic API token on every site (a scoped token cannot reach it), "
+            "or no site or instance is read",
+    "cloud_apps": "no Cloud app inventory is read (Marketplace signals are Cloud only)",
+}
+
+
 # --- the oracle --------------------------------------------------------------------------------
 
 
@@ -477,6 +344,9 @@ class _Oracle:
                                                        "sensitive_spaces", "data_residency_realm"}
         if unknown:
             raise TypeError(f"unknown thresholds: {sorted(unknown)}")
+        self.reach = _Reach.of(org)
+        if not self.reach.org_api:  # the org audit log is read through the org API key only
+            org = replace(org, events=None)
         self.org = org
         self.now = org.clock
         self.att = attestation
@@ -506,8 +376,12 @@ class _Oracle:
         self.confluence: list[_Confluence] = []
         org_members = lambda gid: set(org.memberships.get(gid, ()))  # noqa: E731
         org_group_name = lambda gid: self.group_by_id[gid].name if gid in self.group_by_id else gid  # noqa: E731
-        for site in org.sites:
-            self.jira.append(_Jira(site.name, "cloud", site.jira, org_members, org_group_name, site.cloud_id))
+        for site in org.sites:  # only what the topology's credentials read (`_Reach`)
+            if site.name in self.reach.jira_sites:
+                self.jira.append(_Jira(site.name, "cloud", site.jira, org_members, org_group_name, site.cloud_id,
+                                       anonymous_reach=site.plan != "free"))
+            if site.name not in self.reach.confluence_sites:
+                continue
             licensed = {a.account_id for a in org.accounts if self.has_access(a)
                         and any(p.product_key == "confluence" and p.site_name == site.name for p in a.product_access)}
             self.confluence.append(_Confluence(site.name, "cloud", site.confluence, org_members, org_group_name,
@@ -592,6 +466,7 @@ class _Oracle:
         self.plugin_checks()
         self.posture_040()
         self.audit_dc()
+        self.gate()
         missing = set(CHECK_IDS) - set(self.checks)
         assert not missing, f"checks not evaluated: {sorted(missing)}"
         return {
@@ -599,6 +474,32 @@ class _Oracle:
             "clock": self.now.isoformat(),
             "checks": {cid: self.checks[cid] for cid in CHECK_IDS},
         }
+
+    def capabilities(self) -> dict[str, bool]:
+        r, jira, confluence = self.reach, self.jira, self.confluence
+        logs = {label.split(":", 1)[0] + (":cloud" if ":dc:" not in label else ":dc") for label, *_ in self.logs()}
+        return {
+            "org_api": r.org_api, "cloud": bool(self.org.sites),
+            "jira": bool(jira), "jira_cloud": any(d.kind == "cloud" for d in jira),
+            "confluence": bool(confluence), "confluence_cloud": any(d.kind == "cloud" for d in confluence),
+            "dc": bool(self.org.dc), "dc_jira": any(d.kind == "dc" for d in jira),
+            "dc_confluence": any(d.kind == "dc" for d in confluence),
+            "org_log": "org:cloud" in logs, "jira_audit": bool(logs & {"jira:cloud", "jira:dc"}),
+            "jira_cloud_audit": "jira:cloud" in logs, "confluence_audit": bool(logs & {"confluence:cloud", "confluence:dc"}),
+            "apps": not r.scoped_sites and bool(r.upm_sites or self.org.dc), "cloud_apps": bool(r.upm_sites),
+        }
+
+    def gate(self) -> None:
+        """Checks whose inputs this topology cannot reach are not_evaluable, never pass or fail (see `_NEEDS`)."""
+        have = self.capabilities()
+        for cid, needs in _NEEDS.items():
+            if self.checks[cid]["status"] == "not_computable":
+                continue
+            for need in needs:
+                options = need if isinstance(need, tuple) else (need,)
+                if not any(have[o] for o in options):
+                    self.put(cid, "not_evaluable", reason=" and ".join(_MISSING[o] for o in options))
+                    break
 
     # --- org administration ------------------------------------------------------------------
 
@@ -740,7 +641,7 @@ class _Oracle:
             self.put("POSTURE-035", "manual", reason="the public-links toggle has no read API")
         else:
             covered = set()
-            if org.guard:
+            if org.guard and self.reach.org_api:
                 for p in org.policies:
                     if p.policy_type == "data-security" and p.status == "active":
                         covered.update(p.resources)
@@ -789,6 +690,10 @@ class _Oracle:
             fails["POSTURE-020"].update(f"filter:{dep.ref}:{f.filter_id}" for f in public_filters)
             fails["POSTURE-021"].update(f"dashboard:{dep.ref}:{d.dashboard_id}" for d in dep.jira.dashboards
                                         if any(s.share_type == "global" for s in d.share_permissions))
+            reached_projects, reached_filters, reached_dashboards = dep.anonymous_reached()
+            fails["POSTURE-016"].update(f"project:{dep.ref}:{k}" for k in reached_projects)
+            fails["POSTURE-020"].update(f"filter:{dep.ref}:{i}" for i in reached_filters)
+            fails["POSTURE-021"].update(f"dashboard:{dep.ref}:{i}" for i in reached_dashboards)
             if user_picker:
                 fails["POSTURE-019"].add(f"site:{dep.ref}")
             if anonymous_project or public_filters or user_picker:
@@ -818,7 +723,8 @@ class _Oracle:
         if dep.kind == "cloud":
             for account_id in people:
                 a = self.accounts.get(account_id)
-                if a is None or a.claim_status != "managed" or a.account_type != "atlassian" or not self.live(a):
+                unmanaged = self.reach.org_api and a is not None and a.claim_status != "managed"
+                if a is None or unmanaged or a.account_type != "atlassian" or not self.live(a):
                     return True
             return False
         instance = next(d for d in self.org.dc if f"dc:{d.name}" == dep.ref)
@@ -1076,7 +982,7 @@ class _Oracle:
             out.append(("org", self.org.events, self.org_event_checks, lambda e: f"event:org:{e.event_id}"))
         for dep in self.jira:
             if dep.kind == "cloud":
-                log = dep.jira.audit
+                log = dep.jira.audit if dep.ref not in self.reach.no_audit_sites else None
                 key = (lambda ref: lambda e: f"event:jira:{ref}:{e.event_id}")(dep.ref)
             else:
                 instance = next(d for d in self.org.dc if f"dc:{d.name}" == dep.ref)
@@ -1086,7 +992,7 @@ class _Oracle:
                 out.append((f"jira:{dep.ref}", log, (lambda d: lambda e: self.jira_event_checks(d, e))(dep), key))
         for dep in self.confluence:
             if dep.kind == "cloud":
-                log = dep.confluence.audit
+                log = dep.confluence.audit if dep.ref not in self.reach.no_audit_sites else None
                 key = (lambda ref: lambda e: f"event:confluence:{ref}:{to_ms(e.time)}:{e.action}")(dep.ref)
             else:
                 instance = next(d for d in self.org.dc if f"dc:{d.name}" == dep.ref)
@@ -1243,6 +1149,8 @@ class _Oracle:
     def _apps(self) -> list[_App]:
         out = []
         for site in self.org.sites:
+            if site.name not in self.reach.upm_sites:
+                continue
             for product in ("jira", "confluence"):
                 for app in getattr(site, f"{product}_apps"):
                     if app.user_installed:

@@ -3,7 +3,6 @@ the Admin API's org id with an org key, else `cloud:<cloudId>` of its first site
 
 import httpx
 import pytest
-
 from atlassian_posture.connector.config import load_tenants
 from atlassian_posture.connector.evaluability import evaluability
 from atlassian_posture.connector.helpers import Connections

@@ -296,3 +296,44 @@ def test_a_forbidden_audit_log_is_recorded_and_the_rest_loads(tmp_path):
     assert current(path, "jira_permission_grants", "scheme_id, id, permission, holder__type", "cloud") \
         == model["grants"]
     assert sim.request_log.writes() == []
+
+
+def test_probe_records_what_an_anonymous_caller_reached_and_security_schemes_load(tmp_path):
+    """The probe's keys are the corroborating evidence of POSTURE-016/017/020/021: exactly the projects,
+    filters and dashboards an anonymous caller can list, and the reached projects Anyone may write to.
+    Issue security schemes land with their levels and level members; the classic dashboard list adds no
+    duplicate to dashboard/search."""
+    from atlassian_simulator.truth import _Jira
+
+    sim = Simulator.generate("tiny", seed=7)
+    site = sim.orgs[0].sites[0]
+    resources = ["jira_anonymous_probe", "jira_dashboards", "jira_issue_security_schemes"]
+    with sim.serve() as base:
+        orgs, credentials = sim.connector_config(base, admin=False, data_center=False)
+        result = extract(orgs, credentials, tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p", resources=resources)
+    assert [c for c in result.problems if c["resource"] in resources] == []
+    path = tmp_path / "w.duckdb"
+    dep = _Jira(site.name, "cloud", site.jira, lambda g: set(), lambda g: g, anonymous_reach=site.plan != "free")
+    projects, filters, dashboards = dep.anonymous_reached()
+    assert projects and dashboards  # the exposed organization: something to reach
+    writable = {p.key for p in dep.projects if p.key in projects and any(
+        g.holder_type == "anyone" and g.permission != "BROWSE_PROJECTS" for g in dep.grants(p))}
+    (row,) = current(path, "jira_anonymous_probe", "project_keys, write_project_keys, filter_ids, dashboard_ids, "
+                     "dashboards_status", "cloud")
+    as_set = lambda text: set(filter(None, (text or "").split(",")))  # noqa: E731
+    assert as_set(row[0]) == projects
+    assert as_set(row[1]) <= writable and (writable == set() or as_set(row[1]))
+    assert as_set(row[2]) == filters
+    assert as_set(row[3]) == dashboards and row[4] == "ok"
+
+    ids = query(path, "select id from raw.jira_dashboards where _dlt_valid_to is null")
+    assert len(ids) == len(query(path, "select id, _dlt_id from raw.jira_dashboards where _dlt_valid_to is null"))
+
+    (scheme,) = site.jira.issue_security_schemes
+    assert current(path, "jira_issue_security_schemes", "id, name", "cloud") == {(str(scheme.scheme_id), scheme.name)} \
+        or current(path, "jira_issue_security_schemes", "id, name", "cloud") == {(scheme.scheme_id, scheme.name)}
+    levels = current(path, "jira_issue_security_levels", "id, name", "cloud")
+    assert levels == {(level.level_id, level.name) for level in scheme.levels}
+    members = current(path, "jira_issue_security_level_members", "issue_security_level_id, holder__type", "cloud")
+    assert members == {(level.level_id, kind) for level in scheme.levels for kind, _ in level.members}
+    assert sim.request_log.writes() == []

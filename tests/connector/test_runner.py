@@ -7,7 +7,9 @@ from click.testing import CliRunner
 
 from atlassian_posture.connector.config import ConfigError, load_tenants
 from atlassian_posture.connector.doctor import diagnose
-from atlassian_posture.connector.runner import EXIT_AUTH, EXIT_CONFIG, EXIT_LOCKED, RunFailed, extract, run_lock
+from atlassian_posture.connector.runner import extract
+from atlassian_posture.errors import EXIT_AUTH, EXIT_CONFIG, EXIT_LOCKED, RunFailed
+from atlassian_posture.warehouse import Warehouse
 from atlassian_posture.cli import main
 from atlassian_simulator.core import Simulator
 
@@ -24,7 +26,7 @@ def test_configuration_problems_are_one_line_and_name_the_key():
 
 def test_a_second_run_on_a_locked_warehouse_exits_cleanly(tmp_path):
     database = tmp_path / "w.duckdb"
-    with run_lock(database):
+    with Warehouse(database).lock():
         with pytest.raises(RunFailed) as info:
             extract({"acme": {}}, {"acme": {"admin_api_key": "k"}}, database, pipelines_dir=tmp_path / "p")
     assert info.value.exit_code == EXIT_LOCKED

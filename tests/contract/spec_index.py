@@ -94,16 +94,11 @@ class SpecLookupError(KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-def _project_root() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "pyproject.toml").is_file():
-            return parent
-    raise FileNotFoundError(f"no pyproject.toml above {__file__}")
-
-
 def specs_dir() -> Path:
-    """``<project root>/../shared/atlassian-api/specs``."""
-    return _project_root() / ".." / "shared" / "atlassian-api" / "specs"
+    """$ATLASSIAN_API_SPECS, else ``<project root>/../shared/atlassian-api/specs`` (tests/shared_paths.py)."""
+    from tests.shared_paths import SPECS
+
+    return SPECS
 
 
 @functools.lru_cache(maxsize=None)
@@ -119,7 +114,7 @@ def load_spec(name: str) -> dict[str, Any]:
     path = specs_dir() / filename
     if not path.is_file():
         raise FileNotFoundError(
-            f"spec {name!r} not found at {path} (the specs live in ../shared next to the project)"
+            f"spec {name!r} not found at {path}: set ATLASSIAN_API_SPECS (scripts/fetch_atlassian_specs.py fetches them)"
         )
     with path.open("rb") as fh:
         return json.load(fh)

@@ -48,10 +48,16 @@ def test_unknown_spec_name_is_a_lookup_error():
         si.load_spec("bitbucket-cloud")
 
 
-def test_specs_are_read_from_shared_next_to_the_project():
-    root = next(p for p in si.Path(si.__file__).resolve().parents if (p / "pyproject.toml").is_file())
-    assert si.specs_dir() == root / ".." / "shared" / "atlassian-api" / "specs"
-    assert si.specs_dir().is_dir()
+def test_specs_are_read_from_the_documented_setting(monkeypatch, tmp_path):
+    import importlib
+
+    import tests.shared_paths as paths
+
+    monkeypatch.setenv("ATLASSIAN_API_SPECS", str(tmp_path))
+    assert importlib.reload(paths).SPECS == tmp_path and si.specs_dir() == tmp_path
+    monkeypatch.delenv("ATLASSIAN_API_SPECS")
+    monkeypatch.delenv("ATLASSIAN_POSTURE_SHARED", raising=False)
+    assert importlib.reload(paths).SPECS == paths.ROOT.parent / "shared" / "atlassian-api" / "specs"
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,17 @@ def shared() -> Simulator:
     return Simulator.generate("tiny", seed=7, orgs=3)
 
 
+@functools.lru_cache(maxsize=None)
+def every_read() -> Simulator:
+    """Org 0 exposed, its site in space-roles mode with every read disclosing every grant (shape `all`)."""
+    sim = Simulator.generate("tiny", seed=7, orgs=1)
+    confluence = sim.orgs[0].sites[0].confluence
+    confluence.role_mode, confluence.legacy_api = "ROLES", True
+    for space in confluence.spaces:
+        space.shape = "all"
+    return sim
+
+
 def run(coro):
     return asyncio.run(coro)
 
@@ -218,7 +229,7 @@ def test_v2_cap_silently_lowers_the_page_size():
 
 
 def test_v2_permissions_and_role_assignments_walk_and_filters():
-    sim = shared()
+    sim = every_read()
     s = sim.orgs[0].sites[0]
     space = s.confluence.spaces[0]
     perms = run(walk_v2(sim, site(sim) + f"/wiki/api/v2/spaces/{space.space_id}/permissions?limit=7"))
@@ -240,7 +251,7 @@ def test_v2_permissions_and_role_assignments_walk_and_filters():
 
 
 def test_v2_space_roles_and_permission_catalogue():
-    sim = shared()
+    sim = every_read()
     s = sim.orgs[0].sites[0]
     roles = run(walk_v2(sim, site(sim) + "/wiki/api/v2/space-roles?limit=1"))
     assert [r["id"] for r in roles] == [r.role_id for r in s.confluence.space_roles]
@@ -253,6 +264,54 @@ def test_v2_space_roles_and_permission_catalogue():
                                              "?principal-type=ACCESS_CLASS&principal-id=anonymous-users"))
     assert {r["id"] for r in anon_roles} == {"viewer", "editor"}  # PUB viewers, WIKI editors
     assert run(get(sim, site(sim) + "/wiki/api/v2/space-role-mode")).json() == {"mode": "ROLES"}
+
+
+def test_each_shape_discloses_the_access_class_grant_in_its_own_read_only():
+    """The same anonymous grant, disclosed by one read per shape; the anonymous caller's view never changes."""
+    sim = Simulator.generate("tiny", seed=7, orgs=1)
+    confluence = sim.orgs[0].sites[0].confluence
+    confluence.role_mode, confluence.legacy_api = "ROLES_TRANSITION", True
+    spaces = {x.key: x for x in confluence.spaces}
+    spaces["PUB"].shape, spaces["WIKI"].shape = "rbac", "legacy"
+    base = site(sim)
+
+    def v2_classes(key):
+        rows = run(walk_v2(sim, base + f"/wiki/api/v2/spaces/{spaces[key].space_id}/permissions"))
+        return {p["principal"]["id"] for p in rows if p["principal"]["type"] == "role"}
+
+    def rbac_classes(key):
+        rows = run(walk_v2(sim, base + f"/wiki/api/v2/spaces/{spaces[key].space_id}/role-assignments"))
+        return {a["principal"]["principalId"] for a in rows if a["principal"]["principalType"] == "ACCESS_CLASS"}
+
+    legacy, _ = run(walk_v1(sim, base + "/wiki/rest/api/space?expand=permissions&limit=3"))
+    flagged = {x["key"]: {(p["operation"]["operation"], p["operation"]["targetType"])
+                          for p in x["permissions"] if p["anonymousAccess"]} for x in legacy}
+    assert v2_classes("PUB") == set() and rbac_classes("PUB") == {"anonymous-users"} and not flagged["PUB"]
+    assert v2_classes("WIKI") == set() and rbac_classes("WIKI") == set()
+    assert flagged["WIKI"] == {(p.operation, p.target_type) for p in spaces["WIKI"].permissions
+                               if p.principal_id == "anonymous-users"}
+    groups = {g["name"] for x in legacy if x["key"] == "WIKI" for p in x["permissions"]
+              for g in p.get("subjects", {}).get("group", {}).get("results", [])}
+    assert groups == {p.principal_id for p in spaces["WIKI"].permissions if p.principal_type == "group"}
+    assert run(get(sim, base + "/wiki/api/v2/space-role-mode")).json() == {"mode": "ROLES_TRANSITION"}
+    anon = run(walk_v2(sim, base + "/wiki/api/v2/spaces", None))
+    assert sorted(r["key"] for r in anon) == ["PUB", "WIKI"]  # the grants decide, not the shape
+
+    confluence.role_mode, confluence.legacy_api = None, False  # an older site
+    assert run(get(sim, base + "/wiki/api/v2/space-role-mode")).status_code == 404
+    assert run(get(sim, base + f"/wiki/api/v2/spaces/{spaces['PUB'].space_id}/role-assignments")).status_code == 404
+    assert run(get(sim, base + "/wiki/rest/api/space?expand=permissions")).status_code == 404
+    assert sorted(r["key"] for r in run(walk_v2(sim, base + "/wiki/api/v2/spaces", None))) == ["PUB", "WIKI"]
+
+
+def test_shapes_are_deterministic_per_seed_and_vary_across_sites():
+    def shapes(seed):
+        sim = Simulator.generate("tiny", seed=seed, orgs=3)
+        return [(s.confluence.role_mode, s.confluence.legacy_api, tuple(x.shape for x in s.confluence.spaces))
+                for o in sim.orgs for s in o.sites]
+    assert shapes(7) == shapes(7)
+    seen = {shape for seed in (7, 11) for _, _, row in shapes(seed) for shape in row}
+    assert {"v2", "legacy", "all"} <= seen
 
 
 def test_v2_users_bulk():

@@ -36,7 +36,6 @@ from atlassian_simulator.truth import (
 SIZES = ("tiny", "small")
 SEEDS = (7, 11)
 PROFILES = ("exposed", "hardened", "unguarded")
-CATALOG = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "checks.md"
 
 
 @lru_cache(maxsize=None)
@@ -81,9 +80,6 @@ def test_planted_positives_fail_and_negatives_pass(size, seed, index, check_id):
 def test_every_catalog_id_is_in_the_manifest():
     truth = attested_truth("tiny", 7, 0)
     assert list(truth["checks"]) == CHECK_IDS
-    if CATALOG.exists():
-        ids = re.findall(r"^\| ((?:POSTURE|IDENT|PLUGIN|AUDIT)-[A-Z0-9]+) \|", CATALOG.read_text(), re.M)
-        assert sorted(ids) == sorted(CHECK_IDS)
     for check in truth["checks"].values():
         assert check["status"] in ("evaluated", "manual", "not_evaluable", "not_computable")
         assert check["fails"] == sorted(set(check["fails"]))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-
 from atlassian_posture.connector.evaluability import drift_lines
 from atlassian_posture.connector.runner import extract
 from atlassian_posture.transform import build

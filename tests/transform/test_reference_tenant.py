@@ -10,16 +10,16 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from atlassian_posture.cli import main
+from tests.shared_paths import REFERENCE_TENANTS as REFERENCE
+from tests.shared_paths import missing
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference-tenants"
 pytestmark = pytest.mark.skipif(not (REFERENCE / "server.py").exists(),
-                                reason=f"no reference tenants at {REFERENCE} (kept outside the repository)")
+                                reason=missing(REFERENCE, "ATLASSIAN_POSTURE_SHARED"))
 # compare.py lines another change owns (Jira/Confluence exposure shapes); empty once it lands
 TOLERATED: tuple[str, ...] = ("POSTURE-016", "POSTURE-017", "POSTURE-018", "POSTURE-019", "POSTURE-020",
                               "POSTURE-021", "POSTURE-031")

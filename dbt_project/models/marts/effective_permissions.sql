@@ -99,16 +99,18 @@ confluence_direct as (
         operation || '/' || target_type as permission,
         case
             when access_class = 'anonymous-users' then 'anonymous'
-            when access_class is not null then 'access_class'
+            when access_class is not null or principal_type in ('role', 'access_class') then 'access_class'
             else principal_type
         end as principal_type,
         coalesce(principal_id, access_class) as principal_id,
         coalesce(principal_id, access_class) as principal_name,
-        'space permission' as access_path,
+        case when evidence_source = 'legacy space permission' then 'legacy space permission'
+             else 'space permission' end as access_path,
         cast(null as {{ dbt.type_string() }}) as grant_holder_type,
         cast(null as {{ dbt.type_string() }}) as scheme_name,
         cast(null as {{ dbt.type_string() }}) as role_name
     from space_permissions
+    where evidence_source <> 'space role assignment'  -- confluence_roles below gives those with the role's name
 ),
 
 role_permissions as (

@@ -13,19 +13,28 @@ from dlt.extract.resource import DltResource
 from atlassian_posture.connector.config import load_tenants
 from atlassian_posture.connector.helpers import Connections, Coverage
 from atlassian_posture.connector.resources import apps, confluence, jira, org
+from atlassian_posture.connector.run_facts import RUN_FACT_TABLES, RunFacts
+
+__all__ = ["RUN_FACT_TABLES", "RunFacts", "all_resources", "atlassian"]
 
 
-def all_resources(connections: Connections, coverage: Coverage) -> list[DltResource]:
-    """Every resource, bound to these tenants' clients and this run's coverage."""
-    return [
+def all_resources(connections: Connections, coverage: Coverage, facts: RunFacts | None = None) -> list[DltResource]:
+    """Every data resource, bound to these tenants' clients and this run's coverage; with `facts`, each
+    watched by the run, followed by the run-fact resources (coverage, runs, posture_settings)."""
+    data = [
         *org.build(connections, coverage),
         *jira.build(connections, coverage),
         *confluence.build(connections, coverage),
         *apps.build(connections, coverage),
     ]
+    if facts is None:
+        return data
+    return [*(facts.watch(resource) for resource in data), *facts.resources()]
 
 
 @dlt.source(name="atlassian")
-def atlassian(orgs: dict = dlt.config.value, credentials: dict = dlt.secrets.value):
-    """All resources for the tenants configured under `sources.atlassian` (see config.py)."""
-    return all_resources(Connections(load_tenants(orgs, credentials)), Coverage())
+def atlassian(orgs: dict = dlt.config.value, credentials: dict = dlt.secrets.value, run_id: str | None = None):
+    """Everything the marts need for the tenants configured under `sources.atlassian` (see config.py):
+    every data resource, then the run facts. Building the source makes no request."""
+    connections, coverage = Connections(load_tenants(orgs, credentials)), Coverage()
+    return all_resources(connections, coverage, RunFacts(connections, coverage, run_id))

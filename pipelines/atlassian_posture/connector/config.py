@@ -30,14 +30,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from atlassian_posture.connector.http import check_base_url
+from atlassian_posture.connector.posture_settings import POLICY_INPUTS, read_attestation
+from atlassian_posture.errors import ConfigError
 
 ADMIN_URL = "https://api.atlassian.com"
 MARKETPLACE_URL = "https://marketplace.atlassian.com"
 PRODUCTS = ("jira", "confluence")
-
-
-class ConfigError(ValueError):
-    """A configuration problem, in one line that names the key to fix."""
 
 
 @dataclass(frozen=True)
@@ -136,8 +134,6 @@ def load_tenants(orgs: Mapping, credentials: Mapping | None) -> list[OrgConfig]:
 
 
 def _posture_inputs(key: str, raw: Mapping) -> tuple[dict, dict | None]:
-    from atlassian_posture.connector.posture_settings import POLICY_INPUTS, read_attestation
-
     where = f"sources.atlassian.orgs.{key}"
     policy = {name: raw[name] for name in POLICY_INPUTS if raw.get(name) is not None}
     for name in ("sensitive_projects", "sensitive_spaces", "allowed_countries"):

@@ -15,11 +15,9 @@ org's policies endpoint answers 403/404 (doctor's probe, or the run's coverage o
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 from atlassian_posture.connector.config import OrgConfig
 
@@ -40,12 +38,6 @@ class Check:
     needs_guard: bool
 
 
-def _catalog_path() -> Path:
-    here = Path(__file__).resolve()
-    packaged = here.parents[1] / "dbt_project" / "seeds" / "check_catalog.csv"
-    return packaged if packaged.exists() else here.parents[3] / "dbt_project" / "seeds" / "check_catalog.csv"
-
-
 def places(product: str, evaluation: str = "api") -> frozenset[str]:
     """`jira+confluence/cloud+dc, org/cloud` -> {jira/cloud, jira/dc, confluence/cloud, ...}.
 
@@ -64,10 +56,12 @@ def places(product: str, evaluation: str = "api") -> frozenset[str]:
 
 
 @cache
-def catalog(path: Path | None = None) -> tuple[Check, ...]:
-    with open(path or _catalog_path(), newline="") as handle:
-        return tuple(Check(row["check_id"], places(row["product"], row["evaluation"]), row["evaluation"],
-                           row["plan_note"].startswith("Guard")) for row in csv.DictReader(handle))
+def catalog() -> tuple[Check, ...]:
+    """The catalog's checks (atlassian_posture/catalog/checks.toml) with the places they apply to."""
+    from atlassian_posture.catalog import load
+
+    return tuple(Check(c["id"], places(c.get("product", ""), c.get("evaluation", "api")), c.get("evaluation", "api"),
+                       str(c.get("plan_note", "")).startswith("Guard")) for c in load().checks)
 
 
 def configured_places(org: OrgConfig) -> set[str]:
@@ -152,10 +146,13 @@ def drift_lines(warehouse) -> list[str]:
     """Checks a run could not judge because a required column was absent (DuckDB warehouses)."""
     import duckdb
 
-    if str(warehouse).startswith(("postgresql://", "postgres://")):
+    from atlassian_posture.warehouse import Warehouse
+
+    warehouse = Warehouse.of(warehouse)
+    if warehouse.is_server:
         return []
     try:
-        with duckdb.connect(str(warehouse), read_only=True) as con:
+        with duckdb.connect(str(warehouse.path), read_only=True) as con:
             rows = con.execute(
                 "select orgs.org_key, gaps.check_id, gaps.reason from intermediate.int_check_input_gaps as gaps "
                 "join intermediate.int_orgs as orgs using (org_id) where gaps.reason like '%has no column%' "

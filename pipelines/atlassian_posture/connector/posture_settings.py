@@ -23,7 +23,7 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from atlassian_posture.connector.config import ConfigError
+from atlassian_posture.errors import ConfigError
 
 POLICY_INPUTS = ("sensitive_projects", "sensitive_spaces", "allowed_countries", "data_residency_realm")
 # List items that are objects are keyed by their first identifying field

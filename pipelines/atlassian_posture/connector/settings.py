@@ -26,6 +26,7 @@ PAGE = {
     "jira_projects": 100,
     "jira_filters": 100,
     "jira_dashboards": 100,
+    "jira_security_members": 50,  # issuesecurityschemes/level/member: PageBean, default 50
     "jira_audit": 1000,
     "confluence_groups": 200,
     "confluence_members": 200,
@@ -68,6 +69,7 @@ PAGE.update({
     "confluence_user_search": 200,  # C1 default 25; "up to 10k users" in all (CONFLUENCE_USER_SEARCH_CAP)
     "confluence_space_roles": 250,  # C2: max 250
     "confluence_role_assignments": 250,  # C2: max 250
+    "confluence_legacy_spaces": 100,  # v1 space list with expand=permissions: large bodies, small pages
     "dc_confluence_groups": 200,
     "dc_confluence_members": 200,
     "dc_confluence_spaces": 100,  # CDC default 25; cap not published

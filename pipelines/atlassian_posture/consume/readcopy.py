@@ -5,7 +5,7 @@ included (shared/NOTES.md). So a dashboard, a notebook, a report or a BI tool le
 either block the next scheduled run or be broken by it. Instead:
 
 - `atlassian-posture run` (and the demo) write `warehouse/<name>.duckdb` under the run lock, then
-  `publish` copies it to `warehouse/published/<name>.duckdb`: a checkpointed copy written beside the
+  `Warehouse.publish` (warehouse.py) copies it to `warehouse/published/<name>.duckdb`: a checkpointed copy written beside the
   target and swapped in with one `os.replace`, so a reader sees the old copy or the new one, never a
   half-written file. A reader holding the old copy open keeps reading it (POSIX keeps the inode);
   its next connection sees the new one.
@@ -19,7 +19,6 @@ The copy keeps the file's name, so the catalog name inside views (dbt's staging 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,35 +26,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-DEFAULT_WAREHOUSE = Path("warehouse/atlassian_posture.duckdb")
-DEMO_WAREHOUSE = Path("warehouse/demo.duckdb")
-ENV_WAREHOUSE = "ATLASSIAN_POSTURE_WAREHOUSE"
-
+from atlassian_posture.warehouse import DEFAULT_WAREHOUSE, DEMO_WAREHOUSE, ENV_WAREHOUSE, Warehouse
 
 class WarehouseUnavailable(Exception):
     """No readable warehouse: the message says which file was looked for and what to run."""
 
 
-def published_path(warehouse: Path) -> Path:
-    return warehouse.parent / "published" / warehouse.name
-
-
-def publish(warehouse: Path) -> Path:
-    """Copy `warehouse` (checkpointed) to its published path atomically; the caller holds the run lock."""
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("checkpoint")
-    target = published_path(warehouse)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    try:
-        with open(warehouse, "rb") as src, open(partial, "wb") as dst:
-            shutil.copyfileobj(src, dst, length=16 * 2**20)
-            dst.flush()
-            os.fsync(dst.fileno())
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-    return target
+def published_path(warehouse: Path | str) -> Path:
+    return Warehouse.of(warehouse).published_path
 
 
 def default_warehouse() -> Path:

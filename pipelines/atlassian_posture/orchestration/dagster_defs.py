@@ -33,9 +33,8 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from atlassian_posture.connector import atlassian
 from atlassian_posture.connector.config import read_settings
-from atlassian_posture.connector.runner import make_pipeline, run_lock
-from atlassian_posture.consume.readcopy import DEFAULT_WAREHOUSE, publish
 from atlassian_posture.transform import PROFILE_NAME, PROJECT_DIR, profile_yaml
+from atlassian_posture.warehouse import Warehouse
 
 RAW = "atlassian_raw"  # the dbt source name, and the asset key prefix of raw tables
 RUN_FACTS = ("coverage", "runs", "posture_settings")
@@ -64,9 +63,9 @@ class Models(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 and fqn[1] in ("staging", "intermediate", "marts") else "reference"
 
 
-def _dbt_workdir(warehouse: Path) -> Path:
-    """profiles.yml and a parsed manifest for this warehouse, beside it."""
-    workdir = warehouse.parent / ".dagster-dbt"
+def _dbt_workdir(warehouse: Warehouse) -> Path:
+    """profiles.yml and a parsed manifest for this warehouse, in its dbt directory."""
+    workdir = (warehouse.dbt_dir / "dagster").absolute()
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "profiles.yml").write_text(profile_yaml(warehouse))
     manifest = workdir / "target" / "manifest.json"
@@ -88,17 +87,18 @@ def _project_mtime() -> float:
 def build_definitions(warehouse: Path | str | None = None, config_file: str | None = None,
                       lock_wait_s: float = 600.0) -> dg.Definitions:
     """Definitions for one warehouse; the module-level `defs` reads it from the environment."""
-    warehouse = Path(warehouse or os.environ.get("ATLASSIAN_POSTURE_WAREHOUSE") or DEFAULT_WAREHOUSE).absolute()
+    warehouse = Warehouse.of(warehouse)  # $ATLASSIAN_POSTURE_WAREHOUSE or the default file when not given
+    if not warehouse.is_server:
+        warehouse = Warehouse(warehouse.path.absolute())
     config_file = config_file or os.environ.get("ATLASSIAN_POSTURE_CONFIG")
     orgs, credentials = read_settings(config_file)
     source = atlassian(orgs, credentials)  # for the asset specs only: building it makes no request
-    pipelines_dir = warehouse.parent / ".dlt-pipelines"
     resources = set(source.resources.keys())
     workdir = _dbt_workdir(warehouse)
     manifest = json.loads((workdir / "target" / "manifest.json").read_text())
     tables = sorted({s["name"] for s in manifest["sources"].values() if s["source_name"] == RAW})
     # dagster-dlt's specs for the resources; the same op also writes their child tables and the run facts
-    specs = list(build_dlt_asset_specs(dlt_source=source, dlt_pipeline=make_pipeline(warehouse, pipelines_dir),
+    specs = list(build_dlt_asset_specs(dlt_source=source, dlt_pipeline=warehouse.pipeline(),
                                        dagster_dlt_translator=RawTables()))
     specs += [dg.AssetSpec(key=dg.AssetKey([RAW, table]), group_name="extract", kinds={"dlt", "duckdb"},
                            description=("run facts: " if table in RUN_FACTS else "nested list table: ") + table)
@@ -109,8 +109,7 @@ def build_definitions(warehouse: Path | str | None = None, config_file: str | No
         from atlassian_posture.connector.runner import extract
 
         run_orgs, run_credentials = read_settings(config_file)
-        result = extract(run_orgs, run_credentials, warehouse, pipelines_dir=pipelines_dir,
-                         lock_wait_s=lock_wait_s)
+        result = extract(run_orgs, run_credentials, warehouse, lock_wait_s=lock_wait_s)
         for key in context.selected_asset_keys:
             name = key.path[-1]
             statuses = sorted({c["status"] for c in result.coverage if c["resource"] == name})
@@ -121,7 +120,7 @@ def build_definitions(warehouse: Path | str | None = None, config_file: str | No
     @dbt_assets(manifest=workdir / "target" / "manifest.json", dagster_dbt_translator=Models(),
                 name="atlassian_posture_dbt")
     def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
-        with run_lock(warehouse, lock_wait_s):
+        with warehouse.lock(lock_wait_s):
             yield from dbt.cli(["build"], context=context).stream()
 
     @dg.asset(deps=[dg.AssetKey(["marts", "posture_findings"]), dg.AssetKey(["marts", "posture_score_daily"]),
@@ -129,9 +128,10 @@ def build_definitions(warehouse: Path | str | None = None, config_file: str | No
                     dg.AssetKey(["marts", "security_detections"])],
               group_name="publish", description="The read copy dashboards, notebooks and BI tools open.")
     def published_warehouse() -> dg.MaterializeResult:
-        with run_lock(warehouse, lock_wait_s):
-            path = publish(warehouse)
-        return dg.MaterializeResult(metadata={"path": str(path), "bytes": path.stat().st_size})
+        with warehouse.lock(lock_wait_s):
+            path = warehouse.publish()
+        size = {"bytes": Path(path).stat().st_size} if not warehouse.is_server else {}
+        return dg.MaterializeResult(metadata={"path": str(path), **size})
 
     daily = dg.define_asset_job("daily_posture", selection=dg.AssetSelection.all(), op_retry_policy=RETRIES)
     return dg.Definitions(

@@ -13,6 +13,7 @@ truthful admin would fill in the attestation file.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from atlassian_simulator.generator.apps import PLANTED_APPS, build_apps
@@ -33,23 +34,30 @@ from atlassian_simulator.model import (
     Site,
 )
 from atlassian_simulator.sizes import Size
+from atlassian_simulator.topology import Topology
 
 DEFAULT_CLOCK = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 PROFILES = ("exposed", "hardened", "unguarded")
 
 
 def generate_org(seed: int, size: Size, index: int = 0, profile: str | None = None,
-                 clock: datetime = DEFAULT_CLOCK, with_dc: bool = True) -> Organization:
+                 clock: datetime = DEFAULT_CLOCK, with_dc: bool = True,
+                 topology: Topology | None = None) -> Organization:
+    """One organization; with a `topology` (topology.py) its sites, products, Data Center
+    instances, plan and Guard follow it, and its connector gets only that topology's credentials."""
     profile = profile or PROFILES[index % len(PROFILES)]
     rng = Rng(seed, index, "org")
     company = COMPANIES[(seed + index) % len(COMPANIES)] + (str(index) if index >= len(COMPANIES) else "")
+    if topology is not None:
+        size = replace(size, sites=max(1, len(topology.sites)))  # a DC-only tenant is pruned of its site below
+        with_dc = with_dc and bool(topology.dc)
     org = Organization(
         org_id=rng.uuid(), name=f"{company.title()} Corp", seed=seed, size=size.name, clock=clock,
-        guard=profile != "unguarded",
+        guard=topology.guard if topology is not None else profile != "unguarded",
     )
     org.config = {"profile": profile, "allowed_countries": ["Germany", "United States", "United Kingdom", "Japan"],
                   "sensitive_projects": ["FIN", "HR", "SEC"], "sensitive_spaces": ["FIN"], "index": index,
-                  "data_residency_realm": "EU"}
+                  "data_residency_realm": "EU", "tenant_key": company}
     exposed = profile != "hardened"
     for s in range(size.sites):
         name = company if s == 0 else f"{company}-{WORDS[s % len(WORDS)]}"
@@ -132,6 +140,8 @@ def generate_org(seed: int, size: Size, index: int = 0, profile: str | None = No
 
     if with_dc:
         org.dc = build_dc(org, seed, index, size, exposed, audit)
+    if topology is not None:
+        apply_topology(org, topology)
     admin_settings(org, f"{company}.com", exposed)
     org.credentials = credentials(org, seed, index, personas)
     return org
@@ -214,27 +224,83 @@ def admin_settings(org: Organization, domain: str, exposed: bool) -> None:
         # POSTURE-013
         "user_invites_open": exposed,
         "invite_links_active": exposed,
-        # POSTURE-028, per Cloud site
+        # POSTURE-028, per Cloud site running Jira (Service Management)
         "jsm_customer_access": {s.name: {"open": exposed, "business_reason": None,
-                                         "help_center_login_required": not exposed} for s in org.sites},
-        # POSTURE-035, per Cloud site (Atlassian's default is on)
-        "public_links_enabled": {s.name: exposed for s in org.sites},
+                                         "help_center_login_required": not exposed}
+                                for s in org.sites if "jira" in s.products},
+        # POSTURE-035, per Cloud site running Confluence (Atlassian's default is on; public links are a paid feature)
+        "public_links_enabled": {s.name: exposed and s.plan != "free" for s in org.sites
+                                 if "confluence" in s.products},
         # POSTURE-030 and the JSM half of POSTURE-029, per Jira DC instance
         "dc_websudo_disabled": {d.name: exposed for d in org.dc if d.product == "jira"},
         "dc_jsm_public_signup": {d.name: False for d in org.dc if d.product == "jira"},
     }
+    if not org.sites:  # Data Center only: no Cloud organization, so none of its settings exist
+        for name in ("external_user_api_token_access", "approved_domains", "user_invites_open", "invite_links_active"):
+            settings.pop(name)
     org.config["admin_settings"] = settings
     kind = "positives" if exposed else "negatives"
+    if not org.sites:
+        return
     if org.guard:
         plant(org, "POSTURE-007", kind, org_key, "external users may use API tokens" if exposed else "blocked")
     plant(org, "POSTURE-012", kind, org_key, "gmail.com approved, no admin approval" if exposed else "approval required")
     plant(org, "POSTURE-013", kind, org_key, "invites and invite links open" if exposed else "closed")
     for s in org.sites:
-        plant(org, "POSTURE-028", kind, f"site:{s.name}", "anyone can raise requests" if exposed else "customers only")
-        plant(org, "POSTURE-035", kind, f"site:{s.name}", "public links on, no active DSP" if exposed else "off")
+        if "jira" in s.products:
+            plant(org, "POSTURE-028", kind, f"site:{s.name}", "anyone can raise requests" if exposed else "customers only")
+        if "confluence" in s.products:
+            plant(org, "POSTURE-035", kind, f"site:{s.name}", "public links on, no active DSP" if exposed else "off")
     for d in org.dc:
         if d.product == "jira":
             plant(org, "POSTURE-030", kind, f"site:dc:{d.name}", "websudo disabled" if exposed else "websudo on")
+
+
+def apply_topology(org: Organization, topology: Topology) -> None:
+    """Prune the generated tenant to its topology: products per site, Data Center instances, plan.
+
+    Pruning after generation keeps every random draw of the full tenant, so the same seed gives
+    the same accounts and grants whichever products a topology keeps."""
+    org.config["topology"] = topology.to_dict()
+    org.dc = [d for d in org.dc if d.product in topology.dc]
+    for site, products in zip(org.sites, topology.sites or [()] * len(org.sites), strict=True):
+        site.products = tuple(products)
+        site.plan = topology.plan
+        product_keys = {"jira": "jira-software", "confluence": "confluence"}
+        absent = {product_keys[p] for p in ("jira", "confluence") if p not in products}
+        if "jira" not in products:
+            site.jira, site.jira_apps = JiraSite(), []
+        if "confluence" not in products:
+            site.confluence, site.confluence_apps = ConfluenceSite(), []
+        for account in org.accounts:
+            account.product_access = [p for p in account.product_access
+                                      if not (p.site_name == site.name and p.product_key in absent)]
+        org.workspaces = [w for w in org.workspaces if not (w.site_name == site.name and w.type_key in absent)]
+        if topology.plan == "free":
+            free_plan(site)
+    if topology.plan in ("free", "standard"):
+        # IP allowlists and data residency are Premium/Enterprise features (checks.md POSTURE-008/010)
+        org.policies = [p for p in org.policies if p.policy_type not in ("ip-allowlist", "data-residency")]
+    if not topology.sites:  # Data Center only: no Cloud organization, site or account exists
+        org.sites, org.workspaces, org.policies, org.auth_policies, org.events = [], [], [], [], None
+        org.accounts, org.groups, org.memberships, org.api_tokens, org.domains, org.directories = [], [], {}, [], [], []
+        org.guard = False
+
+
+def free_plan(site: Site) -> None:
+    """What a Free site cannot have: public Jira projects (checks.md POSTURE-016: "Free sites cannot make
+    projects public"), an anonymous user picker, and Confluence anonymous access ("anonymous access isn't
+    available on the Free plan", Confluence Cloud docs). A site downgraded to Free keeps its old space
+    permissions but anonymous users lose access; the simulator models a site that was always Free."""
+    for scheme in site.jira.schemes:
+        scheme.grants = [g for g in scheme.grants if g.holder_type != "anyone"]
+    for key, holders in site.jira.global_permissions.items():
+        site.jira.global_permissions[key] = [h for h in holders if h != "anyone"]
+    site.confluence.anonymous_access = False
+    for space in site.confluence.spaces:
+        space.permissions = [p for p in space.permissions
+                             if not (p.principal_type in ("role", "anonymous") and p.principal_id == "anonymous-users")]
+        space.role_assignments = [r for r in space.role_assignments if r.principal_id != "anonymous-users"]
 
 
 def credentials(org: Organization, seed: int, index: int, personas: dict[str, Account]) -> list[Credential]:
@@ -246,7 +312,7 @@ def credentials(org: Organization, seed: int, index: int, personas: dict[str, Ac
 
     reader = personas["reader"]
     plain = personas["token_fresh"]
-    return [
+    accepted = [
         Credential("org-admin-key", "org-key", secret("ATCTT3xFfGN0"), admin=True),
         Credential("site-admin-token", "basic", secret("ATATT3xFfGF0"), email=reader.email, account_id=reader.account_id),
         Credential("site-user-token", "basic", secret("ATATT3xFfGF0"), email=plain.email, account_id=plain.account_id,
@@ -257,3 +323,5 @@ def credentials(org: Organization, seed: int, index: int, personas: dict[str, Ac
         Credential("dc-user-pat", "pat", secret("NjE3"), username=org.dc[0].users[-1].username if org.dc else "user",
                    admin=False),
     ]
+    # a Data Center only tenant (topology.py) has no Cloud organization to hold an org key or API tokens
+    return accepted if org.sites else [c for c in accepted if c.kind == "pat"]

@@ -19,6 +19,26 @@ SPACE_ROLES = [
 ]
 
 
+ROLE_MODES = ["ROLES", "ROLES", "ROLES_TRANSITION", "PRE_ROLES", None]
+LEGACY_CLASSES = {"anonymous-users", "authenticated-users"}  # what v1 can say: anonymousAccess, unlicensedAccess
+
+
+def assign_shapes(site: ConfluenceSite, rng: Rng) -> None:
+    """Per site, deterministic from the seed: the space-role mode (or no such endpoint) and, per space with
+    access-class grants, the one read that discloses them (see the README: "Shapes of the same fact").
+    A separate stream, so the rest of the organization is the same whatever shapes come out."""
+    site.role_mode = rng.choice(ROLE_MODES)
+    rbac = site.role_mode in ("ROLES", "ROLES_TRANSITION")
+    for space in site.spaces:
+        classes = {a.principal_id for a in space.role_assignments if a.principal_type == "ACCESS_CLASS"}
+        if not classes:
+            continue
+        options = ["all", "v2"] + (["rbac", "rbac"] if rbac else []) + (["legacy"] if classes <= LEGACY_CLASSES else [])
+        space.shape = rng.choice(options)
+    # v1 space list: always where some space needs it, else on half the sites (it left the current v1 document)
+    site.legacy_api = any(s.shape == "legacy" for s in site.spaces) or rng.chance(0.5)
+
+
 def build_confluence(org: Organization, rng: Rng, count: int, group_id: Callable[[str], str],
                      users_group: str, admins_group: str, team_groups: list[str], authors: list[str],
                      personas: dict[str, str], site_ref: str, exposed: bool, dc: bool = False) -> ConfluenceSite:
@@ -89,6 +109,9 @@ def build_confluence(org: Organization, rng: Rng, count: int, group_id: Callable
         if key == "KB" and exposed and "guest_writer" in personas:
             grant(space, "user", personas["guest_writer"], "editor")
         site.spaces.append(space)
+
+    if not dc:
+        assign_shapes(site, Rng(org.org_id, site_ref, "confluence-shapes"))
 
     if exposed:
         ref = f"space:{site_ref}"

@@ -16,12 +16,14 @@ from atlassian_simulator.model import (
     Dashboard,
     Filter,
     Grant,
+    IssueSecurityScheme,
     JiraSite,
     Organization,
     PermissionScheme,
     Project,
     ProjectRole,
     RoleActor,
+    SecurityLevel,
     SharePermission,
 )
 
@@ -205,7 +207,24 @@ def build_jira(org: Organization, rng: Rng, size_projects: int, size_filters: in
         "jira.baseurl": "",
         "jira.option.emailvisible": "MASKED",
     }
+    jira.issue_security_schemes = _issue_security(Rng(org.org_id, site_ref, "issue-security"), jira, people)
     return jira
+
+
+def _issue_security(rng: Rng, jira: JiraSite, people: JiraPeople) -> list[IssueSecurityScheme]:
+    """One scheme on a few projects: staff-only, management and reporter levels (own stream: the rest of the
+    organization does not change with it). No check reads these yet; effective_permissions may narrow with them."""
+    if not jira.projects:
+        return []
+    levels = [
+        SecurityLevel("10100", "Staff only", "Employees", [("group", people.group_ref(people.users_group)[1])]),
+        SecurityLevel("10101", "Management", "Leads and admins",
+                      [("group", people.group_ref(people.admin_group)[1]), ("projectRole", "10002")]),
+        SecurityLevel("10102", "Reporter and assignee", "Only the people on the issue",
+                      [("reporter", None), ("assignee", None)]),
+    ]
+    projects = [p.project_id for p in jira.projects if rng.chance(0.3)]
+    return [IssueSecurityScheme(10000, "Confidential issues", "Restricts who sees an issue", levels, "10100", projects)]
 
 
 def used_keys_planted(sensitive, exposed) -> set[str]:

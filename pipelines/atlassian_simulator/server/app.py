@@ -21,6 +21,13 @@ from atlassian_simulator.server.paging import error_response
 from atlassian_simulator.server.routes import admin, confluence, dc_confluence, dc_jira, jira, marketplace, site
 
 
+def require_product(site, product: str | None) -> None:
+    """A site answers 404 under the paths of a product it does not run (a Jira-only site has no /wiki).
+    What Atlassian's edge answers exactly there is not documented: 404 is the plausible reading."""
+    if product is not None and product not in site.products:
+        raise Denied(404, f"{product.title()} is not available on this site.")
+
+
 class TenantMiddleware:
     """Resolves `Context` from the path prefix and the Authorization header (see context.py)."""
 
@@ -36,12 +43,15 @@ class TenantMiddleware:
             for org in orgs:
                 for s in org.sites:
                     if s.name == parts[2]:
+                        require_product(s, "confluence" if len(parts) > 3 and parts[3] == "wiki" else
+                                        "jira" if len(parts) > 3 and parts[3] == "rest" else None)
                         return Context(org, "site", site=s, credential=authenticate(org, "site", auth))
         elif len(parts) > 1 and parts[1] == "gateway":
             if len(parts) > 4 and parts[2] == "ex" and parts[3] in ("jira", "confluence"):
                 for org in orgs:
                     for s in org.sites:
                         if s.cloud_id == parts[4]:
+                            require_product(s, parts[3])
                             return Context(org, "scoped", site=s, credential=authenticate(org, "scoped", auth))
                 raise Denied(404, "Site not found.")
             # api.atlassian.com is shared by every organization: the key says whose

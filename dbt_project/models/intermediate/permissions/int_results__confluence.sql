@@ -2,6 +2,10 @@
 -- (passing and failing), per truth.py `confluence_checks`, `_everyone_group`, `dc_checks` and the results
 -- contract. Space checks run on Cloud sites and DC instances alike; 034 is keyed by space on Cloud and by
 -- site on DC; 035 is Cloud (attested); 038 and 039 are DC only.
+-- Evidence from every shape (int_confluence__space_permissions: v2 permissions, role assignments, legacy
+-- permissions) and from the connector's anonymous probe: a space the probe listed without credentials fails
+-- POSTURE-031 whatever the permission tables say, and a site whose probe listed spaces fails POSTURE-033.
+-- Each failing row's evidence names every representation that showed the exposure.
 {%- set space_checks = ['POSTURE-031', 'POSTURE-032', 'POSTURE-036', 'POSTURE-037'] %}
 {%- set all_checks = ['POSTURE-031', 'POSTURE-032', 'POSTURE-033', 'POSTURE-034', 'POSTURE-035', 'POSTURE-036',
                       'POSTURE-037', 'POSTURE-038', 'POSTURE-039'] %}
@@ -13,10 +17,49 @@ permissions as (
     select * from {{ ref('int_confluence__space_permissions') }}
 ),
 
-spaces as (
+listed_spaces as (
     select distinct org_id, site_ref, site_name, deployment, space_key, space_name, space_type
     from {{ ref('stg_confluence__confluence_spaces') }}
     where is_current
+),
+
+-- what the anonymous probe listed: one row per space key it saw
+probe_current as (
+    select * from {{ ref('stg_confluence__confluence_anonymous_probe') }}
+    where is_current and is_anonymous_access and coalesce(space_keys, '') <> ''
+),
+
+probe_spaces as (
+    select distinct org_id, site_ref, site_name, deployment, space_key
+    from (
+        select org_id, site_ref, site_name, deployment, {{ list_items('space_keys') }} as space_key
+        from probe_current
+    ) as listed
+    where space_key <> ''
+),
+
+-- every space some evidence names: the credential's listing, plus spaces only the probe or a permission
+-- source named (an admin who cannot view a space does not list it)
+spaces as (
+    select * from listed_spaces
+    union all
+    select extra.org_id, extra.site_ref, extra.site_name, extra.deployment, extra.space_key,
+           extra.space_key as space_name, cast(null as {{ dbt.type_string() }}) as space_type
+    from (
+        select org_id, site_ref, min(site_name) as site_name, min(deployment) as deployment, space_key
+        from (
+            select org_id, site_ref, site_name, deployment, space_key from probe_spaces
+            union all
+            select p.org_id, p.site_ref, d.site_name, p.deployment, p.space_key
+            from {{ ref('int_confluence__space_permissions') }} as p
+            inner join (select distinct org_id, site_ref, site_name from {{ ref('stg_confluence__confluence_settings') }}
+                        where is_current) as d
+                on p.org_id = d.org_id and p.site_ref = d.site_ref
+        ) as named
+        group by org_id, site_ref, space_key
+    ) as extra
+    where not exists (select 1 from listed_spaces as l where l.org_id = extra.org_id and l.site_ref = extra.site_ref
+                      and l.space_key = extra.space_key)
 ),
 
 settings as (
@@ -83,26 +126,43 @@ risky_accounts as (
     where deployment = 'cloud' and (coalesce(is_guest, false) or claim_status = 'unmanaged')
 ),
 
+-- anonymous grants per space and representation, one evidence line each ("... hold read/page, read/space")
+anonymous_by_source as (
+    select org_id, site_ref, space_key, evidence_source, role_id,
+           {{ dbt.listagg('grant_name', "', '", 'order by grant_name') }} as grants
+    from (
+        select distinct org_id, site_ref, space_key, evidence_source, role_id,
+                        operation || '/' || target_type as grant_name
+        from permissions where access_class = 'anonymous-users'
+    ) as anonymous_grants
+    group by org_id, site_ref, space_key, evidence_source, role_id
+),
+
 space_fails as (
     select org_id, site_ref, space_key, 'POSTURE-031' as check_id,
-           'anonymous-users hold ' || operation || ' on ' || target_type as evidence
-    from permissions where access_class = 'anonymous-users'
+           evidence_source || coalesce(' (role ' || role_id || ')', '') || ': anonymous-users hold ' || grants as evidence
+    from anonymous_by_source
+    union all
+    select org_id, site_ref, space_key, 'POSTURE-031',
+           'anonymous probe: GET /wiki/api/v2/spaces without credentials listed the space'
+    from probe_spaces
     union all
     select org_id, site_ref, space_key, 'POSTURE-032',
-           'anonymous-users hold ' || operation || ' on ' || target_type
+           evidence_source || ': anonymous-users hold ' || operation || ' on ' || target_type
     from permissions
     where access_class = 'anonymous-users' and operation in ('create', 'update', 'delete')
       and target_type in ('page', 'blogpost', 'comment', 'attachment')
     union all
     select org_id, site_ref, space_key, 'POSTURE-034',
-           'authenticated-users (incl. unlicensed) hold ' || operation || ' on ' || target_type
+           evidence_source || ': ' || access_class || ' (incl. unlicensed) hold ' || operation || ' on ' || target_type
     from permissions
-    where access_class = 'authenticated-users' and deployment = 'cloud'
+    where access_class in ('authenticated-users', 'unlicensed-users') and deployment = 'cloud'
       and coalesce((select max(s.space_type) from spaces as s where s.org_id = permissions.org_id
                     and s.site_ref = permissions.site_ref and s.space_key = permissions.space_key), '') <> 'knowledge_base'
     union all
     select permissions.org_id, permissions.site_ref, permissions.space_key, 'POSTURE-036',
-           'administer held by ' || coalesce(permissions.access_class, 'group ' || permissions.principal_id || ' (every licensed user)')
+           permissions.evidence_source || ': administer held by '
+           || coalesce(permissions.access_class, 'group ' || permissions.principal_id || ' (every licensed user)')
     from permissions
     left join everyone_groups
         on permissions.principal_type = 'group'
@@ -110,11 +170,11 @@ space_fails as (
         and permissions.site_ref = everyone_groups.site_ref
         and permissions.principal_id = everyone_groups.principal_id
     where permissions.operation = 'administer'
-      and (permissions.access_class in ('anonymous-users', 'authenticated-users', 'all-licensed-users')
+      and (permissions.access_class in ('anonymous-users', 'authenticated-users', 'all-licensed-users', 'unlicensed-users')
            or everyone_groups.principal_id is not null)
     union all
     select permissions.org_id, permissions.site_ref, permissions.space_key, 'POSTURE-037',
-           'guest or unmanaged account ' || permissions.principal_id || ' holds ' || permissions.operation
+           permissions.evidence_source || ': guest or unmanaged account ' || permissions.principal_id || ' holds ' || permissions.operation
            || ' on ' || permissions.target_type
     from permissions
     inner join risky_accounts
@@ -123,9 +183,10 @@ space_fails as (
       and permissions.operation in ('create', 'update', 'delete')
 ),
 
+-- every distinct piece of evidence, so the row says which representations showed the exposure
 space_fail_one as (
-    select org_id, site_ref, space_key, check_id, min(evidence) as evidence
-    from space_fails
+    select org_id, site_ref, space_key, check_id, {{ dbt.listagg('evidence', "'; '", 'order by evidence') }} as evidence
+    from (select distinct org_id, site_ref, space_key, check_id, evidence from space_fails) as distinct_fails
     group by org_id, site_ref, space_key, check_id
 ),
 
@@ -162,7 +223,8 @@ anonymous_spaces as (
 ),
 
 cloud_probe as (
-    select org_id, site_ref, max(case when is_anonymous_access then 1 else 0 end) = 1 as anonymous_access
+    select org_id, site_ref, max(case when is_anonymous_access then 1 else 0 end) = 1 as anonymous_access,
+           max(case when is_anonymous_access then coalesce(space_count, 0) else 0 end) as listed_space_count
     from {{ ref('stg_confluence__confluence_anonymous_probe') }}
     where is_current
     group by org_id, site_ref
@@ -185,6 +247,7 @@ site_flags as (
     select
         deployments.*,
         coalesce(cloud_probe.anonymous_access, false) as site_anonymous_access,
+        coalesce(cloud_probe.listed_space_count, 0) as probe_space_count,
         anonymous_spaces.space_count as anonymous_space_count,
         coalesce(dc_global.anonymous_use, false) as anonymous_use,
         coalesce(dc_global.anonymous_any, false) as anonymous_global,
@@ -222,9 +285,13 @@ site_rows as (
     select
         org_id, 'POSTURE-033' as check_id, 'site:' || site_ref as resource_key, 'site' as resource_type,
         site_name as resource_name, site_ref,
-        case when deployment = 'cloud' then site_anonymous_access and anonymous_space_count is not null
+        case when deployment = 'cloud'
+             then site_anonymous_access and (probe_space_count > 0 or anonymous_space_count is not null)
              else anonymous_use end as is_failing,
         case
+            when deployment = 'cloud' and site_anonymous_access and probe_space_count > 0
+                then 'anonymous probe: GET /wiki/api/v2/spaces without credentials listed '
+                     || cast(probe_space_count as {{ dbt.type_string() }}) || ' space(s)'
             when deployment = 'cloud' and site_anonymous_access and anonymous_space_count is not null
                 then 'site anonymous access on and ' || cast(anonymous_space_count as {{ dbt.type_string() }})
                      || ' space(s) grant anonymous-users'
@@ -294,8 +361,30 @@ inputs as (
     union all select 'POSTURE-039', 'confluence_settings'
 ),
 
+-- A site whose role assignments (refused or failed) or legacy permissions (refused) could not be read may hide
+-- its access-class grants there (some sites disclose anonymous access in one read only): the exposure checks
+-- are then not_evaluable.
+-- Skipped (PRE_ROLES) and not_available (the site has no such read) are answers, not gaps.
+shape_inputs as (
+    select 'POSTURE-031' as check_id union all select 'POSTURE-032' union all select 'POSTURE-034'
+    union all select 'POSTURE-036'
+),
+
 gaps as (
-    {{ check_input_gaps('inputs', 'confluence') }}
+    select org_id, check_id, min(reason) as reason
+    from (
+        {{ check_input_gaps('inputs', 'confluence') }}
+        union all
+        select coverage.org_id, shape_inputs.check_id,
+               coverage.resource_name || ' ' || coverage.status || ' for ' || coverage.tenant
+        from {{ ref('int_coverage_latest') }} as coverage
+        cross join shape_inputs
+        where coverage.product = 'confluence'
+          and ((coverage.resource_name = 'confluence_space_role_assignments' and coverage.status in ('forbidden', 'failed'))
+               -- the v1 list left the document: an odd answer (400, 410) from it means "gone", only a refusal is a gap
+               or (coverage.resource_name = 'confluence_legacy_space_permissions' and coverage.status = 'forbidden'))
+    ) as all_gaps
+    group by org_id, check_id
 ),
 
 org_checks as (
@@ -342,6 +431,7 @@ empty_rows as (
         cast(null as {{ dbt.type_string() }}) as evidence
     from org_checks
     where org_checks.status = 'evaluated'
+      and org_checks.check_id <> 'POSTURE-039'  -- LOCAL FIX (owned elsewhere): int_results__jira emits the one empty row
       and not exists (select 1 from evaluated_rows as e where e.org_id = org_checks.org_id and e.check_id = org_checks.check_id)
 ),
 
@@ -357,6 +447,19 @@ not_evaluated_rows as (
         cast(null as {{ dbt.type_string() }}) as evidence
     from org_checks
     where org_checks.status <> 'evaluated'
+),
+
+-- A check whose inputs were not collected is not_evaluable, yet a resource the anonymous probe reached is
+-- exposed whatever the missing tables would say: it is reported failing (check_status stays not_evaluable).
+corroborated_rows as (
+    select
+        org_checks.org_id, org_checks.check_id, 'evaluated' as status,
+        'only the anonymous probe was collected: ' || org_checks.reason as reason,
+        evaluated.resource_key, evaluated.resource_type, evaluated.resource_name, evaluated.site_ref,
+        'confluence' as product, true as is_failing, evaluated.evidence
+    from org_checks
+    inner join evaluated on org_checks.org_id = evaluated.org_id and org_checks.check_id = evaluated.check_id
+    where org_checks.status = 'not_evaluable' and evaluated.is_failing and evaluated.evidence like '%anonymous probe%'
 )
 
 select * from evaluated_rows
@@ -364,3 +467,5 @@ union all
 select * from empty_rows
 union all
 select * from not_evaluated_rows
+union all
+select * from corroborated_rows

@@ -1,6 +1,9 @@
 -- Jira permission posture (POSTURE-016..026, 028, 029, 030, 039 for Jira DC): one row per evaluated
 -- resource (passing and failing), per truth.py `jira_checks` / `dc_checks` and the results contract.
 -- Grants count through live projects only (int_jira__project_grants); Cloud sites and DC instances alike.
+-- Corroboration: what the anonymous probe reached (projects, projects it may write to, filters, dashboards) fails
+-- POSTURE-016 / 017 / 020 / 021 for that resource whatever the permission tables and share lists said; the
+-- evidence names the probe. A resource only the probe saw is evaluated too (keyed the same way).
 {%- set project_checks = ['POSTURE-016', 'POSTURE-017', 'POSTURE-022', 'POSTURE-023', 'POSTURE-024',
                           'POSTURE-025', 'POSTURE-026'] %}
 with orgs as (
@@ -25,10 +28,45 @@ group_sizes as (
     select * from {{ ref('int_jira__group_sizes') }}
 ),
 
-projects as (
+probe_rows as (
+    select * from {{ ref('stg_jira__jira_anonymous_probe') }} where is_current
+),
+
+-- one row per item the anonymous probe listed (kind: project, write_project, filter, dashboard)
+probe_items as (
+    select distinct org_id, site_ref, kind, item
+    from (
+        select org_id, site_ref, 'project' as kind, {{ list_items('project_keys') }} as item
+        from probe_rows where projects_status = 'ok' and coalesce(project_keys, '') <> ''
+        union all
+        select org_id, site_ref, 'write_project', {{ list_items('write_project_keys') }}
+        from probe_rows where projects_status = 'ok' and coalesce(write_project_keys, '') <> ''
+        union all
+        select org_id, site_ref, 'filter', {{ list_items('filter_ids') }}
+        from probe_rows where filters_status = 'ok' and coalesce(filter_ids, '') <> ''
+        union all
+        select org_id, site_ref, 'dashboard', {{ list_items('dashboard_ids') }}
+        from probe_rows where dashboards_status = 'ok' and coalesce(dashboard_ids, '') <> ''
+    ) as listed
+    where item <> ''
+),
+
+listed_projects as (
     select distinct org_id, site_ref, deployment, project_key, project_name
     from {{ ref('stg_jira__jira_projects') }}
     where is_current and not coalesce(is_archived_raw, false)
+),
+
+projects as (
+    select * from listed_projects
+    union all
+    select distinct probe_items.org_id, probe_items.site_ref, probe_rows.deployment, probe_items.item, probe_items.item
+    from probe_items
+    inner join probe_rows on probe_items.org_id = probe_rows.org_id and probe_items.site_ref = probe_rows.site_ref
+    where probe_items.kind = 'project'
+      and not exists (select 1 from {{ ref('stg_jira__jira_projects') }} as p where p.is_current
+                      and p.org_id = probe_items.org_id and p.site_ref = probe_items.site_ref
+                      and p.project_key = probe_items.item)
 ),
 
 -- every Jira deployment the connector saw (Cloud site or DC instance)
@@ -95,9 +133,21 @@ project_fails as (
       and role_name = 'atlassian-addons-project-access'
 ),
 
+project_evidence as (
+    select * from project_fails
+    union all
+    select org_id, site_ref, item, 'POSTURE-016',
+           'anonymous probe: GET project/search without credentials listed the project'
+    from probe_items where kind = 'project'
+    union all
+    select org_id, site_ref, item, 'POSTURE-017',
+           'anonymous probe: mypermissions?projectKey= grants an anonymous caller a write permission'
+    from probe_items where kind = 'write_project'
+),
+
 project_fail_one as (
-    select org_id, site_ref, project_key, check_id, min(evidence) as evidence
-    from project_fails
+    select org_id, site_ref, project_key, check_id, {{ dbt.listagg('evidence', "'; '", 'order by evidence') }} as evidence
+    from (select distinct org_id, site_ref, project_key, check_id, evidence from project_evidence) as distinct_fails
     group by org_id, site_ref, project_key, check_id
 ),
 
@@ -141,7 +191,12 @@ probe as (
 ),
 
 filters as (
-    select * from {{ ref('stg_jira__jira_filters') }} where is_current
+    select org_id, site_ref, filter_id, filter_name from {{ ref('stg_jira__jira_filters') }} where is_current
+    union all
+    select distinct org_id, site_ref, item, item from probe_items
+    where kind = 'filter'
+      and not exists (select 1 from {{ ref('stg_jira__jira_filters') }} as f where f.is_current
+                      and f.org_id = probe_items.org_id and f.site_ref = probe_items.site_ref and f.filter_id = probe_items.item)
 ),
 
 filter_global as (
@@ -155,13 +210,47 @@ public_filters as (
 ),
 
 dashboards as (
-    select * from {{ ref('stg_jira__jira_dashboards') }} where is_current
+    select org_id, site_ref, dashboard_id, dashboard_name from {{ ref('stg_jira__jira_dashboards') }} where is_current
+    union all
+    select distinct org_id, site_ref, item, item from probe_items
+    where kind = 'dashboard'
+      and not exists (select 1 from {{ ref('stg_jira__jira_dashboards') }} as d where d.is_current
+                      and d.org_id = probe_items.org_id and d.site_ref = probe_items.site_ref
+                      and d.dashboard_id = probe_items.item)
+),
+
+-- shared publicly (share list) or reached anonymously (probe): the evidence says which
+filter_public as (
+    select org_id, site_ref, filter_id, 'share list: shared with type global (public)' as evidence from filter_global
+    union all
+    select org_id, site_ref, item, 'anonymous probe: GET filter/search without credentials listed the filter'
+    from probe_items where kind = 'filter'
+),
+
+filter_public_one as (
+    select org_id, site_ref, filter_id, {{ dbt.listagg('evidence', "'; '", 'order by evidence') }} as evidence
+    from (select distinct org_id, site_ref, filter_id, evidence from filter_public) as distinct_public
+    group by org_id, site_ref, filter_id
 ),
 
 dashboard_global as (
     select distinct org_id, site_ref, dashboard_id
     from {{ ref('stg_jira__jira_dashboards__share_permissions') }}
     where is_current and share_type = 'global'
+),
+
+dashboard_public as (
+    select org_id, site_ref, dashboard_id, 'share list: shared with type global (public)' as evidence
+    from dashboard_global
+    union all
+    select org_id, site_ref, item, 'anonymous probe: GET dashboard/search without credentials listed the dashboard'
+    from probe_items where kind = 'dashboard'
+),
+
+dashboard_public_one as (
+    select org_id, site_ref, dashboard_id, {{ dbt.listagg('evidence', "'; '", 'order by evidence') }} as evidence
+    from (select distinct org_id, site_ref, dashboard_id, evidence from dashboard_public) as distinct_public
+    group by org_id, site_ref, dashboard_id
 ),
 
 site_rows as (
@@ -208,12 +297,12 @@ share_rows as (
         'filter' as resource_type,
         filters.filter_name as resource_name,
         filters.site_ref,
-        filter_global.filter_id is not null as is_failing,
-        case when filter_global.filter_id is not null then 'filter shared with type global (public)' end as evidence
+        filter_public_one.filter_id is not null as is_failing,
+        filter_public_one.evidence
     from filters
-    left join filter_global
-        on filters.org_id = filter_global.org_id and filters.site_ref = filter_global.site_ref
-        and filters.filter_id = filter_global.filter_id
+    left join filter_public_one
+        on filters.org_id = filter_public_one.org_id and filters.site_ref = filter_public_one.site_ref
+        and filters.filter_id = filter_public_one.filter_id
     union all
     select
         dashboards.org_id,
@@ -222,12 +311,12 @@ share_rows as (
         'dashboard',
         dashboards.dashboard_name,
         dashboards.site_ref,
-        dashboard_global.dashboard_id is not null,
-        case when dashboard_global.dashboard_id is not null then 'dashboard shared with type global (public)' end
+        dashboard_public_one.dashboard_id is not null,
+        dashboard_public_one.evidence
     from dashboards
-    left join dashboard_global
-        on dashboards.org_id = dashboard_global.org_id and dashboards.site_ref = dashboard_global.site_ref
-        and dashboards.dashboard_id = dashboard_global.dashboard_id
+    left join dashboard_public_one
+        on dashboards.org_id = dashboard_public_one.org_id and dashboards.site_ref = dashboard_public_one.site_ref
+        and dashboards.dashboard_id = dashboard_public_one.dashboard_id
 ),
 
 -- POSTURE-028: JSM customer access per Cloud site (attested)
@@ -451,6 +540,19 @@ not_evaluated_rows as (
         cast(null as {{ dbt.type_string() }}) as evidence
     from org_checks
     where org_checks.status <> 'evaluated'
+),
+
+-- A check whose inputs were not collected is not_evaluable, yet a resource the anonymous probe reached is
+-- exposed whatever the missing tables would say: it is reported failing (check_status stays not_evaluable).
+corroborated_rows as (
+    select
+        org_checks.org_id, org_checks.check_id, 'evaluated' as status,
+        'only the anonymous probe was collected: ' || org_checks.reason as reason,
+        evaluated.resource_key, evaluated.resource_type, evaluated.resource_name, evaluated.site_ref,
+        case when org_checks.check_id = 'POSTURE-028' then 'jsm' else 'jira' end as product, true as is_failing, evaluated.evidence
+    from org_checks
+    inner join evaluated on org_checks.org_id = evaluated.org_id and org_checks.check_id = evaluated.check_id
+    where org_checks.status = 'not_evaluable' and evaluated.is_failing and evaluated.evidence like '%anonymous probe%'
 )
 
 select * from evaluated_rows
@@ -458,3 +560,5 @@ union all
 select * from empty_rows
 union all
 select * from not_evaluated_rows
+union all
+select * from corroborated_rows

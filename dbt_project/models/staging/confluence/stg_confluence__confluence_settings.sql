@@ -4,7 +4,7 @@ with source as (
         '_org_key': 'text', '_org_id': 'text', '_site': 'text', '_product': 'text', '_deployment':
         'text', '_tenant': 'text', '_dlt_valid_from': 'ts', '_dlt_valid_to': 'ts', 'cloud_id':
         'text', 'base_url': 'text', 'edition': 'text', 'site_title': 'text', 'version': 'text',
-        'build_number': 'int', 'access_mode': 'text', '_dlt_id': 'text'
+        'build_number': 'int', 'access_mode': 'text', 'space_role_mode': 'text', '_dlt_id': 'text'
     }) }}
 ),
 
@@ -24,6 +24,7 @@ renamed as (
         version as version,
         build_number as build_number,
         access_mode as access_mode,
+        space_role_mode as space_role_mode,
         _dlt_valid_from as valid_from,
         _dlt_valid_to as valid_to,
         _dlt_valid_to is null as is_current

@@ -4,7 +4,8 @@ with source as (
         '_org_key': 'text', '_org_id': 'text', '_site': 'text', '_product': 'text', '_deployment':
         'text', '_tenant': 'text', '_dlt_valid_from': 'ts', '_dlt_valid_to': 'ts',
         'projects_visible': 'int', 'project_keys': 'text', 'projects_status': 'text',
-        'filters_visible': 'int', 'filter_ids': 'text', 'filters_status': 'text', 'browse_projects':
+        'filters_visible': 'int', 'filter_ids': 'text', 'filters_status': 'text', 'dashboards_visible': 'int', 'dashboard_ids': 'text',
+        'dashboards_status': 'text', 'write_project_keys': 'text', 'browse_projects':
         'bool', 'user_picker': 'bool', 'administer': 'bool', 'system_admin': 'bool',
         'create_shared_objects': 'bool', 'manage_group_filter_subscriptions': 'bool', 'bulk_change':
         'bool', 'permissions_status': 'text', '_dlt_id': 'text'
@@ -26,6 +27,10 @@ renamed as (
         filters_visible as filters_visible,
         filter_ids as filter_ids,
         filters_status as filters_status,
+        dashboards_visible as dashboards_visible,
+        dashboard_ids as dashboard_ids,
+        dashboards_status as dashboards_status,
+        write_project_keys as write_project_keys,
         browse_projects as anonymous_browse_projects,
         user_picker as anonymous_user_picker,
         administer as anonymous_administer,

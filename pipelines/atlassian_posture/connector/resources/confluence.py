@@ -114,12 +114,22 @@ def build(connections: Connections, coverage: Coverage) -> list:
         `anonymous-users`) holding a space role (`roleId`), with `space_id`. Cloud sites in space-roles mode."""
         for _, _, client, scope in cloud_scopes():
             mode = cloud.role_mode(client)
-            if mode not in (None, "ROLES"):
+            # ROLES_TRANSITION sites hold assignments next to legacy permissions: both are evidence
+            if mode == "PRE_ROLES":
                 coverage.skip("confluence_space_role_assignments", scope,
                               f"the site uses space permissions mode {mode!r}, not space roles")
                 continue
             with coverage.track("confluence_space_role_assignments", scope) as stats:
                 yield from cloud.role_assignments(listings, client, scope, stats)
+
+    @snapshot("confluence_legacy_space_permissions", space_id="text")
+    def legacy_space_permissions():
+        """One v1 space permission of one Cloud space per subject (`GET /wiki/rest/api/space?expand=permissions`):
+        `operation`/`target_type`, `anonymous_access`, `unlicensed_access`, `subject_type`/`subject_id`.
+        The only read of the legacy anonymous/unlicensed flags; any mode (PRE_ROLES sites need it most)."""
+        for _, _, client, scope in cloud_scopes():
+            with coverage.track("confluence_legacy_space_permissions", scope) as stats:
+                yield from cloud.legacy_space_permissions(client, scope, stats)
 
     @snapshot("confluence_space_roles")
     def space_roles():
@@ -130,10 +140,11 @@ def build(connections: Connections, coverage: Coverage) -> list:
 
     @snapshot("confluence_settings")
     def settings():
-        """One row per site/instance: Cloud `systemInfo`; DC `server-information` plus `accessMode`."""
+        """One row per site/instance: Cloud `systemInfo` plus `space_role_mode` (ROLES, ROLES_TRANSITION,
+        PRE_ROLES; null when the site has no such endpoint); DC `server-information` plus `accessMode`."""
         for _, _, client, scope in cloud_scopes():
             with coverage.track("confluence_settings", scope) as stats:
-                yield from cloud.settings(client, scope, stats)
+                yield from cloud.settings(client, scope, stats, cloud.role_mode(client))
         for _, _, client, scope in dc_scopes():
             with coverage.track("confluence_settings", scope) as stats:
                 yield from dc.settings(client, scope, stats)
@@ -167,6 +178,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
             with coverage.track("confluence_audit_records", scope, snapshot=False) as stats:
                 yield from cloud.audit_records(client, scope, stats, tenant_state(scope))
 
-    return [groups, group_members, users, dc_users, spaces, space_permissions, role_assignments, space_roles,
+    return [groups, group_members, users, dc_users, spaces, space_permissions, role_assignments,
+            legacy_space_permissions, space_roles,
             settings, dc_global_permissions, anonymous_probe, audit_records,
             build_dc_audit_resource(connections, coverage, "confluence")]

@@ -81,7 +81,8 @@ def space_permissions(listings, client, scope, stats) -> Iterator[list[dict]]:
 
 
 def role_mode(client: AtlassianClient) -> str | None:
-    """`ROLES` on sites with space roles (RBAC), else the legacy mode's name; None when unknown.
+    """`ROLES` on sites with space roles (RBAC), `ROLES_TRANSITION` while a site moves to them,
+    `PRE_ROLES` before; None when unknown (an older site answers 404).
 
     Unknown (no endpoint, refused, failing) lets the role-assignment listing run and record its
     own outcome in coverage; only a 401 stops the run here.
@@ -98,16 +99,61 @@ def role_assignments(listings, client, scope, stats) -> Iterator[list[dict]]:
     yield from _per_space(listings, client, scope, stats, "role-assignments", PAGE["confluence_role_assignments"])
 
 
+def legacy_space_permissions(client, scope, stats) -> Iterator[list[dict]]:
+    """The v1 space list with its permissions (`GET /wiki/rest/api/space?expand=permissions`): the only
+    Cloud read that shows `anonymousAccess` / `unlicensedAccess` on sites that never moved to space roles.
+
+    One row per (space, permission, subject): `space_id`, `space_key`, `operation`, `target_type`,
+    `anonymous_access`, `unlicensed_access`, `subject_type` (`user` | `group` | None when the entry names
+    no subject, as the anonymous/unlicensed entries do) and `subject_id` (accountId; group id, else name).
+    The call has left the current v1 document: a 404 is recorded in coverage as not available.
+    """
+    for page in paginate(client, f"{V1}/space", ConfluenceV1(PAGE["confluence_legacy_spaces"]),
+                         params={"expand": "permissions"}, stats=Calls(stats)):
+        rows = []
+        for space in page:
+            for permission in space.get("permissions") or []:
+                rows.extend(row(scope, item) for item in _legacy_rows(space, permission))
+        stats.add(rows=len(rows))
+        if rows:
+            yield rows
+
+
+def _legacy_rows(space: dict, permission: dict) -> list[dict]:
+    """One v1 space permission as flat rows, one per subject (or one without a subject)."""
+    operation = permission.get("operation") or {}
+    base = {
+        "space_id": str(space.get("id")) if space.get("id") is not None else None,
+        "space_key": space.get("key"),
+        "permission_id": str(permission["id"]) if permission.get("id") is not None else None,
+        "operation": operation.get("operation") or operation.get("key"),
+        "target_type": operation.get("targetType"),
+        "anonymous_access": bool(permission.get("anonymousAccess")),
+        "unlicensed_access": bool(permission.get("unlicensedAccess")),
+    }
+    subjects = permission.get("subjects") or {}
+    out = []
+    for kind in ("user", "group"):
+        block = subjects.get(kind) or {}
+        for subject in (block.get("results") if isinstance(block, dict) else block) or []:
+            subject_id = (subject.get("accountId") if kind == "user"
+                          else subject.get("id") or subject.get("name"))
+            out.append({**base, "subject_type": kind, "subject_id": subject_id,
+                        "subject_name": subject.get("displayName") or subject.get("name")})
+    return out or [{**base, "subject_type": None, "subject_id": None, "subject_name": None}]
+
+
 def space_roles(client, scope, stats) -> Iterator[list[dict]]:
     for page in paginate(client, f"{V2}/space-roles", ConfluenceV2(PAGE["confluence_space_roles"]), stats=stats):
         if page:
             yield [row(scope, item) for item in page]
 
 
-def settings(client, scope, stats) -> Iterator[list[dict]]:
+def settings(client, scope, stats, mode: str | None = None) -> Iterator[list[dict]]:
+    """systemInfo plus `space_role_mode` (None when the site does not answer space-role-mode)."""
     body = client.json(client.get(f"{V1}/settings/systemInfo", stats=stats))
     stats.add(rows=1)
-    yield [row(scope, body)]
+    yield [row(scope, body, space_role_mode=mode)]
 
 
 def anonymous_probe(anonymous: AtlassianClient, scope: Scope, stats: RequestStats) -> Iterator[list[dict]]:

@@ -2,9 +2,10 @@
 
 The resources live by area in `jira_identity.py` (users, groups, members, application
 roles, the admin-group probe), `jira_projects.py` (projects, roles, actors, permission
-schemes and grants), `jira_sharing.py` (filters, dashboards), `jira_audit.py` (audit logs)
-and `jira_instance.py` (server info, configuration, properties, the anonymous probe);
-`jira_common.py` holds what they share. `pipelines/atlassian_posture/connector/README.md` tables them.
+schemes and grants), `jira_sharing.py` (filters, dashboards), `jira_security.py` (issue security
+schemes), `jira_audit.py` (audit logs) and `jira_instance.py` (server info, configuration,
+properties, the anonymous probe); `jira_common.py` holds what they share.
+`pipelines/atlassian_posture/connector/README.md` tables them.
 
 Confluence Data Center writes its Atlassian Audit events into the same `dc_audit_events`
 table: it builds its resource with `build_dc_audit_resource(connections, coverage, "confluence")`.
@@ -13,7 +14,14 @@ table: it builds its resource with `build_dc_audit_resource(connections, coverag
 from __future__ import annotations
 
 from atlassian_posture.connector.helpers import Connections, Coverage, Listings
-from atlassian_posture.connector.resources import jira_audit, jira_identity, jira_instance, jira_projects, jira_sharing
+from atlassian_posture.connector.resources import (
+    jira_audit,
+    jira_identity,
+    jira_instance,
+    jira_projects,
+    jira_security,
+    jira_sharing,
+)
 from atlassian_posture.connector.resources.jira_audit import build_dc_audit_resource
 
 __all__ = ["build", "build_dc_audit_resource"]
@@ -27,4 +35,5 @@ def build(connections: Connections, coverage: Coverage) -> list:
         *jira_sharing.build(connections, coverage),
         *jira_audit.build(connections, coverage),
         *jira_instance.build(connections, coverage),
+        *jira_security.build(connections, coverage),
     ]

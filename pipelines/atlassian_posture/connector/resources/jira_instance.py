@@ -8,6 +8,10 @@ from atlassian_posture.connector.paging import SinglePage, paginate
 from atlassian_posture.connector.resources.jira_common import JiraTenant, anonymous_client, jira_tenants, row
 from atlassian_posture.connector.settings import JIRA_ANONYMOUS_PERMISSIONS, JIRA_DC_PROPERTY_KEYS, JIRA_PROBE_MAX_ITEMS
 
+# Project permissions that let an anonymous caller change content (POSTURE-017), asked per project reached
+ANONYMOUS_WRITE_PERMISSIONS = ("CREATE_ISSUES", "EDIT_ISSUES", "ADD_COMMENTS", "CREATE_ATTACHMENTS", "DELETE_ISSUES",
+                               "TRANSITION_ISSUES", "ADMINISTER_PROJECTS")
+
 
 def _outcome(exc: AtlassianError) -> str:
     """How an anonymous call was turned away."""
@@ -21,9 +25,11 @@ def _outcome(exc: AtlassianError) -> str:
 
 
 def probe(connections: Connections, tenant: JiraTenant, stats) -> dict:
-    """What an anonymous caller gets from this Jira (POSTURE-018/019): projects and filters it can list,
-    and the global permissions (plus Browse projects) it holds. Counts and flags only: no time, no
-    page numbers, so an unchanged site gives an identical row."""
+    """What an anonymous caller gets from this Jira (POSTURE-016..021): the projects, filters and dashboards
+    it can list, the projects it may write to (mypermissions per project reached), and the global
+    permissions (plus Browse projects) it holds. Counts, sorted keys and flags only: no time, no page
+    numbers, so an unchanged site gives an identical row. The keys are the corroborating evidence: a
+    resource listed here is exposed whatever the permission tables say."""
     client = anonymous_client(connections, tenant)
     api = tenant.api
     result: dict = {}
@@ -44,7 +50,18 @@ def probe(connections: Connections, tenant: JiraTenant, stats) -> dict:
             items = client.json(client.get(f"{api}/project", stats=stats))
             total = len(items)
         result["projects_visible"] = total if total is not None else len(items)
-        result["project_keys"] = ",".join(sorted(p["key"] for p in items[:JIRA_PROBE_MAX_ITEMS]))
+        keys = sorted(p["key"] for p in items[:JIRA_PROBE_MAX_ITEMS])
+        result["project_keys"] = ",".join(keys)
+        writable = []
+        for key in keys:  # a refusal here leaves the project out: only a yes is evidence
+            try:
+                held = client.json(client.get(f"{api}/mypermissions", params={
+                    "projectKey": key, "permissions": ",".join(ANONYMOUS_WRITE_PERMISSIONS)}, stats=stats))
+            except AtlassianError:
+                continue
+            if any(isinstance(e, dict) and e.get("havePermission") for e in (held.get("permissions") or {}).values()):
+                writable.append(key)
+        result["write_project_keys"] = ",".join(writable)
 
     def filters():
         body = client.json(client.get(f"{api}/filter/search", params={"maxResults": JIRA_PROBE_MAX_ITEMS},
@@ -52,6 +69,18 @@ def probe(connections: Connections, tenant: JiraTenant, stats) -> dict:
         items, total = body.get("values") or [], body.get("total")
         result["filters_visible"] = total if total is not None else len(items)
         result["filter_ids"] = ",".join(sorted(str(f["id"]) for f in items[:JIRA_PROBE_MAX_ITEMS]))
+
+    def dashboards():
+        if tenant.cloud:
+            body = client.json(client.get(f"{api}/dashboard/search", params={"maxResults": JIRA_PROBE_MAX_ITEMS},
+                                          stats=stats))
+            items, total = body.get("values") or [], body.get("total")
+        else:  # DC: the classic list
+            body = client.json(client.get(f"{api}/dashboard", params={"maxResults": JIRA_PROBE_MAX_ITEMS},
+                                          stats=stats))
+            items, total = body.get("dashboards") or [], body.get("total")
+        result["dashboards_visible"] = total if total is not None else len(items)
+        result["dashboard_ids"] = ",".join(sorted(str(d["id"]) for d in items[:JIRA_PROBE_MAX_ITEMS]))
 
     def permissions():
         body = client.json(client.get(f"{api}/mypermissions", params={"permissions": ",".join(JIRA_ANONYMOUS_PERMISSIONS)},
@@ -66,6 +95,7 @@ def probe(connections: Connections, tenant: JiraTenant, stats) -> dict:
         attempt("filters", filters)
     else:
         result["filters_status"] = "not_available"  # Jira DC has no filter search
+    attempt("dashboards", dashboards)
     attempt("permissions", permissions)
     stats.add(rows=1)
     return result
@@ -114,7 +144,9 @@ def build(connections: Connections, coverage: Coverage) -> list:
     def anonymous_probe():
         """One row per Jira per change: what a caller WITHOUT credentials gets (on the site URL, never the
         gateway). `projects_visible`/`project_keys` (project/search; DC: project), `filters_visible`/
-        `filter_ids` (filter/search; DC has none), and from mypermissions one boolean per permission
+        `filter_ids` (filter/search; DC has none), `dashboards_visible`/`dashboard_ids` (dashboard/search; DC:
+        dashboard), `write_project_keys` (projects reached where mypermissions?projectKey= grants a write), and
+        from mypermissions one boolean per permission
         (`browse_projects`, `user_picker`, `administer`, ...); each `*_status` is `ok`, `refused` (401),
         `forbidden`, `not_available` or `failed`. scd2 on the result: a new version only when it changes."""
         for tenant in jira_tenants(connections):

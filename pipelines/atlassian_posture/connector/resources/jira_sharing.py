@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from atlassian_posture.connector.helpers import Connections, Coverage, fan_out, snapshot, unless_missing
-from atlassian_posture.connector.http import AtlassianError
+from atlassian_posture.connector.http import AtlassianError, Forbidden, NotAvailable
 from atlassian_posture.connector.paging import PageBean, paginate
 from atlassian_posture.connector.resources.jira_common import JiraTenant, is_missing, jira_tenants, row
 from atlassian_posture.connector.settings import (
@@ -63,6 +63,21 @@ def dc_filters(tenant: JiraTenant, stats):
         start += JIRA_DC_FILTER_SCAN_BATCH
 
 
+def classic_dashboards(tenant: JiraTenant, stats, seen: set[str]):
+    """Cloud's classic `GET /dashboard` (owned by or shared with the caller, with `sharePermissions`): the
+    dashboards the search left out. Optional evidence: a site that does not answer it (404/403) keeps
+    what the search found."""
+    try:
+        for page in paginate(tenant.client, f"{tenant.api}/dashboard", DcDashboardPages(PAGE["jira_dashboards"]),
+                             stats=stats):
+            extra = [d for d in page if str(d["id"]) not in seen]
+            seen.update(str(d["id"]) for d in extra)
+            if extra:
+                yield [row(tenant.scope, d) for d in extra]
+    except (NotAvailable, Forbidden):
+        return
+
+
 def build(connections: Connections, coverage: Coverage) -> list:
     @snapshot("jira_filters")
     def filters():
@@ -85,15 +100,19 @@ def build(connections: Connections, coverage: Coverage) -> list:
     @snapshot("jira_dashboards")
     def dashboards():
         """One row per dashboard the credential can see, with owner and `sharePermissions` (nested table).
-        Cloud: dashboard/search (Jira has no admin override: other users' private dashboards are invisible).
+        Cloud: dashboard/search, plus what the classic dashboard list adds (Jira has no admin override: other
+        users' private dashboards are invisible).
         DC: the dashboard list, then dashboard/{id} for each one's share permissions. Key: `id`."""
         for tenant in jira_tenants(connections):
             with coverage.track("jira_dashboards", tenant.scope) as stats:
                 if tenant.cloud:
+                    seen: set[str] = set()
                     for page in paginate(tenant.client, f"{tenant.api}/dashboard/search",
                                          PageBean(PAGE["jira_dashboards"]), params={"expand": DASHBOARD_EXPAND},
                                          stats=stats):
+                        seen.update(str(d["id"]) for d in page)
                         yield [row(tenant.scope, d) for d in page]
+                    yield from classic_dashboards(tenant, stats, seen)
                     continue
 
                 def detail(item, tenant=tenant, stats=stats):

@@ -14,6 +14,13 @@ Who sees what:
 - the v2 space endpoints only return spaces the caller can view (an admin who lacks view
   permission on a space does not see it either, as on Confluence);
 - the audit log needs a Confluence administrator (403 otherwise) and a paid plan (403 on Free).
+
+Shapes of the same fact (README "Shapes of the same fact"): a space's access-class grants (anonymous,
+unlicensed, all licensed users) are disclosed by the read its `shape` names (v2 permissions with a `role`
+principal, ACCESS_CLASS role assignments, or the legacy v1 `anonymousAccess`/`unlicensedAccess` flags; `all`:
+every one). `/space-role-mode` answers the site's `role_mode` (404 when None); role assignments and space
+roles answer 404 unless the mode is ROLES or ROLES_TRANSITION; the v1 space list answers 404 when
+`legacy_api` is off. Who may view a space follows the grants, never the shape.
 """
 
 from __future__ import annotations
@@ -591,7 +598,7 @@ async def space(request: Request):
     body = render_space_v2(request, space_)
     links = body.pop("_links")
     if bool_param(request, "include-permissions"):
-        body["permissions"] = _optional_field(space_.permissions, render_permission_v2,
+        body["permissions"] = _optional_field(disclosed(space_, "v2"), render_permission_v2,
                                               f"/wiki/api/v2/spaces/{space_.space_id}/permissions")
     for flag, name in (("include-labels", "labels"), ("include-properties", "properties"),
                        ("include-operations", "operations")):
@@ -601,10 +608,23 @@ async def space(request: Request):
     return JSONResponse(body)
 
 
+def disclosed(space_: Space, shape: str, principal_id: str | None = None) -> list:
+    """The space's v2 permissions this read shows: access-class rows only where the space's shape says so."""
+    shown = space_.shape in ("all", shape)
+    return [p for p in space_.permissions
+            if shown or not (p.principal_type == "role" and p.principal_id in ACCESS_CLASSES)]
+
+
+def require_roles_mode(site: Site) -> None:
+    """Role assignments and space roles exist on sites in (or moving to) space-roles mode only."""
+    if site.confluence.role_mode not in ("ROLES", "ROLES_TRANSITION"):
+        raise Denied(404, "Space roles are not enabled on this site.")
+
+
 async def space_permissions(request: Request):
     """GET /wiki/api/v2/spaces/{id}/permissions."""
     _, _, space_, _ = visible_space(request, request.path_params["id"])
-    return confluence_v2(request, space_.permissions, render_permission_v2, *V2)
+    return confluence_v2(request, disclosed(space_, "v2"), render_permission_v2, *V2)
 
 
 def _principal_filter(request: Request) -> tuple[str | None, str | None]:
@@ -620,13 +640,16 @@ def _principal_filter(request: Request) -> tuple[str | None, str | None]:
 async def space_role_assignments(request: Request):
     """GET /wiki/api/v2/spaces/{id}/role-assignments: filters role-id, role-type, principal-type+principal-id."""
     _, site, space_, _ = visible_space(request, request.path_params["id"])
+    require_roles_mode(site)
     principal_type, principal_id = _principal_filter(request)
     role_id = request.query_params.get("role-id") or None
+    hide_classes = space_.shape not in ("all", "rbac")
     role_type = request.query_params.get("role-type") or None
     role_types = {r.role_id: r.role_type for r in site.confluence.space_roles}
     items = [
         a for a in space_.role_assignments
-        if (principal_type is None or (a.principal_type == principal_type and a.principal_id == principal_id))
+        if not (hide_classes and a.principal_type == "ACCESS_CLASS")
+        and (principal_type is None or (a.principal_type == principal_type and a.principal_id == principal_id))
         and (role_id is None or a.role_id == role_id)
         and (role_type is None or role_types.get(a.role_id) == role_type)
     ]
@@ -637,6 +660,7 @@ async def space_roles(request: Request):
     """GET /wiki/api/v2/space-roles: the role catalogue; filters space-id, role-type, principal."""
     context, site = site_of(request)
     viewer = viewer_of(context, site)
+    require_roles_mode(site)
     principal_type, principal_id = _principal_filter(request)
     role_type = request.query_params.get("role-type") or None
     space_id = request.query_params.get("space-id") or None
@@ -661,6 +685,7 @@ async def space_role(request: Request):
     """GET /wiki/api/v2/space-roles/{id}."""
     context, site = site_of(request)
     viewer_of(context, site)
+    require_roles_mode(site)
     role = next((r for r in site.confluence.space_roles if r.role_id == request.path_params["id"]), None)
     if role is None:
         raise Denied(404, "No space role found with the given id.")
@@ -675,11 +700,68 @@ async def space_permission_catalogue_route(request: Request):
 
 
 async def space_role_mode(request: Request):
-    """GET /wiki/api/v2/space-role-mode: ROLES once spaces carry role assignments."""
+    """GET /wiki/api/v2/space-role-mode: the site's mode; 404 on a site without the endpoint (role_mode None)."""
     context, site = site_of(request)
     viewer_of(context, site)
-    roles = any(s.role_assignments for s in site.confluence.spaces)
-    return JSONResponse({"mode": "ROLES" if roles else "PRE_ROLES"})
+    if site.confluence.role_mode is None:
+        raise Denied(404, "No route.")
+    return JSONResponse({"mode": site.confluence.role_mode})
+
+
+def render_space_legacy(space_: Space) -> dict:
+    """A v1 space with `permissions` (expand=permissions): per operation, its group and user subjects; the
+    anonymous and unlicensed grants as entries of their own flagged `anonymousAccess` / `unlicensedAccess`
+    (shown only where the space's shape is `legacy` or `all`). all-licensed-users has no v1 spelling."""
+    subjects: dict[tuple[str, str], dict[str, list]] = {}
+    flagged: list[tuple[str, str, str]] = []
+    show_classes = space_.shape in ("all", "legacy")
+    for p in space_.permissions:
+        op = (p.operation, p.target_type)
+        if p.principal_type in ("user", "group"):
+            entry = subjects.setdefault(op, {"user": [], "group": []})
+            entry[p.principal_type].append(
+                {"type": "known", "accountId": p.principal_id} if p.principal_type == "user"
+                else {"type": "group", "id": p.principal_id, "name": p.principal_id})
+        elif show_classes and p.principal_id == "anonymous-users":
+            flagged.append((*op, "anonymousAccess"))
+        elif show_classes and p.principal_id == "authenticated-users":
+            flagged.append((*op, "unlicensedAccess"))
+    permissions = []
+
+    def entry_of(n: int, operation: str, target: str) -> dict:
+        return {"id": int(space_.space_id) * 1000 + n, "operation": {"operation": operation, "targetType": target}}
+
+    for n, ((operation, target), entry) in enumerate(subjects.items()):
+        permissions.append({**entry_of(n, operation, target), "anonymousAccess": False, "unlicensedAccess": False,
+                            "subjects": {kind: {"results": items, "size": len(items)}
+                                         for kind, items in entry.items() if items}})
+    for n, (operation, target, flag) in enumerate(flagged, start=len(permissions)):
+        permissions.append({**entry_of(n, operation, target), "anonymousAccess": flag == "anonymousAccess",
+                            "unlicensedAccess": flag == "unlicensedAccess"})
+    return {"id": int(space_.space_id), "key": space_.key, "name": space_.name, "type": space_.space_type,
+            "status": space_.status, "permissions": permissions,
+            "_links": {"webui": f"/spaces/{space_.key}", "self": f"/wiki/rest/api/space/{space_.key}"}}
+
+
+async def spaces_legacy(request: Request):
+    """GET /wiki/rest/api/space (v1, left the current C1 document; still answered by many sites): spaces the
+    caller can view; `expand=permissions` adds each space's permissions in the legacy shape."""
+    context, site = site_of(request)
+    if context.anonymous:
+        raise Denied(401, "This site does not allow anonymous access. Log in to continue.")
+    viewer = viewer_of(context, site)
+    if not site.confluence.legacy_api:
+        raise Denied(404, "No route.")
+    items = [s for s in site.confluence.spaces if can_view(s, viewer, site)]
+    expand = "permissions" in (request.query_params.get("expand") or "").split(",")
+
+    def render(space_: Space) -> dict:
+        body = render_space_legacy(space_)
+        if not expand:
+            body.pop("permissions")
+        return body
+
+    return confluence_v1(request, items, render, 25, 500)
 
 
 async def users_bulk(request: Request):
@@ -720,6 +802,7 @@ ROUTES: list[Route] = [
     Route("/wiki/rest/api/audit", audit, methods=["GET"]),
     Route("/wiki/rest/api/audit/retention", audit_retention, methods=["GET"]),
     Route("/wiki/rest/api/settings/systemInfo", system_info, methods=["GET"]),
+    Route("/wiki/rest/api/space", spaces_legacy, methods=["GET"]),
     # v2
     Route("/wiki/api/v2/spaces", spaces, methods=["GET"]),
     Route("/wiki/api/v2/spaces/{id}", space, methods=["GET"]),

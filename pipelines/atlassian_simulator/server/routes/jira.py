@@ -608,6 +608,98 @@ async def dashboard_one(request: Request):
     return _json(view.dashboard(item, set(), full=True))
 
 
+async def dashboards_classic(request: Request):
+    """GET /dashboard (Cloud's classic list): dashboards owned by or shared with the caller; `filter`
+    favourite | my. `PageOfDashboards` {startAt, maxResults, total, prev, next, dashboards} with share permissions."""
+    view = CloudView(request)
+    which = request.query_params.get("filter")
+    if which not in (None, "", "favourite", "my"):
+        raise Denied(400, f"Invalid filter '{which}': expected favourite or my.")
+    if which and view.caller.anonymous:
+        items = []
+    elif which:
+        items = [d for d in view.jira.dashboards if d.owner_account_id == view.caller.user_id]
+    else:
+        items = [d for d in view.jira.dashboards if view.perms.sees_dashboard(d)]
+    items.sort(key=lambda d: (d.name.lower(), int(d.dashboard_id)))
+    try:
+        start = max(int(request.query_params.get("startAt", 0)), 0)
+        size = min(max(int(request.query_params.get("maxResults", 20)), 0), 1000)
+    except ValueError as exc:
+        raise Denied(400, "startAt and maxResults must be integers.") from exc
+    page = items[start:start + size]
+    body: dict = {"startAt": start, "maxResults": size, "total": len(items),
+                  "dashboards": [view.dashboard(d, set(), full=True) for d in page]}
+    base = f"{view.api}/dashboard"
+    if start > 0:
+        body["prev"] = f"{base}?startAt={max(start - size, 0)}&maxResults={size}"
+    if start + size < len(items):
+        body["next"] = f"{base}?startAt={start + size}&maxResults={size}"
+    return _json(body)
+
+
+# --- issue security schemes ----------------------------------------------------------------------
+
+
+def _security_level(view: CloudView, scheme, level) -> dict:
+    return {"self": f"{view.api}/securitylevel/{level.level_id}", "id": level.level_id, "name": level.name,
+            "description": level.description, "isDefault": level.level_id == scheme.default_level_id,
+            "issueSecuritySchemeId": str(scheme.scheme_id)}
+
+
+def _security_scheme(view: CloudView, scheme) -> dict:
+    body = {"self": f"{view.api}/issuesecurityschemes/{scheme.scheme_id}", "id": scheme.scheme_id,
+            "name": scheme.name, "description": scheme.description,
+            "levels": [_security_level(view, scheme, level) for level in scheme.levels]}
+    if scheme.default_level_id is not None:
+        body["defaultSecurityLevelId"] = int(scheme.default_level_id)
+    return body
+
+
+async def issue_security_schemes(request: Request):
+    """GET /issuesecurityschemes: `SecuritySchemes` {issueSecuritySchemes: [SecurityScheme with levels]}."""
+    require_admin(request, "issue security schemes")
+    view = CloudView(request)
+    return _json({"issueSecuritySchemes": [_security_scheme(view, s) for s in view.jira.issue_security_schemes]})
+
+
+async def issue_security_scheme(request: Request):
+    require_admin(request, "issue security schemes")
+    view = CloudView(request)
+    scheme = next((s for s in view.jira.issue_security_schemes if str(s.scheme_id) == request.path_params["id"]), None)
+    if scheme is None:
+        raise Denied(404, "The issue security scheme does not exist.")
+    return _json(_security_scheme(view, scheme))
+
+
+async def issue_security_level_members(request: Request):
+    """GET /issuesecurityschemes/level/member?schemeId=&levelId=: PageBean of `SecurityLevelMember`
+    {id, issueSecurityLevelId, issueSecuritySchemeId, holder {type, parameter, value, expand}}."""
+    require_admin(request, "issue security schemes")
+    view = CloudView(request)
+    scheme_ids = set(multi(request, "schemeId"))
+    level_ids = set(multi(request, "levelId"))
+    rows = []
+    for scheme in view.jira.issue_security_schemes:
+        if scheme_ids and str(scheme.scheme_id) not in scheme_ids:
+            continue
+        for level in scheme.levels:
+            if level_ids and level.level_id not in level_ids:
+                continue
+            for n, (kind, parameter) in enumerate(level.members):
+                rows.append((scheme, level, n, kind, parameter))
+
+    def render(item) -> dict:
+        scheme, level, n, kind, parameter = item
+        holder: dict = {"type": kind, "expand": "group" if kind == "group" else ""}
+        if parameter is not None:
+            holder.update(parameter=parameter, value=parameter)
+        return {"id": f"{level.level_id}{n:02d}", "issueSecurityLevelId": level.level_id,
+                "issueSecuritySchemeId": str(scheme.scheme_id), "holder": holder}
+
+    return page_bean(request, rows, render, 50, 50)
+
+
 # --- instance ------------------------------------------------------------------------------------
 
 
@@ -678,7 +770,11 @@ _PATHS: list[tuple[str, object, list[str]]] = [
     ("/filter/search", filter_search, ["GET"]),
     ("/filter/{id}", filter_one, ["GET"]),
     ("/filter/{id}/permission", filter_permissions, ["GET"]),
+    ("/dashboard", dashboards_classic, ["GET"]),
     ("/dashboard/search", dashboard_search, ["GET"]),
+    ("/issuesecurityschemes", issue_security_schemes, ["GET"]),
+    ("/issuesecurityschemes/level/member", issue_security_level_members, ["GET"]),
+    ("/issuesecurityschemes/{id}", issue_security_scheme, ["GET"]),
     ("/dashboard/{id}", dashboard_one, ["GET"]),
     ("/serverInfo", server_info, ["GET"]),
     ("/configuration", configuration_, ["GET"]),

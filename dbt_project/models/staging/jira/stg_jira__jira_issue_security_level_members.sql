@@ -1,0 +1,32 @@
+-- Members of Jira issue security levels: who may see an issue at that level (scd2).
+with source as (
+    {{ raw_table('jira_issue_security_level_members', {
+        '_org_key': 'text', '_org_id': 'text', '_site': 'text', '_product': 'text', '_deployment':
+        'text', '_tenant': 'text', '_dlt_valid_from': 'ts', '_dlt_valid_to': 'ts', 'id': 'text',
+        'scheme_id': 'text', 'issue_security_level_id': 'text', 'holder__type': 'text',
+        'holder__parameter': 'text', 'holder__value': 'text', '_dlt_id': 'text'
+    }) }}
+),
+
+renamed as (
+    select
+        _org_key as org_key,
+        _org_id as org_id,
+        _site as site_name,
+        _product as product,
+        _deployment as deployment,
+        _tenant as tenant,
+        case when _deployment = 'dc' then 'dc:' || _site else _site end as site_ref,
+        scheme_id as scheme_id,
+        issue_security_level_id as level_id,
+        id as member_id,
+        holder__type as holder_type,
+        holder__parameter as holder_parameter,
+        coalesce(holder__value, holder__parameter) as holder_value,
+        _dlt_valid_from as valid_from,
+        _dlt_valid_to as valid_to,
+        _dlt_valid_to is null as is_current
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,198 @@
+"""The warehouse: a DuckDB file (the default) or a PostgreSQL URL, and everything tied to one.
+
+Every part of the product goes through here: where dlt keeps its state for the warehouse, the
+advisory lock that keeps runs from interleaving, the dlt destination and the DuckDB settings, and
+publishing the read copy that readers open (see consume/readcopy.py for the reader side).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+from atlassian_posture.errors import EXIT_LOCKED, RunFailed
+
+DEFAULT_WAREHOUSE = Path("warehouse/atlassian_posture.duckdb")
+DEMO_WAREHOUSE = Path("warehouse/demo.duckdb")
+ENV_WAREHOUSE = "ATLASSIAN_POSTURE_WAREHOUSE"
+PG_PASSWORD_ENV = "ATLASSIAN_POSTURE_PG_PASSWORD"
+PIPELINE_NAME = "atlassian_posture"
+RAW_DATASET = "raw"
+# DuckDB takes up to 80% of RAM for its merges by default; capped, it spills to disk instead, so a
+# scheduled load stays small next to whatever else the machine runs.
+DUCKDB_SETTINGS = {"memory_limit": "512MB", "threads": 2}
+# The published copy is written in the storage format of DuckDB 1.0, which every DuckDB 1.x and 2.x
+# reads: the DuckDB CLI, Metabase's and DBeaver's drivers and duckdb-engine often bundle a 1.x.
+PUBLISHED_STORAGE_VERSION = "v1.0.0"
+
+
+def is_server(location: Path | str) -> bool:
+    """A PostgreSQL URL (postgresql://user@host:port/db) rather than a DuckDB file."""
+    return str(location).startswith(("postgresql://", "postgres://"))
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """Where the raw tables and the marts live: `location` is a DuckDB file path or a PostgreSQL URL."""
+
+    location: Path | str
+
+    @classmethod
+    def of(cls, value: Warehouse | Path | str | None) -> Warehouse:
+        """A warehouse from a CLI value, an environment variable or a path; the default file when empty."""
+        if isinstance(value, Warehouse):
+            return value
+        if value is None or str(value) == "":
+            value = os.environ.get(ENV_WAREHOUSE) or DEFAULT_WAREHOUSE
+        return cls(str(value) if is_server(value) else Path(value))
+
+    @property
+    def is_server(self) -> bool:
+        return is_server(self.location)
+
+    @property
+    def path(self) -> Path:
+        """The DuckDB file (only for a file warehouse)."""
+        if self.is_server:
+            raise ValueError(f"{self.redacted} is a server, not a file")
+        return Path(self.location)
+
+    @property
+    def redacted(self) -> str:
+        """What may be printed: the file path, or the URL without its password."""
+        if not self.is_server:
+            return str(self.location)
+        parts = urlsplit(str(self.location))
+        netloc = f"{parts.username + '@' if parts.username else ''}{parts.hostname}{f':{parts.port}' if parts.port else ''}"
+        return parts._replace(netloc=netloc).geturl()
+
+    @property
+    def url(self) -> str:
+        """The server URL with its password: from the URL, else from $ATLASSIAN_POSTURE_PG_PASSWORD."""
+        parts = urlsplit(str(self.location))
+        if parts.password is not None or not os.environ.get(PG_PASSWORD_ENV):
+            return str(self.location)
+        netloc = f"{parts.username or ''}:{quote(os.environ[PG_PASSWORD_ENV], safe='')}@{parts.hostname}"
+        return parts._replace(netloc=netloc + (f":{parts.port}" if parts.port else "")).geturl()
+
+    @property
+    def password(self) -> str:
+        return unquote(urlsplit(self.url).password or "") if self.is_server else ""
+
+    @property
+    def _server_key(self) -> str:
+        parts = urlsplit(str(self.location))
+        return hashlib.sha256(f"{parts.hostname}:{parts.port}{parts.path}".encode()).hexdigest()[:16]
+
+    @property
+    def state_dir(self) -> Path:
+        """dlt's pipelines dir for this warehouse (pipeline state, incremental cursors, pending packages):
+        `.dlt-pipelines/` beside a file; `warehouse/.dlt-pipelines-<hash>/` for a server."""
+        if self.is_server:
+            return Path("warehouse") / f".dlt-pipelines-{self._server_key}"
+        return self.path.parent / ".dlt-pipelines"
+
+    @property
+    def dbt_dir(self) -> Path:
+        """dbt's target and log directories for this warehouse, so the (possibly installed, read-only)
+        project directory is never written to."""
+        if self.is_server:
+            return Path("warehouse") / f".dbt-{self._server_key}"
+        return self.path.parent / ".dbt"
+
+    @property
+    def lock_path(self) -> Path:
+        """`<file>.lock` beside a DuckDB file; for a server, a file per database under the temp directory
+        (runs on this machine exclude each other; the password is not part of the name)."""
+        if not self.is_server:
+            return Path(f"{self.location}.lock")
+        return Path(tempfile.gettempdir()) / f"atlassian-posture-{self._server_key}.lock"
+
+    @contextlib.contextmanager
+    def lock(self, wait_s: float = 0.0) -> Iterator[None]:
+        """One run per warehouse at a time: an advisory lock, released on exit or death of the process."""
+        path = self.lock_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+") as handle:
+            deadline = time.monotonic() + wait_s
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise RunFailed(f"another run holds {path} (pid {_holder(path)}); try again when it ends",
+                                        EXIT_LOCKED) from None
+                    time.sleep(0.5)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def destination(self):
+        """The dlt destination: duckdb with capped memory, or postgres."""
+        import dlt
+        from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+        if self.is_server:
+            return dlt.destinations.postgres(credentials=self.url)
+        return dlt.destinations.duckdb(DuckDbCredentials(str(self.location), global_config=DUCKDB_SETTINGS))
+
+    def pipeline(self, pipelines_dir: Path | None = None, progress: str | None = None):
+        """The dlt pipeline that loads this warehouse (`dlt pipeline atlassian_posture info
+        --pipelines-dir <state_dir>` shows it)."""
+        import dlt
+
+        return dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=self.destination(), dataset_name=RAW_DATASET,
+                            pipelines_dir=str(pipelines_dir or self.state_dir), progress=progress)
+
+    @property
+    def published_path(self) -> Path:
+        """Where readers find the copy of a file warehouse: `<dir>/published/<name>`."""
+        return self.path.parent / "published" / self.path.name
+
+    def publish(self) -> Path | str:
+        """Make this run's state readable: a file warehouse is copied (DuckDB's COPY FROM DATABASE, in the
+        1.0 storage format) beside its published path and swapped in atomically; a server serves readers
+        itself (MVCC) and needs no copy. The caller holds the lock. The copy keeps the file's name, so
+        the catalog name inside views still resolves."""
+        if self.is_server:
+            return self.redacted
+        import duckdb
+
+        target = self.published_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        partial.unlink(missing_ok=True)
+        try:
+            with duckdb.connect(str(self.location), config=DUCKDB_SETTINGS) as con:
+                catalog = con.execute("select current_database()").fetchone()[0]
+                path = str(partial).replace("'", "''")
+                con.execute(f"attach '{path}' as published_copy (storage_version '{PUBLISHED_STORAGE_VERSION}')")
+                con.execute(f'copy from database "{catalog}" to published_copy')
+                con.execute("detach published_copy")
+            with open(partial, "rb") as written:
+                os.fsync(written.fileno())
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return target
+
+
+def _holder(path: Path) -> str:
+    try:
+        return path.read_text().strip() or "unknown"
+    except OSError:
+        return "unknown"

@@ -1,0 +1,6 @@
+"""dbt's `target` for sqlfluff."""
+
+database = "warehouse"
+schema = "main"
+type = "duckdb"
+name = "warehouse"
