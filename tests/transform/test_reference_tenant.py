@@ -12,9 +12,9 @@ import sys
 import time
 
 import pytest
+from atlassian_posture.cli import main
 from click.testing import CliRunner
 
-from atlassian_posture.cli import main
 from tests.shared_paths import REFERENCE_TENANTS as REFERENCE
 from tests.shared_paths import missing
 
