@@ -60,8 +60,28 @@ def catalog() -> tuple[Check, ...]:
     """The catalog's checks (atlassian_posture/catalog/checks.toml) with the places they apply to."""
     from atlassian_posture.catalog import load
 
-    return tuple(Check(c["id"], places(c.get("product", ""), c.get("evaluation", "api")), c.get("evaluation", "api"),
-                       str(c.get("plan_note", "")).startswith("Guard")) for c in load().checks)
+    return tuple(Check(c["id"], _places(c), c.get("evaluation", "api"), str(c.get("plan_note", "")).startswith("Guard"))
+                 for c in load().checks)
+
+
+def _places(check: dict) -> frozenset[str]:
+    """An app signal is judged wherever apps are read (UPM on any site or instance), unless the catalog
+    says it is about Cloud apps (the Marketplace) or Data Center only (as int_check_input_gaps)."""
+    note = str(check.get("plan_note", ""))
+    if check["id"].startswith("PLUGIN-") and "Cloud apps only" not in note and "DC only" not in note:
+        return frozenset({"jira/cloud", "confluence/cloud", "jira/dc", "confluence/dc"})
+    return places(check.get("product", ""), check.get("evaluation", "api"))
+
+
+@cache
+def also_needs() -> dict[str, frozenset[str]]:
+    """Places a check needs besides its products (dbt var `also_needs`, any of them)."""
+    import yaml
+
+    from atlassian_posture.transform import PROJECT_DIR
+
+    data = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    return {cid: frozenset(needed) for cid, needed in ((data.get("vars") or {}).get("also_needs") or {}).items()}
 
 
 def configured_places(org: OrgConfig) -> set[str]:
@@ -91,7 +111,11 @@ def evaluability(org: OrgConfig, guard: bool | None = None) -> Evaluability:
     read = configured_places(org)
     checks = [c for c in catalog() if c.evaluation != "not_computable"]
     result = Evaluability(org.key, len(checks), 0)
+    extra = also_needs()
     for check in checks:
+        if check.check_id in extra and check.places & read and not extra[check.check_id] & read:
+            result.unlock[advice(extra[check.check_id])] += 1
+            continue
         if check.places & read:
             if check.needs_guard and guard is False:
                 result.unlock[GUARD] += 1

@@ -5,6 +5,7 @@
 --   `org/cloud`, `jira/dc, confluence/dc`) was read for the organization: no organization API key,
 --   no Data Center instance, no Confluence... (not_computable checks aside; an attestation about the
 --   Cloud organization stands with any Cloud site);
+-- * input: a place the check needs besides its own products is not read (var `also_needs`);
 -- * drift: a column the check needs (var `required_columns`) is absent from a raw table that has
 --   rows for the organization: Atlassian renamed or dropped the field, and reading it as NULL would
 --   pass the check silently.
@@ -16,7 +17,7 @@
 } %}
 {%- set applies = [] %}
 {%- if execute %}
-    {%- set catalog = run_query('select check_id, product, evaluation from ' ~ ref('check_catalog')) %}
+    {%- set catalog = run_query('select check_id, product, evaluation, plan_note from ' ~ ref('check_catalog')) %}
     {%- for row in catalog.rows if row[2] != 'not_computable' %}
         {%- set places = [] %}
         {%- for part in row[1].split(',') %}
@@ -36,6 +37,11 @@
                 {%- endfor %}
             {%- endfor %}
         {%- endfor %}
+        {#- an app signal is judged wherever apps are read (UPM on any site or instance), unless the
+            catalog says it is about Cloud apps (the Marketplace) or Data Center only -#}
+        {%- if row[0].startswith('PLUGIN-') and 'Cloud apps only' not in (row[3] or '') and 'DC only' not in (row[3] or '') %}
+            {%- set places = ['jira/cloud', 'confluence/cloud', 'jira/dc', 'confluence/dc'] %}
+        {%- endif %}
         {%- set wanted = [] %}
         {%- for place in places %}{% do wanted.append(needs.get(place, place)) %}{% endfor %}
         {%- for place in places %}
@@ -76,6 +82,36 @@ topology as (
     having count(configured.org_id) = 0
 ),
 
+-- inputs a check needs besides its own product (var `also_needs`: check -> places, any of them):
+-- without them its evidence is not evidence (an account seen only through a product is not known
+-- to be unmanaged), so this gap voids the check even where an area evaluated resources
+also_needs as (
+    {%- for check_id, needed in var('also_needs', {}).items() %}
+    {%- set wanted = [] %}
+    {%- for place in needed %}{% do wanted.append(needs.get(place, place)) %}{% endfor %}
+    {%- for place in needed %}
+    select '{{ check_id }}' as check_id, '{{ place.split('/')[0] }}' as product, '{{ place.split('/')[1] }}' as deployment,
+           'not read with this configuration: needs {{ wanted | unique | join(' or ') }}' as reason
+    union all
+    {%- endfor %}
+    {%- endfor %}
+    select cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }}),
+           cast(null as {{ dbt.type_string() }}), cast(null as {{ dbt.type_string() }})
+    where 1 = 0
+),
+
+missing_inputs as (
+    select orgs.org_id, also_needs.check_id, min(also_needs.reason) as reason
+    from orgs
+    cross join also_needs
+    left join configured
+        on configured.org_id = orgs.org_id
+        and configured.product = also_needs.product
+        and configured.deployment = also_needs.deployment
+    group by orgs.org_id, also_needs.check_id
+    having count(configured.org_id) = 0
+),
+
 drift as (
     {{ column_drift() }}
 ),
@@ -83,11 +119,20 @@ drift as (
 gaps as (
     select org_id, check_id, 'topology' as gap_kind, reason from topology
     union all
-    select drift.org_id, drift.check_id, 'drift', drift.reason
-    from drift
-    where not exists (select 1 from topology where topology.org_id = drift.org_id and topology.check_id = drift.check_id)
+    select org_id, check_id, 'input', reason from missing_inputs
+    union all
+    select org_id, check_id, 'drift', reason from drift
+),
+
+-- one gap per check: the ones that void evidence (drift, input) before topology
+ranked as (
+    select
+        gaps.*,
+        row_number() over (partition by org_id, check_id
+                           order by case gap_kind when 'drift' then 1 when 'input' then 2 else 3 end, reason) as gap_rank
+    from gaps
 )
 
-select org_id, check_id, min(gap_kind) as gap_kind, min(reason) as reason
-from gaps
-group by org_id, check_id
+select org_id, check_id, gap_kind, reason
+from ranked
+where gap_rank = 1

@@ -49,12 +49,13 @@ flagged as (
     inner join orgs on unioned.org_id = orgs.org_id
 ),
 
--- a drifted column voids the check; a topology gap only where no area evaluated a resource anyway
+-- a drifted column or a missing input voids the check; a topology gap only where no area evaluated a
+-- resource anyway
 -- (evidence an area did collect, e.g. a DC project for a check the catalog calls Cloud, is kept)
 applied_gaps as (
     select gaps.*
     from gaps
-    where gaps.gap_kind = 'drift'
+    where gaps.gap_kind in ('drift', 'input')
        or not exists (select 1 from flagged
                       where flagged.org_id = gaps.org_id and flagged.check_id = gaps.check_id
                         and flagged.resource_rows > 0)
