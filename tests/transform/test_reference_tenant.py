@@ -20,9 +20,8 @@ from tests.shared_paths import missing
 
 pytestmark = pytest.mark.skipif(not (REFERENCE / "server.py").exists(),
                                 reason=missing(REFERENCE, "ATLASSIAN_POSTURE_SHARED"))
-# compare.py lines another change owns (Jira/Confluence exposure shapes); empty once it lands
-TOLERATED: tuple[str, ...] = ("POSTURE-016", "POSTURE-017", "POSTURE-018", "POSTURE-019", "POSTURE-020",
-                              "POSTURE-021", "POSTURE-031")
+# compare.py lines to tolerate (none: every expectation must hold)
+TOLERATED: tuple[str, ...] = ()
 
 
 def _port() -> int:
