@@ -12,7 +12,7 @@ catalog as (
 
 history as (
     select org_id, check_id, resource_key, min(evaluated_at) as first_seen_at
-    from {{ ref('int_check_results_history') }}
+    from {{ ref('int_check_history') }}
     where check_id like '{{ prefix }}%' and is_failing
     group by org_id, check_id, resource_key
 )

@@ -14,20 +14,50 @@
         {%- for column in adapter.get_columns_in_relation(relation) -%}
             {%- do present.append(column.name | lower) -%}
         {%- endfor -%}
-    {%- endif %}
+    {%- endif -%}
+    {%- set names = columns.keys() | map('lower') | list -%}
+    {#- `_org_id` is the tenant's identity as of its latest run (org_identity), for old rows too: a
+        tenant whose id changed (an org key added later) stays one organization. -#}
+    {%- set identity = org_identity() if relation is not none and '_org_id' in names and '_org_key' in names
+                                         and '_org_key' in present else none %}
     select
     {%- for name, kind in columns.items() %}
-        {% if name | lower in present -%}
-            {{ cast_raw(adapter.quote(name), kind) }}
+        {% if identity is not none and name | lower == '_org_id' -%}
+            coalesce(_identity.org_id{{ ', ' ~ cast_raw('_raw.' ~ adapter.quote(name), kind) if name | lower in present }})
+        {%- elif name | lower in present -%}
+            {{ cast_raw('_raw.' ~ adapter.quote(name), kind) }}
         {%- else -%}
             cast(null as {{ raw_type(kind) }})
         {%- endif %} as {{ adapter.quote(name) }}{{ "," if not loop.last }}
     {%- endfor %}
     {% if relation is not none -%}
-    from {{ declared }}
+    from {{ declared }} as _raw
+    {%- if identity is not none %}
+    left join {{ identity }} as _identity on _identity.org_key = _raw."_org_key"
+    {%- endif %}
     {%- else -%}
     from (select 1 as no_rows) as missing_{{ table_name }} where 1 = 0
     {%- endif %}
+{%- endmacro %}
+
+{#- (org_key, org_id) from each tenant's latest run (raw.runs), as a subquery; none before any run
+    recorded an org id. The connector gives every tenant an id (helpers.py Connections.identity). -#}
+{% macro org_identity() -%}
+    {%- set runs = source('atlassian_raw', 'runs') -%}
+    {%- set relation = adapter.get_relation(database=target.database, schema=var('raw_schema'), identifier=runs.identifier) -%}
+    {%- set present = [] -%}
+    {%- if relation is not none and execute -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- do present.append(column.name | lower) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if 'org_id' in present and 'org_key' in present -%}
+    {{ return('(select org_key, org_id from (select org_key, org_id, row_number() over (partition by org_key '
+              ~ 'order by finished_at desc) as recency from ' ~ runs ~ ' where org_id is not null) as latest '
+              ~ 'where recency = 1)') }}
+    {%- else -%}
+    {{ return(none) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro raw_type(kind) -%}

@@ -69,7 +69,6 @@ def simulate(size, seed, orgs, accounts, projects, sites, host, port, secrets_ou
     (/_sim/advance, /_sim/truth, /_sim/summary) drives time travel and reads the ground truth.
     """
     import uvicorn
-
     from atlassian_simulator.settings import DOCUMENTED_RATE_LIMITS
 
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -243,6 +242,9 @@ def run_command(warehouse, config_file, log_format, wait, dbt_project):
                              f"{outcome.transformed.tests} tests passed.", run_id=run_id,
               models=outcome.transformed.models, tests=outcome.transformed.tests)
     published = outcome.published if not warehouse.is_server else "the server (no copy needed)"
+    from atlassian_posture.connector.evaluability import run_lines  # identity branch: what it could judge
+    for line in run_lines(outcome.extracted, warehouse):
+        log.event("evaluability", line)
     log.event("published", f"Published for readers at {published} (run {run_id}, "
                            f"{outcome.duration_s:.0f} s in all).",
               run_id=run_id, path=str(published), exit_code=0, duration_s=round(outcome.duration_s, 3))
@@ -253,11 +255,12 @@ def run_command(warehouse, config_file, log_format, wait, dbt_project):
               help="A TOML file with the connector configuration (default: the dlt way).")
 def doctor(config_file):
     """Check each configured credential and endpoint: what a run will and will not collect, and why."""
-    from atlassian_posture.connector.config import ConfigError, read_settings
+    from atlassian_posture.connector.config import ConfigError, load_tenants, read_settings
     from atlassian_posture.connector.doctor import diagnose
 
     try:
-        findings = diagnose(*read_settings(config_file))
+        settings = read_settings(config_file)
+        findings = diagnose(*settings)
     except ConfigError as exc:
         click.echo(f"error: configuration: {exc}", err=True)
         sys.exit(2)
@@ -265,6 +268,9 @@ def doctor(config_file):
     for f in findings:
         mark = "collect" if f.collected else "skip   "
         click.echo(f"{mark}  {f.tenant:<12} {f.target:<{width}}  {f.what:<22} {f.status:<13} {f.detail}")
+    from atlassian_posture.connector.evaluability import doctor_lines  # identity branch: what it can judge
+    for line in doctor_lines(load_tenants(*settings), findings):
+        click.echo(line)
     blocked = [f for f in findings if f.status == "unauthorized"]
     if blocked:
         click.echo(f"{len(blocked)} check(s) were rejected (401): fix those credentials before a run.", err=True)

@@ -42,41 +42,8 @@ MATRIX = [
 ]
 MARTS = sorted(p.stem for p in (Path(__file__).parents[2] / "dbt_project" / "models" / "marts").glob("*.sql"))
 
-# What fails today, and why. Each topology's own cause was found with the dbt tests left out and, for the
-# tenants without an org key, the org id pinned in the configuration (so its rows survive); the shared cause
-# fails the whole run. The product's check models (dbt_project/models/intermediate/*/int_results__*.sql with
-# macros/check_input_gaps.sql) only say not_evaluable when a coverage row says "not collected"; a product,
-# Data Center or audit log that is not configured at all has no coverage row, so its checks pass on no evidence.
-SHARED = ("the run exits 5: dbt tests fail on the null org_id of tenants without an org key (site-only, "
-          "scoped-only, dc-*) and on POSTURE-039 emitted twice (the empty pass row of int_results__jira and of "
-          "int_results__confluence) for tenants without Data Center, so the marts of every tenant are skipped")
-NO_DC = "POSTURE-029/030/038/039 and PLUGIN-016 pass with no Data Center instance read (oracle: not_evaluable)"
-NO_ORG_KEY = ("int_accounts takes accounts seen only through the products as 'unmanaged', so IDENT-022 and "
-              "POSTURE-037 fire on every directly granted account (oracle: not_evaluable, claim status is org data)")
-DC_ONLY = ("Cloud-only checks pass or stay manual without a Cloud organization: POSTURE-007/012/013 manual, "
-           "POSTURE-028/035/037, IDENT-017/022/023 and the Marketplace signals PLUGIN-007..010/014/019 evaluated")
-XFAIL: dict[str, str] = {
-    "full": SHARED + "; alone, this topology matches the oracle",
-    "cloud": f"{SHARED}; {NO_DC}",
-    "cloud+noguard": f"{SHARED}; {NO_DC}",
-    "cloud+free+noguard": f"{SHARED}; {NO_DC}; IDENT-017 evaluated with neither the org audit log (no Guard) "
-                          "nor a Jira audit log (Free: 403)",
-    "cloud+standard": f"{SHARED}; {NO_DC}",
-    "site-only": f"{SHARED}; {NO_ORG_KEY}; {NO_DC}",
-    "scoped-only": f"{SHARED}; {NO_ORG_KEY}; {NO_DC}",
-    "org-only": f"{SHARED}; all 61 Jira, Confluence, Data Center, product-audit and plugin checks pass with no "
-                "site or instance read",
-    "jira-only": f"{SHARED}; Confluence checks (POSTURE-031..038, AUDIT-C01..C06) pass with no Confluence read; "
-                 f"{NO_DC}",
-    "confluence-only": f"{SHARED}; Jira checks (POSTURE-016..028, IDENT-021, AUDIT-J01..J09) pass with no Jira "
-                       f"read; {NO_DC}",
-    "split-products": f"{SHARED}; {NO_DC}",
-    "dc-only": f"{SHARED}; {DC_ONLY}",
-    "dc-jira": f"{SHARED}; {DC_ONLY}; Confluence checks (POSTURE-031..038, AUDIT-C01..C06, AUDIT-016) pass "
-               "with no Confluence read",
-    "dc-confluence": f"{SHARED}; {DC_ONLY}; Jira checks (POSTURE-016..030, IDENT-021, AUDIT-J01..J09) pass "
-                     "with no Jira read",
-}
+# Every topology matches the oracle (the identity branch: derived org ids, int_check_input_gaps, one
+# row per check resource); a topology that stops matching fails here, it is not marked expected to fail.
 
 
 @dataclass
@@ -125,7 +92,6 @@ def matrix(module_tmp) -> Matrix:
                   observable_truth(manifest(sim), sim))
 
 
-@pytest.mark.xfail(strict=False, reason=SHARED)
 def test_run_exits_0_and_builds_every_mart(matrix):
     assert matrix.exit_code == 0, matrix.output[-4000:]
     with duckdb.connect(str(matrix.warehouse), read_only=True) as con:
@@ -134,8 +100,7 @@ def test_run_exits_0_and_builds_every_mart(matrix):
     assert set(MARTS) <= built
 
 
-@pytest.mark.parametrize("topology", [
-    pytest.param(t, marks=pytest.mark.xfail(strict=False, reason=XFAIL[t])) if t in XFAIL else t for t in MATRIX])
+@pytest.mark.parametrize("topology", MATRIX)
 def test_every_check_matches_the_oracle(matrix, topology):
     truth, mart_id = matrix.org_truth(topology)
     assert mart_id is not None, f"{topology}: the organization is absent from marts.check_status"

@@ -2,7 +2,8 @@
     materialized='incremental',
     unique_key=['org_id', 'event_key'],
     incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    pre_hook="{{ follow_org_identity() }}"
 ) }}
 -- One row per audit event across the org log (Guard), Jira Cloud, Confluence Cloud and Jira/Confluence
 -- Data Center, de-duplicated on (org_id, event_key). Incremental: each run re-reads the events loaded

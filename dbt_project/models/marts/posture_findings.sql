@@ -13,7 +13,7 @@ history as (
         min(case when is_failing then evaluated_at end) as first_seen_at,
         max(case when is_failing then evaluated_at end) as last_seen_at,
         min(evaluated_at) as first_evaluated_at
-    from {{ ref('int_check_results_history') }}
+    from {{ ref('int_check_history') }}
     where check_id like 'POSTURE-%'
     group by org_id, check_id, resource_key
 ),

@@ -2,7 +2,7 @@
 -- evaluations (the last evaluation of each day counts). Score = 100 x (1 - failing weight /
 -- evaluated weight) over posture checks, weighting a check by its severity (DECISIONS.md).
 with history as (
-    select * from {{ ref('int_check_results_history') }}
+    select * from {{ ref('int_check_history') }}
     where check_id like 'POSTURE-%'
 ),
 

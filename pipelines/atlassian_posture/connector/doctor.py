@@ -101,6 +101,7 @@ def diagnose(orgs: dict, credentials: dict, transport: httpx.BaseTransport | Non
     try:
         for org in connections.tenants:
             findings += _org(connections, org)
+            findings.append(_identity(connections, org))
             for site in org.sites:
                 for product, probes in (("jira", JIRA_PROBES), ("confluence", CONFLUENCE_PROBES)):
                     if product not in site.products:
@@ -122,6 +123,21 @@ def diagnose(orgs: dict, credentials: dict, transport: httpx.BaseTransport | Non
     finally:
         connections.close()
     return findings
+
+
+SOURCES = {"configured": "configured org_id", "admin_api": "the Admin API", "cloud_id": "the first site's cloudId",
+           "site_url": "the first site's URL (tenant_info did not answer)", "dc_url": "the first Data Center URL"}
+
+
+def _identity(connections: Connections, org: OrgConfig) -> Finding:
+    """The id the tenant's rows will carry (helpers.py Connections.identity): never none."""
+    try:
+        org_id = connections.identity(org)
+    except AtlassianError as exc:
+        status = "unauthorized" if isinstance(exc, AuthenticationFailed) else "failed"
+        return Finding(org.key, "organization", "identity", status, str(exc))
+    return Finding(org.key, "organization", "identity", "ok",
+                   f"{org_id} (from {SOURCES.get(connections.org_id_sources.get(org.key, ''), 'configuration')})")
 
 
 def _org(connections: Connections, org: OrgConfig) -> list[Finding]:

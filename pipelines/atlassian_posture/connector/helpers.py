@@ -116,6 +116,12 @@ def stable_id(*parts) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def _host_path(url: str) -> str:
+    """A base URL as an identity: lower-case host[:port] and path, without scheme or trailing slash."""
+    parts = urlsplit(url)
+    return (parts.netloc.lower() + parts.path.rstrip("/")) or url
+
+
 class Connections:
     """Clients per tenant and product, one concurrency limiter per host shared by all of them."""
 
@@ -128,16 +134,48 @@ class Connections:
         self._clients: dict[tuple, AtlassianClient] = {}
         self._lock = threading.Lock()
         self.org_ids: dict[str, str | None] = {t.key: t.org_id for t in tenants}
+        # how each org id was found (raw.runs.org_id_source): configured | admin_api | cloud_id | site_url | dc_url
+        self.org_id_sources: dict[str, str] = {t.key: "configured" for t in tenants if t.org_id}
         self.cloud_ids: dict[tuple[str, str], str] = {}
 
     def resolve_org_ids(self) -> None:
-        """Fill every tenant's org id before any row is stamped, so `_org_id` never depends on resource order."""
+        """Give every tenant an organization id before any row is stamped, so `_org_id` never depends on
+        resource order and is never null, whichever credentials the tenant has (`identity`)."""
         for org in self.tenants:
-            self.org_id(org)
+            self.identity(org)
+        taken: dict[str, str] = {}
+        for org in self.tenants:
+            other = taken.setdefault(self.org_ids[org.key], org.key)
+            if other != org.key:
+                raise AtlassianError(f"organizations {other} and {org.key} are the same tenant "
+                                     f"({self.org_ids[org.key]}): configure it once")
+
+    def identity(self, org: OrgConfig) -> str:
+        """The tenant's organization id, in this order (README "Organization identity"):
+        the configured `org_id`; the one organization the Admin API key sees; `cloud:<cloudId>` of the
+        first configured Cloud site (public `/_edge/tenant_info`; `site:<host>` if it does not answer);
+        `dc:<host/path>` of the first Data Center instance (no DC endpoint gives a server id without
+        admin rights). History follows the configured key (`org_key`), so a tenant whose id changes
+        (an org key added later) keeps its findings' first_seen."""
+        if self.org_ids.get(org.key):
+            return self.org_ids[org.key]  # type: ignore[return-value]
+        if self.admin(org) is not None:
+            self.org_id_sources[org.key] = "admin_api"
+            return self.org_id(org)  # type: ignore[return-value]
+        if org.sites:
+            site = org.sites[0]
+            try:
+                derived, source = f"cloud:{self.cloud_id(org, site)}", "cloud_id"
+            except (AtlassianError, KeyError, TypeError, ValueError):
+                derived, source = f"site:{_host_path(site.url)}", "site_url"
+        else:
+            derived, source = f"dc:{_host_path(org.data_center[0].url)}", "dc_url"
+        self.org_ids[org.key], self.org_id_sources[org.key] = derived, source
+        return derived
 
     def org_id(self, org: OrgConfig, stats: RequestStats | None = None) -> str | None:
         """The configured org id, or the single org the Admin API key sees (there is no cloudId -> orgId
-        API), resolved once; None without an Admin API key."""
+        API), resolved once; without an Admin API key, the derived identity (`identity`)."""
         client = self.admin(org)
         if self.org_ids.get(org.key) or client is None:
             return self.org_ids.get(org.key)

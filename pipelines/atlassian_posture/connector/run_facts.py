@@ -72,6 +72,7 @@ class RunFacts:
     def runs_rows(self) -> list[dict]:
         finished = datetime.now(UTC)
         return [{"run_id": self.run_id, "org_key": org.key, "org_id": self.connections.org_ids.get(org.key),
+                 "org_id_source": self.connections.org_id_sources.get(org.key),
                  "started_at": self.started, "finished_at": finished,
                  "server_time": self.connections.server_clock(org.key) or finished}
                 for org in self.connections.tenants]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +34,7 @@ class RunResult:
     duration_s: float
     coverage: list[dict] = field(default_factory=list)
     rows_by_table: dict[str, int] = field(default_factory=dict)
+    tenants: list = field(default_factory=list)  # the OrgConfigs read
 
     @property
     def problems(self) -> list[dict]:
@@ -94,7 +95,7 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
             connections.close()
         if failure is not None:
             raise failure
-        return RunResult(facts.run_id, started, time.monotonic() - clock, facts.coverage_rows(), counts)
+        return RunResult(facts.run_id, started, time.monotonic() - clock, facts.coverage_rows(), counts, tenants)
 
 
 def _explain(exc: PipelineStepFailed) -> RunFailed:

@@ -8,7 +8,10 @@ with orgs as (
 guard as (
     select
         orgs.org_id,
-        max(case when coverage.resource_name = 'org_events' and coverage.is_collected then 1 else 0 end) as has_org_log
+        max(case when coverage.resource_name = 'org_events' and coverage.is_collected then 1 else 0 end) as has_org_log,
+        -- IDENT-017's other source: a Jira Cloud audit log (Free answers 403)
+        max(case when coverage.resource_name = 'jira_audit_records' and coverage.deployment = 'cloud'
+                  and coverage.is_collected then 1 else 0 end) as has_jira_cloud_log
     from orgs
     left join {{ ref('int_coverage_latest') }} as coverage on orgs.org_id = coverage.org_id
     group by orgs.org_id
@@ -167,9 +170,14 @@ check_status as (
         orgs.org_resource_key,
         checks.check_id,
         case when checks.check_id in ('IDENT-016', 'IDENT-018', 'IDENT-019') and guard.has_org_log = 0
-             then 'not_evaluable' else 'evaluated' end as status,
+                  then 'not_evaluable'
+             when checks.check_id = 'IDENT-017' and guard.has_org_log = 0 and guard.has_jira_cloud_log = 0
+                  then 'not_evaluable'
+             else 'evaluated' end as status,
         case
             when guard.has_org_log = 1 then null
+            when checks.check_id = 'IDENT-017' and guard.has_jira_cloud_log = 0
+                then 'neither an org audit log nor a Jira Cloud audit log was read'
             when checks.check_id in ('IDENT-016', 'IDENT-018', 'IDENT-019') then 'no Atlassian Guard: no org audit log'
             when checks.check_id = 'IDENT-017' then 'no org audit log: Jira audit only'
             when checks.check_id = 'IDENT-023' then 'no org audit log: name heuristic only'

@@ -2,13 +2,16 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key=['org_id', 'evaluated_at'],
+    on_schema_change='append_new_columns',
 ) }}
 -- What every build found, kept per evaluation (the org's server clock at extraction): the memory
 -- behind first_seen_at / last_seen_at and the daily score. A rebuild of the same extraction
--- replaces its rows; a new extraction adds a new evaluation.
+-- replaces its rows; a new extraction adds a new evaluation. Read through int_check_history, which
+-- follows each tenant by its configured key (org_key) across a change of its org id.
 select
     orgs.as_of as evaluated_at,
     results.org_id,
+    orgs.org_key,
     results.check_id,
     results.status,
     coalesce(results.resource_key, orgs.org_resource_key) as resource_key,
