@@ -14,6 +14,7 @@ from atlassian_posture.connector.config import load_tenants
 from atlassian_posture.connector.helpers import Connections, Coverage
 from atlassian_posture.connector.resources import apps, confluence, jira, org
 from atlassian_posture.connector.run_facts import RUN_FACT_TABLES, RunFacts
+from atlassian_posture.connector.validation import guarded
 
 __all__ = ["RUN_FACT_TABLES", "RunFacts", "all_resources", "atlassian"]
 
@@ -21,12 +22,12 @@ __all__ = ["RUN_FACT_TABLES", "RunFacts", "all_resources", "atlassian"]
 def all_resources(connections: Connections, coverage: Coverage, facts: RunFacts | None = None) -> list[DltResource]:
     """Every data resource, bound to these tenants' clients and this run's coverage; with `facts`, each
     watched by the run, followed by the run-fact resources (coverage, runs, posture_settings)."""
-    data = [
+    data = [guarded(resource, coverage, facts.run_id if facts else None) for resource in (
         *org.build(connections, coverage),
         *jira.build(connections, coverage),
         *confluence.build(connections, coverage),
         *apps.build(connections, coverage),
-    ]
+    )]
     if facts is None:
         return data
     return [*(facts.watch(resource) for resource in data), *facts.resources()]
