@@ -76,13 +76,13 @@ SCD2 = {"disposition": "merge", "strategy": "scd2"}
 
 
 def snapshot(name: str, columns: dict | None = None, **types: str):
-    """A snapshot resource: scd2 history, rows retired per `_tenant` only (`merge_key`), so a tenant
-    that was not read in a run keeps its current rows; a tenant whose rows were rejected retires only
-    what it saw again (validation.py). `columns` are column hints (lineage columns that can be null
+    """A snapshot resource: scd2 history, rows retired per `_tenant` only (the merge's `destination_scope`,
+    which dlt uses instead of a `merge_key`), so a tenant that was not read in a run keeps its current
+    rows; a tenant whose rows were rejected retires only what it saw again (validation.py). `columns` are column hints (lineage columns that can be null
     in a whole load); `types` fixes column types where Cloud and DC disagree."""
     disposition, validation_columns = merge_hints(name)
     hints = {**validation_columns, **(columns or {}), **{column: {"data_type": kind} for column, kind in types.items()}}
-    return dlt.resource(name=name, write_disposition=disposition, merge_key="_tenant", columns=hints)
+    return dlt.resource(name=name, write_disposition=disposition, columns=hints)
 
 
 def drop_keys(value, keys: Collection[str], deep: bool = False):
