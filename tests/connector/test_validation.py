@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from atlassian_posture.connector.runner import extract
+from atlassian_posture.transform import PROFILE_NAME, PROJECT_DIR, _release_duckdb, profile_yaml
 from atlassian_simulator.core import Simulator
 
 RESOURCES = ["org_users", "jira_users", "jira_group_members", "apps_installed"]
@@ -49,6 +50,28 @@ def _current(db, table, key):
     return db.execute(f"select {key} from raw.{table} where _dlt_valid_to is null").fetchall()
 
 
+def _coverage_as_dbt_sees_it(database, tmp):
+    """`dbt build` of int_coverage_latest and what it depends on, with their tests (accepted_values on
+    status): {resource: is_collected} of the degraded rows. (Only that part of the project: a resource
+    subset trips an unrelated grain test of the check history.)"""
+    from dbt.cli.main import dbtRunner
+
+    profiles = tmp / "profiles"
+    profiles.mkdir(exist_ok=True)
+    (profiles / "profiles.yml").write_text(profile_yaml(database))
+    try:
+        result = dbtRunner().invoke([
+            "build", "--select", "+int_coverage_latest", "--indirect-selection", "cautious",
+            "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(profiles), "--profile", PROFILE_NAME,
+            "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"), "--quiet"])
+    finally:
+        _release_duckdb()  # dbt-duckdb keeps its connection open otherwise
+    assert result.success, [str(n.message) for n in result.result or [] if str(n.status) in ("error", "fail")]
+    with duckdb.connect(str(database), read_only=True) as db:
+        return dict(db.execute("select resource_name, is_collected from intermediate.int_coverage_latest "
+                               "where status = 'degraded'").fetchall())
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("validation")
@@ -76,13 +99,14 @@ def runs(tmp_path_factory):
         clean = run()
         transport.on = True
         broken = run()
+        judged = _coverage_as_dbt_sees_it(database, tmp)
         transport.on = False
         healed = run()
-    return clean, broken, healed
+    return clean, broken + (judged,), healed
 
 
 def test_rows_without_their_key_are_quarantined_and_retire_nothing(runs):
-    (_, clean, _, _), (result, broken, quarantine, _), _ = runs
+    (_, clean, _, _), (result, broken, quarantine, _, _), _ = runs
     assert all("None" not in row for rows in broken.values() for row in rows)  # no NULL key loaded
     assert broken["org_users"] == clean["org_users"]  # the nulled user is still current...
     assert broken["org_group_memberships"] == clean["org_group_memberships"]  # ...with its memberships
@@ -97,13 +121,18 @@ def test_rows_without_their_key_are_quarantined_and_retire_nothing(runs):
     assert all("rejected" in c["reason"] and "not retired" in c["reason"] for c in degraded)
 
 
+def test_a_degraded_resource_builds_and_counts_as_not_collected(runs):
+    judged = runs[1][4]
+    assert {"org_users", "jira_users", "apps_installed"} <= set(judged) and not any(judged.values())
+
+
 def test_a_changed_row_in_a_held_snapshot_still_replaces_its_version(runs):
-    _, (_, _, _, (current, accounts)), _ = runs
+    _, (_, _, _, (current, accounts), _), _ = runs
     assert current == accounts  # one current version per account, the renamed one included
 
 
 def test_a_key_sent_twice_loads_once_and_is_counted(runs):
-    (_, clean, _, _), (result, broken, _, _), _ = runs
+    (_, clean, _, _), (result, broken, _, _, _), _ = runs
     members = broken["jira_group_members"]
     assert len(members) == len(set(members)) and set(members) == set(clean["jira_group_members"])
     reasons = [c["reason"] for c in result.coverage if c["resource"] == "jira_group_members"]
