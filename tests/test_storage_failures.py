@@ -10,11 +10,10 @@ import subprocess
 
 import duckdb
 import pytest
-from click.testing import CliRunner
-
 from atlassian_posture.cli import main
 from atlassian_posture.errors import EXIT_CONFIG, EXIT_FAILED
 from atlassian_simulator.core import Simulator
+from click.testing import CliRunner
 
 CONFIG = """
 [sources.atlassian.orgs.acme]

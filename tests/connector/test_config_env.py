@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import duckdb
-
 from atlassian_posture.connector.config import _merge, _renamed_like, env_settings, load_tenants
 
 

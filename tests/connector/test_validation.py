@@ -6,7 +6,6 @@ import json
 import duckdb
 import httpx
 import pytest
-
 from atlassian_posture.connector.runner import extract
 from atlassian_posture.transform import PROFILE_NAME, PROJECT_DIR, _release_duckdb, profile_yaml
 from atlassian_simulator.core import Simulator

@@ -61,8 +61,8 @@ def merge_hints(table: str) -> tuple[dict, dict]:
     """(write_disposition, extra column hints) of a snapshot table: scd2 per tenant, with the hold."""
     variants = sorted({tuple(column(f) for f in fields) for fields in KEYS.get(table, {}).values()})
     seen_again = " OR ".join(
-        "EXISTS (SELECT 1 FROM {staging_table} AS seen WHERE seen.\"%s\" IS NULL AND seen.\"_tenant\" = {table}.\"_tenant\""
-        % HOLD + "".join(f' AND seen."{c}" = {{table}}."{c}"' for c in key) + ")"
+        f'EXISTS (SELECT 1 FROM {{staging_table}} AS seen WHERE seen."{HOLD}" IS NULL '
+        f'AND seen."_tenant" = {{table}}."_tenant"' + "".join(f' AND seen."{c}" = {{table}}."{c}"' for c in key) + ")"
         for key in variants) or "FALSE"
     scope = (f'{{table}}."_tenant" IN (SELECT "_tenant" FROM {{staging_table}} WHERE "{HOLD}" IS NULL) AND '
              f'({{table}}."_tenant" NOT IN (SELECT "_tenant" FROM {{staging_table}} WHERE "{HOLD}" IS NOT NULL) '
