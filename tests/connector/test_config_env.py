@@ -55,3 +55,15 @@ def test_extract_reads_every_setting_from_env_with_no_dlt_files(served, tmp_path
         users = db.execute("select count(*) from raw.jira_users where _dlt_valid_to is null").fetchone()[0]
         domains = db.execute("select count(*) from raw.org_domains where _dlt_valid_to is null").fetchone()[0]
     assert users > 0 and domains > 0
+
+
+def test_the_plain_dlt_source_reads_the_env_too(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
+    env.update({"SOURCES__ATLASSIAN__ORGS__ACME__SITES__ACME__URL": "https://acme.atlassian.net",
+                "SOURCES__ATLASSIAN__ORGS__ACME__SITES__ACME__EMAIL": "r@acme.com",
+                "SOURCES__ATLASSIAN__CREDENTIALS__ACME__SITES__ACME": "token-1"})
+    code = ("from atlassian_posture.connector import atlassian; "
+            "print(sorted(atlassian().resources)[:1])")  # building the source validates the tenants, no request
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -180,10 +180,15 @@ def read_settings(config_file: str | None = None) -> tuple[dict, dict]:
             return {}
         return _plain(value) if value else {}
 
-    orgs, credentials = lookup(dlt.config, "sources.atlassian.orgs"), lookup(dlt.secrets, "sources.atlassian.credentials")
-    env_orgs, env_credentials = env_settings(os.environ)
-    orgs = _merge(orgs, env_orgs)
-    return orgs, _merge(credentials, _renamed_like(env_credentials, orgs))
+    return with_env(lookup(dlt.config, "sources.atlassian.orgs"), lookup(dlt.secrets, "sources.atlassian.credentials"),
+                    os.environ)
+
+
+def with_env(orgs: Mapping | None, credentials: Mapping | None, environ: Mapping[str, str]) -> tuple[dict, dict]:
+    """(orgs, credentials) with the `SOURCES__ATLASSIAN__...` environment variables laid over them."""
+    env_orgs, env_credentials = env_settings(environ)
+    orgs = _merge(_plain(orgs or {}), env_orgs)
+    return orgs, _merge(_plain(credentials or {}), _renamed_like(env_credentials, orgs))
 
 
 ENV_PREFIX = {"orgs": "SOURCES__ATLASSIAN__ORGS__", "credentials": "SOURCES__ATLASSIAN__CREDENTIALS__"}
