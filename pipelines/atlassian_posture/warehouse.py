@@ -160,7 +160,10 @@ class Warehouse:
             with duckdb.connect(str(self.path), read_only=True) as con:
                 con.execute("select count(*) from duckdb_tables()").fetchall()
         except (duckdb.Error, OSError) as exc:
-            raise self.storage_failure(exc) from None
+            failure = storage_cause(exc, self)
+            if failure is not None:
+                raise failure from None
+            # anything else (this process holding the file open with other settings...): the run will tell
 
     def storage_failure(self, exc: BaseException) -> RunFailed:
         """A storage problem of this warehouse as one line with its cause and exit code (`storage_cause`)."""
@@ -256,7 +259,7 @@ def storage_cause(exc: BaseException, warehouse: Warehouse | None = None) -> Run
                              f"writable for this user or point --warehouse elsewhere", EXIT_CONFIG)
         if any(sign in text for sign in ("not a valid duckdb database", "corrupt", "truncated", "checksum",
                                          "could not read enough bytes", "failed to read", "invalid database",
-                                         "database file", "unexpected end")):
+                                         "unexpected end")):
             return RunFailed(f"the warehouse file {where} is damaged or not a DuckDB database "
                              f"({str(cause).splitlines()[0][:160]}): move it away (the readers' copy is in "
                              f"published/) and run again to rebuild it", EXIT_CONFIG)

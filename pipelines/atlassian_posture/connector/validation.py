@@ -106,8 +106,9 @@ class SnapshotGuard:
                     continue
                 identity = tuple(str(v) for v in values)
             else:
+                # no declared key: the row itself (an 8-byte hash keeps a million-row table's set small)
                 text = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str)
-                identity = hashlib.blake2b(text.encode(), digest_size=16).digest()
+                identity = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
             seen = self._keys[(table, tenant)]
             if identity in seen:
                 self.coverage.note(table, tenant, duplicates=1)
