@@ -69,7 +69,8 @@ def merge_hints(table: str) -> tuple[dict, dict]:
              f"OR {seen_again})")
     disposition = {"disposition": "merge", "strategy": "scd2", "source_filter": f'"{HOLD}" IS NULL',
                    "destination_scope": scope}
-    columns = {HOLD: {"data_type": "text", "nullable": True}}
+    # `_tenant` was the merge key before the scope replaced it: warehouses loaded then keep the hint unless told
+    columns = {HOLD: {"data_type": "text", "nullable": True}, "_tenant": {"merge_key": False}}
     for key in variants:  # a key column must exist for the scope's SQL even if no row of that deployment came yet
         columns.update({c: {"data_type": "text", "nullable": True} for c in key})
     return disposition, columns
