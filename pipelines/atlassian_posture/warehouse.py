@@ -8,8 +8,10 @@ publishing the read copy that readers open (see consume/readcopy.py for the read
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
+import logging
 import os
 import tempfile
 import time
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from atlassian_posture.errors import EXIT_LOCKED, RunFailed
+from atlassian_posture.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_LOCKED, RunFailed
 
 DEFAULT_WAREHOUSE = Path("warehouse/atlassian_posture.duckdb")
 DEMO_WAREHOUSE = Path("warehouse/demo.duckdb")
@@ -120,8 +122,12 @@ class Warehouse:
     def lock(self, wait_s: float = 0.0) -> Iterator[None]:
         """One run per warehouse at a time: an advisory lock, released on exit or death of the process."""
         path = self.lock_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a+") as handle:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(path, "a+")  # noqa: SIM115 (closed by the with below)
+        except OSError as exc:
+            raise self.storage_failure(exc) from None
+        with handle:
             deadline = time.monotonic() + wait_s
             while True:
                 try:
@@ -132,14 +138,40 @@ class Warehouse:
                         raise RunFailed(f"another run holds {path} (pid {_holder(path)}); try again when it ends",
                                         EXIT_LOCKED) from None
                     time.sleep(0.5)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(str(os.getpid()))
-            handle.flush()
+            try:
+                handle.seek(0)
+                handle.truncate()
+                handle.write(str(os.getpid()))
+                handle.flush()
+            except OSError as exc:
+                raise self.storage_failure(exc) from None
+            self.check()
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def check(self) -> None:
+        """Before a run writes: an existing DuckDB file must open as one (a corrupt or truncated file is
+        a one-line error naming it, not a traceback deep in dlt)."""
+        if self.is_server or not self.path.exists():
+            return
+        import duckdb
+
+        try:
+            with duckdb.connect(str(self.path), read_only=True) as con:
+                con.execute("select count(*) from duckdb_tables()").fetchall()
+        except (duckdb.Error, OSError) as exc:
+            failure = storage_cause(exc, self)
+            if failure is not None:
+                raise failure from None
+            # anything else (this process holding the file open with other settings...): the run will tell
+
+    def storage_failure(self, exc: BaseException) -> RunFailed:
+        """A storage problem of this warehouse as one line with its cause and exit code (`storage_cause`)."""
+        return storage_cause(exc, self) or RunFailed(f"the warehouse {self.redacted} failed: "
+                                                     f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                                                     EXIT_FAILED)
 
     def destination(self):
         """The dlt destination: duckdb with capped memory, or postgres."""
@@ -155,6 +187,7 @@ class Warehouse:
         --pipelines-dir <state_dir>` shows it)."""
         import dlt
 
+        _quiet_dlt_tracebacks()
         return dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=self.destination(), dataset_name=RAW_DATASET,
                             pipelines_dir=str(pipelines_dir or self.state_dir), progress=progress)
 
@@ -186,9 +219,59 @@ class Warehouse:
             with open(partial, "rb") as written:
                 os.fsync(written.fileno())
             os.replace(partial, target)
+        except OSError as exc:
+            raise self.storage_failure(exc) from None
         finally:
             partial.unlink(missing_ok=True)
         return target
+
+
+class _NoTraceback(logging.Filter):
+    """dlt logs some failures it survives (a trace it cannot save on a full disk) with their traceback:
+    keep its line, drop the traceback, so the user reads one line per problem."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _quiet_dlt_tracebacks() -> None:
+    logger = logging.getLogger("dlt")
+    if not any(isinstance(f, _NoTraceback) for f in logger.filters):
+        logger.addFilter(_NoTraceback())
+
+
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def storage_cause(exc: BaseException, warehouse: Warehouse | None = None) -> RunFailed | None:
+    """The storage failure behind `exc` (anywhere in its cause chain) as one line, or None if there is none.
+
+    A read-only directory and a file that is not a (whole) DuckDB database need a person (exit 2,
+    like the configuration); a full disk can be retried once space is freed (exit 1)."""
+    where = warehouse.redacted if warehouse is not None else "the warehouse"
+    folder = str(Path(where).parent) if warehouse is not None and not warehouse.is_server else where
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        text = str(cause).lower()
+        code = getattr(cause, "errno", None)
+        if code in _FULL or "no space left" in text or "disk quota" in text:
+            return RunFailed(f"no space left on the device that holds {folder}: free space (or move the warehouse "
+                             f"with --warehouse) and run again", EXIT_FAILED)
+        if code in _READ_ONLY or "read-only file system" in text or "permission denied" in text:
+            return RunFailed(f"cannot write in {folder} ({getattr(cause, 'strerror', None) or 'read-only'}): make it "
+                             f"writable for this user or point --warehouse elsewhere", EXIT_CONFIG)
+        if any(sign in text for sign in ("not a valid duckdb database", "corrupt", "truncated", "checksum",
+                                         "could not read enough bytes", "failed to read", "invalid database",
+                                         "unexpected end")):
+            return RunFailed(f"the warehouse file {where} is damaged or not a DuckDB database "
+                             f"({str(cause).splitlines()[0][:160]}): move it away (the readers' copy is in "
+                             f"published/) and run again to rebuild it", EXIT_CONFIG)
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _holder(path: Path) -> str:

@@ -61,8 +61,9 @@ def advance(org: Organization, days: float = 1.0) -> dict:
     promoted = rng.choice([a for a in active if not a.platform_roles and a.account_id != leaver.account_id
                            and a.claim_status == "managed"])
     admins = by_name[g0["jira_admins"]]
-    org.memberships[admins.group_id].append(promoted.account_id)
-    changes["memberships_added"].append({"group": admins.name, "account": promoted.account_id})
+    if promoted.account_id not in org.memberships[admins.group_id]:  # Atlassian never lists a member twice
+        org.memberships[admins.group_id].append(promoted.account_id)
+        changes["memberships_added"].append({"group": admins.name, "account": promoted.account_id})
     teams = [g for g in org.groups if g.name.startswith(("team-", "okta-")) and org.memberships[g.group_id]]
     team = rng.choice(teams) if teams else by_name[g0["confluence_users"]]
     removed = org.memberships[team.group_id].pop(rng.randrange(len(org.memberships[team.group_id])))

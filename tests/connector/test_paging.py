@@ -100,3 +100,46 @@ def test_a_server_that_repeats_its_cursor_is_stopped_not_followed_forever():
     client = AtlassianClient("https://example.atlassian.net", None, "test", transport=httpx.MockTransport(handler))
     with pytest.raises(AtlassianError, match="repeated a page"):
         list(paginate(client, "/rest/api/3/group/bulk", PageBean(50)))
+
+
+# A server that answers every request with the same items, but with a fresh cursor or offset each time:
+# the requests all differ, the pages do not (issue 14 #4: 22,703 requests in 240 s).
+def _same_items(style: str, n: int) -> dict | list:
+    items = [{"id": 1}, {"id": 2}]
+    return {
+        "page_bean": {"values": items, "isLast": False, "startAt": 0},
+        "bare_array": items,
+        "audit_offset": {"records": items, "offset": 0, "total": 10**9},
+        "confluence_v1": {"results": items, "start": 0, "_links": {"next": f"/rest/api/space?start={n}"}},
+        "confluence_v2": {"results": items, "_links": {"next": f"/wiki/api/v2/spaces?cursor=c{n}"}},
+        "admin_v1": {"data": items, "links": {"next": f"c{n}"}},
+        "admin_v2": {"data": items, "links": {"next": f"c{n}"}},
+        "admin_v2_post": {"data": items, "links": {"next": f"c{n}"}},
+        "dc_stream": {"values": items, "isLast": False, "nextCursor": f"c{n}"},
+        "dc_audit": {"entities": items, "pagingInfo": {"lastPage": False, "nextPageCursor": f"c{n}"}},
+    }[style]
+
+
+PAGINATORS = {
+    "page_bean": lambda: PageBean(2), "bare_array": lambda: BareArray(2), "audit_offset": lambda: AuditOffset(2),
+    "confluence_v1": lambda: ConfluenceV1(2), "confluence_v2": lambda: ConfluenceV2(2),
+    "admin_v1": lambda: AdminV1(2), "admin_v2": lambda: AdminV2(2), "admin_v2_post": lambda: AdminV2(2, post=True),
+    "dc_stream": lambda: DcStream(2), "dc_audit": lambda: DcAudit(2),
+}
+
+
+@pytest.mark.parametrize("style", sorted(PAGINATORS))
+def test_a_server_that_sends_its_first_page_for_every_request_is_stopped_at_the_second(style):
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        return httpx.Response(200, json=_same_items(style, len(calls)))
+
+    path = "/admin/v2/orgs/o/directories/-/users/search" if style == "admin_v2_post" else "/rest/api/3/things"
+    client = AtlassianClient("https://example.atlassian.net", None, "test", transport=httpx.MockTransport(handler))
+    with pytest.raises(AtlassianError) as raised:
+        list(paginate(client, path, PAGINATORS[style](), json={} if style == "admin_v2_post" else None))
+    assert len(calls) == 2  # the repeat is recognised on the first repeated page
+    message = str(raised.value)
+    assert "\n" not in message and path in message and "repeated a page" in message

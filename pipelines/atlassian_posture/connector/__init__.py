@@ -7,13 +7,17 @@ tables them (table, endpoint, write disposition, permission needed).
 
 from __future__ import annotations
 
+import os
+
 import dlt
+from dlt.common.typing import TSecretValue
 from dlt.extract.resource import DltResource
 
-from atlassian_posture.connector.config import load_tenants
+from atlassian_posture.connector.config import load_tenants, with_env
 from atlassian_posture.connector.helpers import Connections, Coverage
 from atlassian_posture.connector.resources import apps, confluence, jira, org
 from atlassian_posture.connector.run_facts import RUN_FACT_TABLES, RunFacts
+from atlassian_posture.connector.validation import guarded
 
 __all__ = ["RUN_FACT_TABLES", "RunFacts", "all_resources", "atlassian"]
 
@@ -21,20 +25,25 @@ __all__ = ["RUN_FACT_TABLES", "RunFacts", "all_resources", "atlassian"]
 def all_resources(connections: Connections, coverage: Coverage, facts: RunFacts | None = None) -> list[DltResource]:
     """Every data resource, bound to these tenants' clients and this run's coverage; with `facts`, each
     watched by the run, followed by the run-fact resources (coverage, runs, posture_settings)."""
-    data = [
+    data = [guarded(resource, coverage, facts.run_id if facts else None) for resource in (
         *org.build(connections, coverage),
         *jira.build(connections, coverage),
         *confluence.build(connections, coverage),
         *apps.build(connections, coverage),
-    ]
+    )]
     if facts is None:
         return data
     return [*(facts.watch(resource) for resource in data), *facts.resources()]
 
 
 @dlt.source(name="atlassian")
-def atlassian(orgs: dict = dlt.config.value, credentials: dict = dlt.secrets.value, run_id: str | None = None):
+def atlassian(orgs: dict | None = None, credentials: TSecretValue | None = None, run_id: str | None = None):
     """Everything the marts need for the tenants configured under `sources.atlassian` (see config.py):
-    every data resource, then the run facts. Building the source makes no request."""
+    every data resource, then the run facts. Building the source makes no request.
+
+    dlt fills `orgs` and `credentials` from `.dlt/config.toml` and `.dlt/secrets.toml`; the
+    `SOURCES__ATLASSIAN__...` environment variables are laid over them key by key (`config.with_env`):
+    dlt's environment provider cannot list a section, so it would never find them."""
+    orgs, credentials = with_env(orgs, credentials, os.environ)
     connections, coverage = Connections(load_tenants(orgs, credentials)), Coverage()
     return all_resources(connections, coverage, RunFacts(connections, coverage, run_id))

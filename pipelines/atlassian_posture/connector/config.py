@@ -154,7 +154,11 @@ def check_url(url, where: str) -> str:
 
 
 def read_settings(config_file: str | None = None) -> tuple[dict, dict]:
-    """(orgs, credentials) from one TOML file, or the dlt way (.dlt/config.toml, .dlt/secrets.toml, env)."""
+    """(orgs, credentials) from one TOML file, or the dlt way (.dlt/config.toml, .dlt/secrets.toml, env).
+
+    Environment variables override the files key by key (`env_settings`): dlt's environment
+    provider answers a full key but cannot list a section, so `dlt.secrets["sources.atlassian.credentials"]`
+    never sees them."""
     if config_file:
         import tomllib
 
@@ -165,6 +169,8 @@ def read_settings(config_file: str | None = None) -> tuple[dict, dict]:
             raise ConfigError(f"cannot read {config_file}: {exc}") from exc
         section = data.get("sources", {}).get("atlassian", {})
         return dict(section.get("orgs") or {}), dict(section.get("credentials") or {})
+    import os
+
     import dlt
 
     def lookup(accessor, key):
@@ -172,6 +178,96 @@ def read_settings(config_file: str | None = None) -> tuple[dict, dict]:
             value = accessor[key]
         except KeyError:
             return {}
-        return dict(value) if value else {}
+        return _plain(value) if value else {}
 
-    return lookup(dlt.config, "sources.atlassian.orgs"), lookup(dlt.secrets, "sources.atlassian.credentials")
+    return with_env(lookup(dlt.config, "sources.atlassian.orgs"), lookup(dlt.secrets, "sources.atlassian.credentials"),
+                    os.environ)
+
+
+def with_env(orgs: Mapping | None, credentials: Mapping | None, environ: Mapping[str, str]) -> tuple[dict, dict]:
+    """(orgs, credentials) with the `SOURCES__ATLASSIAN__...` environment variables laid over them."""
+    env_orgs, env_credentials = env_settings(environ)
+    orgs = _merge(_plain(orgs or {}), env_orgs)
+    return orgs, _merge(_plain(credentials or {}), _renamed_like(env_credentials, orgs))
+
+
+ENV_PREFIX = {"orgs": "SOURCES__ATLASSIAN__ORGS__", "credentials": "SOURCES__ATLASSIAN__CREDENTIALS__"}
+
+
+def env_settings(environ: Mapping[str, str]) -> tuple[dict, dict]:
+    """(orgs, credentials) from `SOURCES__ATLASSIAN__ORGS__<org>__...` and
+    `SOURCES__ATLASSIAN__CREDENTIALS__<org>__...` variables, the names dlt gives those keys.
+
+    Every key of the TOML files can be set this way, e.g. `..._ORGS__ACME__SITES__ACME__URL`,
+    `..._ORGS__ACME__SITES__ACME__PRODUCTS='["jira"]'` (a TOML value: list, number, boolean;
+    anything else is a string), `..._CREDENTIALS__ACME__ADMIN_API_KEY`,
+    `..._CREDENTIALS__ACME__SITES__ACME` (a site's API token), `..._CREDENTIALS__ACME__DATA_CENTER__JIRA_PROD`.
+    Variable names are upper case: names are matched to the configured ones ignoring case and `-`/`_`,
+    else taken in lower case. Secrets are always strings."""
+    out: dict[str, dict] = {"orgs": {}, "credentials": {}}
+    for variable, value in environ.items():
+        for section, prefix in ENV_PREFIX.items():
+            if variable.upper().startswith(prefix) and len(variable) > len(prefix):
+                path = [part.lower() for part in variable[len(prefix):].split("__") if part]
+                node = out[section]
+                for part in path[:-1]:
+                    child = node.setdefault(part, {})
+                    if not isinstance(child, dict):  # a scalar and a table under one name: the table wins
+                        child = node[part] = {}
+                    node = child
+                if path and not isinstance(node.get(path[-1]), dict):
+                    node[path[-1]] = value if section == "credentials" else _env_value(value)
+    return out["orgs"], out["credentials"]
+
+
+def _env_value(text: str):
+    import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _plain(value):
+    """dlt's config values as plain dicts, all the way down."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _merge(base: Mapping, override: Mapping) -> dict:
+    """`base` with `override` laid over it, table by table; an override key names a `base` key when they
+    are equal ignoring case and `-`/`_` (environment variable names are upper case and have no `-`)."""
+    merged = dict(base)
+    for key, value in override.items():
+        key = _same_name(key, merged)
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = _plain(value)
+    return merged
+
+
+def _renamed_like(credentials: Mapping, orgs: Mapping) -> dict:
+    """Credentials from the environment, their org, site and DC names spelled as the configured ones."""
+    renamed = {}
+    for org_key, secret in credentials.items():
+        name = _same_name(org_key, orgs)
+        raw = orgs.get(name) if isinstance(orgs.get(name), Mapping) else {}
+        if isinstance(secret, Mapping):
+            secret = dict(secret)
+            for section in ("sites", "data_center"):
+                known = raw.get(section) if isinstance(raw.get(section), Mapping) else {}
+                if isinstance(secret.get(section), Mapping):
+                    secret[section] = {_same_name(k, known): v for k, v in secret[section].items()}
+        renamed[name] = secret
+    return renamed
+
+
+def _same_name(key: str, known: Mapping) -> str:
+    folded = key.lower().replace("-", "_")
+    for name in known:
+        if str(name).lower().replace("-", "_") == folded:
+            return name
+    return key

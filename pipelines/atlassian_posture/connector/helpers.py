@@ -36,6 +36,7 @@ from atlassian_posture.connector.http import (
 )
 from atlassian_posture.connector.paging import AdminV1, paginate
 from atlassian_posture.connector.settings import FAN_OUT_WINDOW, HOST_CONCURRENCY
+from atlassian_posture.connector.validation import merge_hints
 
 
 class BearerAuth(httpx.Auth):
@@ -75,11 +76,13 @@ SCD2 = {"disposition": "merge", "strategy": "scd2"}
 
 
 def snapshot(name: str, columns: dict | None = None, **types: str):
-    """A snapshot resource: scd2 history, rows retired per `_tenant` only (`merge_key`), so a tenant
-    that was not read in a run keeps its current rows. `columns` are column hints (lineage columns
-    that can be null in a whole load); `types` fixes column types where Cloud and DC disagree."""
-    hints = {**(columns or {}), **{column: {"data_type": kind} for column, kind in types.items()}}
-    return dlt.resource(name=name, write_disposition=SCD2, merge_key="_tenant", columns=hints or None)
+    """A snapshot resource: scd2 history, rows retired per `_tenant` only (the merge's `destination_scope`,
+    which dlt uses instead of a `merge_key`), so a tenant that was not read in a run keeps its current
+    rows; a tenant whose rows were rejected retires only what it saw again (validation.py). `columns` are column hints (lineage columns that can be null
+    in a whole load); `types` fixes column types where Cloud and DC disagree."""
+    disposition, validation_columns = merge_hints(name)
+    hints = {**validation_columns, **(columns or {}), **{column: {"data_type": kind} for column, kind in types.items()}}
+    return dlt.resource(name=name, write_disposition=disposition, columns=hints)
 
 
 def drop_keys(value, keys: Collection[str], deep: bool = False):
@@ -270,7 +273,7 @@ class Connections:
 class CoverageEntry:
     resource: str
     tenant: str
-    status: str = "ok"  # ok | forbidden | not_available | failed | skipped
+    status: str = "ok"  # ok | degraded (rows rejected: validation.py) | forbidden | not_available | failed | skipped
     reason: str = ""
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     duration_s: float = 0.0
@@ -293,6 +296,7 @@ class Coverage:
     def __init__(self):
         self.entries: list[CoverageEntry] = []
         self._lock = threading.Lock()
+        self._validation: dict[tuple[str, str], dict] = {}
 
     @contextlib.contextmanager
     def track(self, resource: str, scope: Scope, snapshot: bool = True) -> Iterator[RequestStats]:
@@ -325,8 +329,35 @@ class Coverage:
         with self._lock:
             self.entries.append(CoverageEntry(resource, scope.label, "skipped", reason))
 
+    def note(self, resource: str, tenant: str, rejected: int = 0, duplicates: int = 0, reason: str = "") -> None:
+        """Rows of (resource, tenant) that validation rejected (no key: quarantined) or dropped (a key twice)."""
+        with self._lock:
+            counts = self._validation.setdefault((resource, tenant), {"rejected": 0, "duplicates": 0, "reasons": {}})
+            counts["rejected"] += rejected
+            counts["duplicates"] += duplicates
+            if reason:
+                counts["reasons"][reason] = counts["reasons"].get(reason, 0) + rejected
+
     def rows(self, run_id: str) -> list[dict]:
-        return [e.row(run_id) for e in self.entries]
+        """Every entry as a coverage row; an `ok` entry whose rows were rejected is `degraded`, with why."""
+        rows = [e.row(run_id) for e in self.entries]
+        by_key = {(r["resource"], r["tenant"]): r for r in rows}
+        for (resource, tenant), counts in self._validation.items():
+            row = by_key.get((resource, tenant))
+            if row is None:
+                row = CoverageEntry(resource, tenant).row(run_id)
+                rows.append(row)
+            notes = []
+            if counts["rejected"]:
+                why = "; ".join(f"{n} with {reason}" for reason, n in sorted(counts["reasons"].items()))
+                notes.append(f"{counts['rejected']} rows rejected ({why}): in raw.quarantine; rows absent from "
+                             f"this run were not retired")
+                if row["status"] == "ok":
+                    row["status"] = "degraded"
+            if counts["duplicates"]:
+                notes.append(f"{counts['duplicates']} duplicate rows dropped (a key sent twice)")
+            row["reason"] = "; ".join(x for x in (row["reason"], *notes) if x)
+        return rows
 
 
 class Calls(RequestStats):

@@ -4,12 +4,15 @@ A paginator decides the first request, pulls the items out of a page, and from t
 decides the next request or that there is none. Every offset style advances by the number
 of rows the server *returned*, never by the page size asked for: Jira silently lowers
 `maxResults`, and advancing by the requested size loses rows (shared/NOTES.md). `paginate`
-refuses to request the same page twice, so a server that repeats a cursor fails loudly
-instead of looping.
+refuses to request the same page twice, and refuses a page whose items it already received
+(a server that answers every `startAt` or cursor with its first page would otherwise be
+followed forever: the requests differ, the pages do not), so it fails loudly instead of looping.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
@@ -232,10 +235,12 @@ def paginate(client: AtlassianClient, path: str, paginator: Paginator, *, params
     stats = stats or RequestStats()
     request: PageRequest | None = paginator.first(path, params, json)
     seen: set[tuple] = set()
+    pages_seen: set[str] = set()
+    endpoint = urlsplit(client.url(path)).path
     while request is not None:
         key = request.key()
         if key in seen:
-            raise AtlassianError(f"{urlsplit(client.url(path)).path}: the server repeated a page it already sent "
+            raise AtlassianError(f"{endpoint}: the server repeated a page it already sent "
                                  f"(cursor or offset did not advance); stopping instead of looping")
         seen.add(key)
         if request.json is not None:
@@ -248,11 +253,23 @@ def paginate(client: AtlassianClient, path: str, paginator: Paginator, *, params
         except (ValueError, AttributeError) as exc:
             raise MalformedResponse(f"{urlsplit(str(response.url)).path}: unexpected response shape ({exc})",
                                     response.status_code, str(response.url)) from exc
+        if rows:
+            digest = page_digest(rows)
+            if digest in pages_seen:
+                raise AtlassianError(f"{endpoint}: the server repeated a page it already sent (the same items "
+                                     f"again after {len(pages_seen)} pages); stopping instead of looping")
+            pages_seen.add(digest)
         stats.add(pages=1, rows=len(rows))
         yield rows
         request = paginator.next(request, body, response, rows)
         if request is not None and request.path.startswith(("http://", "https://")):
             _same_host(client, request.path)
+
+
+def page_digest(rows: list) -> str:
+    """A page's items as a short hash: two different pages of one listing never hold the same items."""
+    text = json.dumps(rows, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def _relative_request(link: str) -> PageRequest:

@@ -24,7 +24,7 @@ from atlassian_posture.connector.config import ConfigError, load_tenants
 from atlassian_posture.connector.helpers import Connections, Coverage, PartialSnapshot
 from atlassian_posture.connector.http import AtlassianError, AuthenticationFailed
 from atlassian_posture.errors import EXIT_AUTH, EXIT_CONFIG, EXIT_FAILED, RunFailed
-from atlassian_posture.warehouse import Warehouse
+from atlassian_posture.warehouse import Warehouse, storage_cause
 
 
 @dataclass
@@ -87,7 +87,7 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
                 counts = {t: n for t, n in trace.last_normalize_info.row_counts.items()
                           if not t.startswith("_dlt") and t not in RUN_FACT_TABLES}
         except PipelineStepFailed as exc:
-            failure = _explain(exc)
+            failure = _explain(exc, warehouse)
             if exc.step == "extract" and facts.coverage_rows():  # keep the record of what failed, and why
                 pipeline.run(facts.coverage_rows(), table_name="coverage", write_disposition="append",
                              schema=dlt.Schema("atlassian"))
@@ -98,7 +98,7 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
         return RunResult(facts.run_id, started, time.monotonic() - clock, facts.coverage_rows(), counts, tenants)
 
 
-def _explain(exc: PipelineStepFailed) -> RunFailed:
+def _explain(exc: PipelineStepFailed, warehouse: Warehouse | None = None) -> RunFailed:
     """The root cause of a failed dlt step, as one line and an exit code."""
     cause: BaseException | None = exc
     while cause is not None:
@@ -107,4 +107,7 @@ def _explain(exc: PipelineStepFailed) -> RunFailed:
         if isinstance(cause, (PartialSnapshot, AtlassianError)):
             return RunFailed(str(cause), EXIT_FAILED)
         cause = cause.__cause__ or cause.__context__
+    storage = storage_cause(exc, warehouse)  # a full disk, a read-only directory, a damaged file
+    if storage is not None:
+        return storage
     return RunFailed(f"{exc.step} step failed: {str(exc).splitlines()[0]}", EXIT_FAILED)

@@ -39,10 +39,11 @@ def _loopback(url: str) -> bool:
 
 
 def upm_plugins(client: AtlassianClient, path: str, stats: RequestStats, params: dict | None = None) -> list[dict]:
-    """UPM's unpaged `{"plugins": [...]}`."""
+    """UPM's unpaged `{"plugins": [...]}`. A plugin without `key` is kept: validation quarantines it and
+    holds the snapshot (validation.py) instead of retiring the app it is."""
     body = client.json(client.get(path, params=params, stats=stats))
     plugins = body.get("plugins") if isinstance(body, dict) else None
-    return [p for p in plugins or [] if isinstance(p, dict) and p.get("key")]
+    return [p for p in plugins or [] if isinstance(p, dict)]
 
 
 def build(connections: Connections, coverage: Coverage) -> list:
@@ -73,8 +74,8 @@ def build(connections: Connections, coverage: Coverage) -> list:
                                              {"updates": "true"}) if plugins else []
                     except NotAvailable:  # older UPM: the apps still load, without updateAvailable
                         market = []
-                    updates = {p["key"]: p["updateAvailable"] for p in market if "updateAvailable" in p}
-                    rows = [scope.stamp({**p, **({"updateAvailable": updates[p["key"]]} if p["key"] in updates
+                    updates = {p.get("key"): p["updateAvailable"] for p in market if "updateAvailable" in p}
+                    rows = [scope.stamp({**p, **({"updateAvailable": updates[p.get("key")]} if p.get("key") in updates
                                                  else {})}) for p in plugins]
                     stats.add(rows=len(rows))
                     if rows:
@@ -110,7 +111,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                         if site.auth != "classic" or site_scope.org_key != org.key:
                             continue
                         keys |= {p["key"] for p in cloud_apps(client, site_scope, product, stats)
-                                 if p.get("userInstalled")}
+                                 if p.get("userInstalled") and p.get("key")}
 
                 def fetch(key: str, market=market, base=base, stats=stats) -> dict:
                     if (base, key) not in listing_cache:

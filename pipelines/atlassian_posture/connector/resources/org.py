@@ -126,7 +126,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                         for user in page:
                             for group in user.pop("groups", None) or []:
                                 pairs.append(s.stamp({"group_id": bare_id(group["id"]),
-                                                      "account_id": user["accountId"]}))
+                                                      "account_id": user.get("accountId")}))
                         yield [snap(s, user) for user in page]
                         if pairs:
                             memberships.add(rows=len(pairs))

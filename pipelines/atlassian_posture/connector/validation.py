@@ -1,0 +1,169 @@
+"""Row validation at the edge, for the snapshot tables: a row without its key is quarantined, a
+key sent twice is loaded once, and a snapshot that rejected rows retires nothing it did not see.
+
+Why the hold: a snapshot (scd2) retires every current row of a tenant that is absent from the
+run. A user whose `accountId` came back null is absent under its real key; loading the rest
+would retire it, its memberships with it, and a check would pass on a warehouse that simply
+lost the account. So when a tenant's snapshot of a table rejected rows, the run yields a hold
+marker for that (table, tenant) at the end, and the merge (`destination_scope`, built by
+`merge_hints`) retires for that tenant only the rows whose key was seen again (a changed
+version replaces its predecessor); everything else stays current until a clean run. Coverage
+says `degraded`, with the count and the reason, and the rejected rows land in `raw.quarantine`
+(resource, tenant, reason, the raw row as JSON).
+
+Keys are named per table and deployment as the API sends them (before dlt's snake_case);
+a table without an entry is checked for exact duplicates only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import dlt
+from dlt.common.normalizers.naming.snake_case import NamingConvention
+from dlt.extract.items import DataItemWithMeta
+from dlt.extract.resource import DltResource
+
+HOLD = "_hold"  # set only on hold markers, which the merge never inserts (`source_filter`)
+QUARANTINE = "quarantine"
+
+# table -> deployment -> the fields that identify a row within one tenant
+KEYS: dict[str, dict[str, tuple[str, ...]]] = {
+    "org_users": {"cloud": ("accountId",)},
+    "org_group_memberships": {"cloud": ("group_id", "account_id")},
+    "org_groups": {"cloud": ("id",)},
+    "jira_users": {"cloud": ("accountId",)},
+    "jira_dc_users": {"dc": ("name",)},
+    "jira_group_members": {"cloud": ("group_id", "accountId"), "dc": ("group_name", "name")},
+    "confluence_users": {"cloud": ("accountId",)},
+    "confluence_dc_users": {"dc": ("username",)},
+    "confluence_group_members": {"cloud": ("group_id", "accountId"), "dc": ("group_name", "username")},
+    "apps_installed": {"cloud": ("key",), "dc": ("key",)},
+}
+
+QUARANTINE_COLUMNS = {"run_id": {"data_type": "text"}, "resource": {"data_type": "text"},
+                      "tenant": {"data_type": "text"}, "org_key": {"data_type": "text"},
+                      "reason": {"data_type": "text"}, "raw": {"data_type": "text"},
+                      "rejected_at": {"data_type": "timestamp"}}
+
+_naming = NamingConvention()
+
+
+def column(field: str) -> str:
+    return _naming.normalize_identifier(field)
+
+
+def merge_hints(table: str) -> tuple[dict, dict]:
+    """(write_disposition, extra column hints) of a snapshot table: scd2 per tenant, with the hold."""
+    variants = sorted({tuple(column(f) for f in fields) for fields in KEYS.get(table, {}).values()})
+    seen_again = " OR ".join(
+        f'EXISTS (SELECT 1 FROM {{staging_table}} AS seen WHERE seen."{HOLD}" IS NULL '
+        f'AND seen."_tenant" = {{table}}."_tenant"' + "".join(f' AND seen."{c}" = {{table}}."{c}"' for c in key) + ")"
+        for key in variants) or "FALSE"
+    scope = (f'{{table}}."_tenant" IN (SELECT "_tenant" FROM {{staging_table}} WHERE "{HOLD}" IS NULL) AND '
+             f'({{table}}."_tenant" NOT IN (SELECT "_tenant" FROM {{staging_table}} WHERE "{HOLD}" IS NOT NULL) '
+             f"OR {seen_again})")
+    disposition = {"disposition": "merge", "strategy": "scd2", "source_filter": f'"{HOLD}" IS NULL',
+                   "destination_scope": scope}
+    # `_tenant` was the merge key before the scope replaced it: warehouses loaded then keep the hint unless told
+    columns = {HOLD: {"data_type": "text", "nullable": True}, "_tenant": {"merge_key": False}}
+    for key in variants:  # a key column must exist for the scope's SQL even if no row of that deployment came yet
+        columns.update({c: {"data_type": "text", "nullable": True} for c in key})
+    return disposition, columns
+
+
+def _is_snapshot(resource: DltResource) -> bool:
+    disposition = resource.write_disposition
+    return isinstance(disposition, dict) and disposition.get("strategy") == "scd2"
+
+
+class SnapshotGuard:
+    """Checks the rows of one snapshot resource in one run, and records what it did in `coverage`."""
+
+    def __init__(self, resource_name: str, coverage, run_id: str | None = None):
+        self.resource_name = resource_name
+        self.coverage = coverage
+        self.run_id = run_id
+        self._keys: dict[tuple[str, str], set] = defaultdict(set)
+        self.held: dict[tuple[str, str], dict] = {}  # (table, tenant) -> a row of that tenant (its lineage)
+
+    def check(self, table: str, rows: list[dict]) -> tuple[list[dict], list[dict]]:
+        """(rows to load, quarantine rows)."""
+        keep, rejected = [], []
+        for row in rows:
+            tenant = row.get("_tenant") or ""
+            fields = KEYS.get(table, {}).get(row.get("_deployment") or "")
+            if fields:
+                values = tuple(row.get(f) for f in fields)
+                missing = [f for f, v in zip(fields, values, strict=True) if v is None or v == ""]
+                if missing:
+                    rejected.append(self._quarantine(table, row, f"no {', '.join(missing)}"))
+                    self.coverage.note(table, tenant, rejected=1, reason=f"no {', '.join(missing)}")
+                    self.held.setdefault((table, tenant), row)
+                    continue
+                identity = tuple(str(v) for v in values)
+            else:
+                # no declared key: the row itself (an 8-byte hash keeps a million-row table's set small)
+                text = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str)
+                identity = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+            seen = self._keys[(table, tenant)]
+            if identity in seen:
+                self.coverage.note(table, tenant, duplicates=1)
+                continue
+            seen.add(identity)
+            keep.append(row)
+        return keep, rejected
+
+    def _quarantine(self, table: str, row: dict, reason: str) -> dict:
+        return {"run_id": self.run_id, "resource": table, "tenant": row.get("_tenant"), "org_key": row.get("_org_key"),
+                "reason": reason, "raw": json.dumps(row, sort_keys=True, default=str),
+                "rejected_at": datetime.now(UTC)}
+
+    def holds(self) -> Iterator[DataItemWithMeta]:
+        """One hold marker per (table, tenant) that rejected rows: the merge retires nothing else of it."""
+        for (table, tenant), example in self.held.items():
+            lineage = {k: v for k, v in example.items() if k.startswith("_") and not k.startswith("_dlt")}
+            yield dlt.mark.with_table_name([{**lineage, "_tenant": tenant, HOLD: "rows rejected"}], table)
+
+
+def quarantined(rows: list[dict]) -> DataItemWithMeta:
+    """Rejected rows, appended to `quarantine` (not a snapshot: none of the resource's merge hints)."""
+    hints = dlt.mark.make_hints(table_name=QUARANTINE, write_disposition="append", merge_key="", primary_key="",
+                                columns=QUARANTINE_COLUMNS)
+    return dlt.mark.with_hints(rows, hints, create_table_variant=True)
+
+
+def guarded(resource: DltResource, coverage, run_id: str | None = None) -> DltResource:
+    """`resource` with its rows checked (a snapshot resource); any other resource unchanged."""
+    if not _is_snapshot(resource):
+        return resource
+    produce = resource._pipe.gen  # the resource function: dlt calls it when it builds the iterator
+    default_table = resource.table_name if isinstance(resource.table_name, str) else resource.name
+
+    def checked() -> Iterator:
+        guard = SnapshotGuard(resource.name, coverage, run_id)
+        for item in produce():
+            if isinstance(item, DataItemWithMeta):
+                table = getattr(item.meta, "table_name", None) or default_table
+                data = item.data
+            else:
+                table, data = default_table, item
+            single = isinstance(data, dict)
+            rows = [data] if single else data
+            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+                yield item
+                continue
+            keep, rejected = guard.check(table, rows)
+            if rejected:
+                yield quarantined(rejected)
+            if keep:
+                yield dlt.mark.with_table_name(keep, table) if isinstance(item, DataItemWithMeta) else keep
+        yield from guard.holds()
+
+    checked.__name__, checked.__doc__ = getattr(produce, "__name__", resource.name), produce.__doc__
+    resource._pipe.replace_gen(checked)
+    return resource
