@@ -15,10 +15,9 @@ import time
 from pathlib import Path
 
 import duckdb
-
 from atlassian_posture.connector.runner import extract
-from atlassian_simulator.core import Simulator
 from atlassian_posture.transform import build
+from atlassian_simulator.core import Simulator
 
 MARTS = ["posture_findings", "check_status", "identity_risks", "identity_signals", "plugin_risks",
          "plugin_signals", "effective_permissions", "audit_events", "security_detections", "posture_score_daily"]

@@ -7,7 +7,6 @@ app = marimo.App(width="medium", app_title="Posture overview")
 @app.cell
 def _():
     import marimo as mo
-
     from atlassian_posture.consume import charts, queries
     from atlassian_posture.consume.readcopy import from_cli_args
     from atlassian_posture.consume.widgets import org_picker as org_picker_for

@@ -10,7 +10,6 @@ transform and the published copy: prefer it for schedules.
 """
 
 import dlt
-
 from atlassian_posture.connector import atlassian
 
 if __name__ == "__main__":

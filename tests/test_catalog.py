@@ -8,10 +8,10 @@ import re
 
 import pytest
 import yaml
-
 from atlassian_posture.catalog import load
 from atlassian_posture.catalog.build import DOC, PROJECT, outputs
 from atlassian_simulator import truth
+
 from tests.shared_paths import CHECKS_MD, missing
 
 

@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-from click.testing import CliRunner
-
 from atlassian_posture.cli import main
+from click.testing import CliRunner
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 

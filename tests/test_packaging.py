@@ -13,7 +13,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from atlassian_simulator.core import Simulator
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,6 @@ import time
 import tomllib
 
 import duckdb
-
 from atlassian_posture.consume.readcopy import published_path
 from atlassian_simulator.core import Simulator
 

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 from atlassian_posture.errors import TransformFailed
 from atlassian_posture.warehouse import PG_PASSWORD_ENV, Warehouse
 
+
 def _project_dir() -> Path:
     """The dbt project: shipped inside the package in a wheel, the repository's `dbt_project/` in a checkout."""
     packaged = Path(__file__).resolve().parent / "dbt_project"

@@ -16,7 +16,6 @@ from datetime import datetime
 
 from atlassian_simulator.lazy import EventLog
 
-
 # --- Organization (Atlassian Administration) ---------------------------------------------------
 
 

@@ -44,6 +44,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from atlassian_posture.catalog import load as load_catalog
+
 from atlassian_simulator.generator.audit import ORG_ACTIONS
 from atlassian_simulator.lazy import AuditEvent, EventLog, to_ms
 from atlassian_simulator.model import (

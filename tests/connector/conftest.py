@@ -1,7 +1,6 @@
 """A served simulator per test module (the connector talks HTTP over a real socket)."""
 
 import pytest
-
 from atlassian_simulator.core import Simulator
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-
 from atlassian_posture.connector.helpers import Connections, Coverage
 from atlassian_posture.connector.resources import apps
 from atlassian_posture.connector.runner import extract

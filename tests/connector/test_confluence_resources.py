@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import duckdb
 import pytest
-
 from atlassian_posture.connector.helpers import Connections, Coverage
 from atlassian_posture.connector.http import AtlassianError
 from atlassian_posture.connector.incremental import incremental_audit

@@ -5,7 +5,6 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
-
 from atlassian_posture.connector.http import (
     AtlassianClient,
     AtlassianError,

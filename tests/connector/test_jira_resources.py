@@ -8,7 +8,6 @@ from the connector's own output.
 from datetime import timedelta
 
 import duckdb
-
 from atlassian_posture.connector.runner import extract
 from atlassian_posture.connector.settings import AUDIT_INITIAL_DAYS
 from atlassian_simulator.core import Simulator

@@ -13,14 +13,13 @@ from types import SimpleNamespace
 
 import duckdb
 import pytest
-
 from atlassian_posture.connector.helpers import Calls
 from atlassian_posture.connector.http import AtlassianClient, RequestStats
 from atlassian_posture.connector.resources import org as org_resources
 from atlassian_posture.connector.resources.org import stream_events
 from atlassian_posture.connector.runner import extract
-from atlassian_posture.errors import EXIT_AUTH, RunFailed
 from atlassian_posture.connector.settings import AUDIT_OVERLAP_HOURS
+from atlassian_posture.errors import EXIT_AUTH, RunFailed
 from atlassian_simulator.core import Simulator
 from atlassian_simulator.generator.audit import ORG_ACTIONS
 from atlassian_simulator.lazy import to_ms

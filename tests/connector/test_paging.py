@@ -2,7 +2,6 @@
 
 import httpx
 import pytest
-
 from atlassian_posture.connector.http import AtlassianClient, AtlassianError, RequestStats
 from atlassian_posture.connector.paging import (
     AdminV1,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from atlassian_posture.connector.config import ConfigError, load_tenants
 from atlassian_posture.connector.posture_settings import settings_rows
 

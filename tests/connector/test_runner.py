@@ -3,15 +3,14 @@
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
+from atlassian_posture.cli import main
 from atlassian_posture.connector.config import ConfigError, load_tenants
 from atlassian_posture.connector.doctor import diagnose
 from atlassian_posture.connector.runner import extract
 from atlassian_posture.errors import EXIT_AUTH, EXIT_CONFIG, EXIT_LOCKED, RunFailed
 from atlassian_posture.warehouse import Warehouse
-from atlassian_posture.cli import main
 from atlassian_simulator.core import Simulator
+from click.testing import CliRunner
 
 
 def test_configuration_problems_are_one_line_and_name_the_key():

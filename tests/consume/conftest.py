@@ -16,7 +16,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from atlassian_posture.consume.readcopy import published_path
 from atlassian_simulator.core import Simulator
 

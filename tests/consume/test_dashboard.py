@@ -8,8 +8,8 @@ import sys
 import time
 
 import duckdb
-
 from atlassian_posture.consume import queries
+
 from tests.consume.conftest import ARTIFACTS, dashboard_server, scheduled_warehouse
 
 # marimo renders its widgets in shadow DOM: Playwright's text locators pierce it, innerText does not

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import duckdb
-
 from atlassian_posture.consume import queries
 
 

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from atlassian_posture.consume import queries
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"

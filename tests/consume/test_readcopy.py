@@ -9,7 +9,6 @@ import time
 
 import duckdb
 import pytest
-
 from atlassian_posture.consume.readcopy import WarehouseUnavailable, published_path, read_sql, readable_path
 from atlassian_posture.warehouse import Warehouse
 

@@ -35,10 +35,11 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from jsonschema import FormatChecker
@@ -101,7 +102,7 @@ def specs_dir() -> Path:
     return SPECS
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_spec(name: str) -> dict[str, Any]:
     """Parsed OpenAPI document ``name`` (see ``SPEC_FILES``); cached per process.
 
@@ -120,7 +121,7 @@ def load_spec(name: str) -> dict[str, Any]:
         return json.load(fh)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def server_base_path(name: str) -> str:
     """Path part of the spec's ``servers[0].url`` without a trailing slash.
 
@@ -139,7 +140,7 @@ def _is_param(segment: str) -> bool:
     return len(segment) > 2 and segment[0] == "{" and segment[-1] == "}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _template_index(name: str) -> dict[int, list[tuple[tuple[str, ...], tuple[bool, ...], str, frozenset[str]]]]:
     """segment count -> [(segments, literal mask, template, methods)]."""
     index: dict[int, list] = {}
@@ -175,7 +176,7 @@ def match_path(name: str, method: str | None, path: str) -> str | None:
     for segments, mask, template, methods in _template_index(name).get(len(concrete), ()):
         if wanted is not None and wanted not in methods:
             continue
-        if all((s == c) if lit else bool(c) for s, lit, c in zip(segments, mask, concrete)):
+        if all((s == c) if lit else bool(c) for s, lit, c in zip(segments, mask, concrete, strict=True)):
             rank = (sum(mask), mask)
             if best is None or rank > best[0]:
                 best = (rank, template)
@@ -355,7 +356,7 @@ def _pick_media_type(content: dict[str, Any]) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _response_location(name: str, template: str, method: str, status: str) -> tuple[str, str | None]:
     """(status key used, JSON pointer of the body schema or None when no body is declared)."""
     op = _operation(name, template, method)
@@ -588,7 +589,7 @@ def _uuid_check(value: object) -> bool:
     return not isinstance(value, str) or bool(_UUID.fullmatch(value))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _format_checker(name: str) -> FormatChecker:
     checker = FormatChecker(formats=())
     for fmt in ("int32", "int64", "float", "double", "byte"):
@@ -605,7 +606,7 @@ def _format_checker(name: str) -> FormatChecker:
 _URN = "urn:atlassian-spec:"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _registry(name: str, defect: SpecDefect | None) -> tuple[Registry, dict[str, Any]]:
     doc = load_spec(name)
     if defect is not None:
@@ -614,7 +615,7 @@ def _registry(name: str, defect: SpecDefect | None) -> tuple[Registry, dict[str,
     return Registry().with_resource(_URN + name, Resource.opaque(doc)), doc
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator(name: str, pointer: str, defect: SpecDefect | None) -> tuple[Any, dict[str, Any], str]:
     registry, doc = _registry(name, defect)
     uri = next(iter(registry))  # the single resource
@@ -768,7 +769,7 @@ def _is_read_post(op: dict[str, Any]) -> bool:
     return "bulk" in words and bool(words & _BULK_READ_WORDS)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _covered(name: str) -> tuple[tuple[str, str], ...]:
     out = []
     for template, item in load_spec(name).get("paths", {}).items():

@@ -15,9 +15,9 @@ import functools
 from urllib.parse import urlsplit
 
 import pytest
-
 from atlassian_simulator.core import SIM_BASE, Simulator
 from atlassian_simulator.server.routes import admin
+
 from tests.contract import spec_index
 from tests.contract.spec_index import SpecDefect, SpecLookupError, locate, response_schema, validate
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-
 from atlassian_simulator.core import SIM_BASE, Simulator
 from atlassian_simulator.server.routes import confluence, dc_confluence, site
+
 from tests.contract.spec_index import locate, validate
 
 SIZES = ("tiny", "small")
@@ -54,14 +54,14 @@ UNCOVERED = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def simulator(size: str) -> Simulator:
     """Every site in space-roles mode and still answering the v1 space list, so every route answers 200
     (the shapes that turn reads off are the route tests' and the connector tests' business)."""
     sim = Simulator.generate(size, seed=7, orgs=3)
     for org in sim.orgs:
-        for site in org.sites:
-            site.confluence.role_mode, site.confluence.legacy_api = "ROLES", True
+        for cloud_site in org.sites:
+            cloud_site.confluence.role_mode, cloud_site.confluence.legacy_api = "ROLES", True
     return sim
 
 
@@ -90,7 +90,7 @@ def calls(sim: Simulator, oi: int) -> list[Call]:
     jira_app = next(a for a in s.jira_apps if a.framework == "connect")
     conf_app = next(a for a in s.confluence_apps if a.framework == "connect")
     dc_app = next(a for a in dc.apps if a.user_installed)
-    W, S, D = "/site/{site}/wiki", "/site/{site}", "/dc/{instance}/confluence"
+    S, D = "/site/{site}", "/dc/{instance}/confluence"
 
     out: list[Call] = []
     for base, prefix, label in ((site_url, S, "site-admin-token"), (scoped, "/gateway/ex/confluence/{cloud_id}",
@@ -129,7 +129,7 @@ def calls(sim: Simulator, oi: int) -> list[Call]:
                  body={"accountIds": [a.account_id for a in org.accounts[:7]]}),
         ]
     admin = "site-admin-token"
-    for context, apps, app in (("", s.jira_apps, jira_app), ("/wiki", s.confluence_apps, conf_app)):
+    for context, _apps, app in (("", s.jira_apps, jira_app), ("/wiki", s.confluence_apps, conf_app)):
         for version in ("1.0", "latest"):
             route = f"{S}{context}/rest/plugins/{version}"
             url = f"{site_url}{context}/rest/plugins/{version}"

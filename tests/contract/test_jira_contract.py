@@ -18,8 +18,8 @@ import asyncio
 from urllib.parse import urlsplit
 
 import pytest
-
 from atlassian_simulator.core import Simulator
+
 from tests.contract import spec_index as si
 
 # (spec, template, METHOD) -> relaxation, with the evidence that the official schema is wrong.

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-
 from atlassian_posture.consume.readcopy import published_path
 from atlassian_simulator.core import Simulator
 

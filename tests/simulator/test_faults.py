@@ -9,12 +9,11 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 import pytest
+from atlassian_simulator.server.faults import FaultConfig, FaultMiddleware, product_kind
+from atlassian_simulator.server.log import RequestLog, RequestLogMiddleware
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-
-from atlassian_simulator.server.faults import FaultConfig, FaultMiddleware, product_kind
-from atlassian_simulator.server.log import RequestLog, RequestLogMiddleware
 
 WALL = datetime(2026, 3, 2, 12, 0, 30, tzinfo=UTC)
 ALICE = {"Authorization": "Bearer tok-alice"}

@@ -14,13 +14,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.routing import Mount, Route
-
 from atlassian_simulator.server import paging
 from atlassian_simulator.server.faults import FaultConfig, FaultMiddleware
 from atlassian_simulator.server.log import RequestLog, RequestLogMiddleware
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import Mount, Route
 
 N = 23
 DEFAULT = 5

@@ -14,7 +14,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
-
 from atlassian_simulator.core import Simulator
 from atlassian_simulator.lazy import AuditEvent, to_ms
 from atlassian_simulator.server.routes.admin_events import RETENTION

@@ -15,19 +15,18 @@ from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
 import httpx
-
 from atlassian_simulator.core import BearerAuth, Simulator
 from atlassian_simulator.lazy import PROCESSING_DELAY, AuditEvent, to_ms
 from atlassian_simulator.model import SpacePermission
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def shared() -> Simulator:
     """Read-only simulator shared by the tests that do not mutate state (exposed, hardened, unguarded)."""
     return Simulator.generate("tiny", seed=7, orgs=3)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def every_read() -> Simulator:
     """Org 0 exposed, its site in space-roles mode with every read disclosing every grant (shape `all`)."""
     sim = Simulator.generate("tiny", seed=7, orgs=1)
@@ -509,7 +508,6 @@ def test_dc_v1_walks_and_context():
 
 def test_dc_space_permissions_map_access_classes_to_dc_subjects():
     sim = shared()
-    instance = sim.orgs[0].dc[1]
     rows = run(get(sim, dc(sim) + "/rest/api/space/PUB/permissions", "dc-admin-pat")).json()
     subjects = {r["subject"]["type"] for r in rows}
     assert subjects <= {"user", "group", "anonymous"}

@@ -14,7 +14,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-
 from atlassian_simulator.core import Simulator
 from atlassian_simulator.lazy import AuditEvent
 from atlassian_simulator.server.routes.jira_index import is_active

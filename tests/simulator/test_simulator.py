@@ -9,7 +9,6 @@ import sys
 
 import httpx
 import pytest
-
 from atlassian_simulator.core import Simulator
 
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 import asyncio
 import functools
 
-import httpx
 import pytest
-
 from atlassian_simulator.core import Simulator
 from atlassian_simulator.topology import PRESETS, parse
 from atlassian_simulator.truth import manifest
@@ -159,9 +157,8 @@ def test_what_stays_visible_still_fails():
 
 
 def test_the_cli_rejects_an_unknown_topology_in_one_line():
-    from click.testing import CliRunner
-
     from atlassian_posture.cli import main
+    from click.testing import CliRunner
 
     result = CliRunner().invoke(main, ["simulate", "--size", "tiny", "--topology", "cloud+gold"])
     assert result.exit_code == 2

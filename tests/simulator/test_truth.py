@@ -11,11 +11,9 @@ import random
 import re
 import time
 from datetime import timedelta
-from functools import lru_cache
-from pathlib import Path
+from functools import cache
 
 import pytest
-
 from atlassian_simulator.core import Simulator
 from atlassian_simulator.lazy import AuditEvent
 from atlassian_simulator.model import Organization
@@ -38,12 +36,12 @@ SEEDS = (7, 11)
 PROFILES = ("exposed", "hardened", "unguarded")
 
 
-@lru_cache(maxsize=None)
+@cache
 def sim(size: str, seed: int) -> Simulator:
     return Simulator.generate(size, seed=seed, orgs=3)
 
 
-@lru_cache(maxsize=None)
+@cache
 def attested_truth(size: str, seed: int, index: int) -> dict:
     org = sim(size, seed).orgs[index]
     return ground_truth(org, attestation_for(org))

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from atlassian_posture.connector.runner import extract
+from atlassian_posture.transform import build
 from atlassian_simulator.core import Simulator
 from atlassian_simulator.truth import manifest
-from atlassian_posture.transform import build
 
 
 @dataclass

@@ -7,14 +7,14 @@ import tempfile
 from pathlib import Path
 
 from atlassian_posture.transform import PROFILE_NAME, PROJECT_DIR, profile_yaml
+
 from tests.transform.conftest import build_warehouse
 
 
 def test_docs_generate_and_every_model_and_column_is_documented(tmp_path):
     built, _ = build_warehouse(tmp_path, "tiny", 7, orgs=1)
-    from dbt.cli.main import dbtRunner
-
     from atlassian_posture.transform import _release_duckdb
+    from dbt.cli.main import dbtRunner
 
     with tempfile.TemporaryDirectory() as profiles:
         Path(profiles, "profiles.yml").write_text(profile_yaml(built.warehouse))

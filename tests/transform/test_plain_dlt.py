@@ -11,7 +11,6 @@ from pathlib import Path
 import dlt
 import duckdb
 import pytest
-
 from atlassian_posture.connector import atlassian
 from atlassian_posture.connector.config import read_settings
 from atlassian_posture.transform import build

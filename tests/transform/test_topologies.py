@@ -18,9 +18,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from atlassian_simulator.core import Simulator
 from atlassian_simulator.truth import manifest
+
 from tests.transform.compare import compare, observable_truth
 
 # One organization each; profiles alternate exposed / hardened (look-alike negatives)

@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-
 from atlassian_simulator.core import Simulator
+
 from tests.consume.conftest import free_port
 
 PASSWORD = "pg-Secret-4-tests"

@@ -13,7 +13,13 @@ import httpx
 
 from atlassian_posture.connector.config import OrgConfig, load_tenants
 from atlassian_posture.connector.helpers import Connections
-from atlassian_posture.connector.http import AtlassianClient, AtlassianError, AuthenticationFailed, Forbidden, NotAvailable
+from atlassian_posture.connector.http import (
+    AtlassianClient,
+    AtlassianError,
+    AuthenticationFailed,
+    Forbidden,
+    NotAvailable,
+)
 
 # (what, path, needs): the path is read with limit 1 where the endpoint pages
 ORG_PROBES = [

@@ -28,6 +28,7 @@ import pandas as pd
 
 from atlassian_posture.warehouse import DEFAULT_WAREHOUSE, DEMO_WAREHOUSE, ENV_WAREHOUSE, Warehouse
 
+
 class WarehouseUnavailable(Exception):
     """No readable warehouse: the message says which file was looked for and what to run."""
 

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import dagster as dg
 from dagster import AssetExecutionContext
-import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_dlt import DagsterDltTranslator, build_dlt_asset_specs
 from dagster_dlt.translator import DltResourceTranslatorData

@@ -248,7 +248,7 @@ class AuditBuilder:
         add("AUDIT-007", "positives", 6.5, "ip_allowlist_updated", admin, context=[{"id": org.policies[0].policy_id, "type": "policy"}])
         add("AUDIT-008", "positives", 8, "domain_verified", admin, context=[{"id": org.domains[0].domain_id, "type": "domain"}])
         add("AUDIT-009", "positives", 9, "saml_configuration_updated", admin, context=[{"id": "saml", "type": "idp"}])
-        for check, key in apps_by_check.items():
+        for key in apps_by_check.values():
             _, site_name, product, app_key = key.split(":", 3)
             site = next(s for s in org.sites if s.name == site_name)
             add("AUDIT-010", "positives", 2.5, "app_installed", admin, product=product, site=site,

@@ -13,8 +13,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Mount
 
-from atlassian_simulator.server.control import ControlDispatch, build_control
 from atlassian_simulator.server.context import Context, Denied, authenticate, denied_response, error_kind
+from atlassian_simulator.server.control import ControlDispatch, build_control
 from atlassian_simulator.server.faults import FaultMiddleware
 from atlassian_simulator.server.log import RequestLogMiddleware
 from atlassian_simulator.server.paging import error_response

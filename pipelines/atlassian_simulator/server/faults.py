@@ -207,7 +207,7 @@ class FaultMiddleware:
             if sum(rates) <= 0 or (cfg.only and not any(fnmatchcase(path, p) for p in cfg.only)):
                 return decision
             roll = self._rng.random()
-            for name, rate in zip(("error", "timeout", "reset", "truncate"), rates):
+            for name, rate in zip(("error", "timeout", "reset", "truncate"), rates, strict=True):
                 if roll < rate:
                     decision.fault = name
                     break

@@ -17,10 +17,10 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import quote, urlsplit
 
+from atlassian_posture.connector.config import MARKETPLACE_URL
 from atlassian_posture.connector.helpers import Connections, Coverage, Listings, Scope, fan_out, listed_rows
 from atlassian_posture.connector.http import AtlassianClient, NotAvailable, RequestStats
 from atlassian_posture.connector.resources.confluence_support import snapshot
-from atlassian_posture.connector.config import MARKETPLACE_URL
 from atlassian_posture.connector.settings import UPM_CLOUD_PATHS, UPM_DC_PATH
 
 SCOPED_SKIP = ("UPM (/rest/plugins/1.0/) declares no OAuth scope, so a scoped API token cannot reach it "

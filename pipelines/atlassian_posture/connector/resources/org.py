@@ -147,7 +147,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
             with coverage.track("org_last_active", scope) as stats:
                 org_id, s = tenant(org, client, scope, stats)
 
-                def fetch(account_id: str, org_id=org_id, stats=stats) -> dict:
+                def fetch(account_id: str, org_id=org_id, stats=stats, client=client) -> dict:
                     path = f"/admin/v1/orgs/{org_id}/directory/users/{account_id}/last-active-dates"
                     parts = [p for page in paginate(client, path, ObjectPages(), stats=Calls(stats)) for p in page]
                     row = {"account_id": account_id, **{k: v for k, v in parts[0].items() if k != "product_access"}}
@@ -183,7 +183,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                 org_id, s = tenant(org, client, scope, stats)
                 base = f"/admin/v2/orgs/{org_id}/directories/{ADMIN_ALL_DIRECTORIES}/groups"
 
-                def fetch(group_id: str, base=base, stats=stats) -> list[dict]:
+                def fetch(group_id: str, base=base, stats=stats, client=client) -> list[dict]:
                     return role_rows(client, f"{base}/{group_id}/role-assignments", "group_id", group_id, Calls(stats))
 
                 for page in group_pages(client, org_id, ("counts.resources",), Calls(stats)):
@@ -206,7 +206,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                 org_id, s = tenant(org, client, scope, stats)
                 base = f"/admin/v2/orgs/{org_id}/directories/{ADMIN_ALL_DIRECTORIES}/users"
 
-                def fetch(account_id: str, base=base, stats=stats) -> list[dict]:
+                def fetch(account_id: str, base=base, stats=stats, client=client) -> list[dict]:
                     return role_rows(client, f"{base}/{account_id}/role-assignments", "account_id", account_id,
                                      Calls(stats))
 
@@ -245,7 +245,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                     org_id, s = tenant(org, client, scope, stats)
                     base = f"/admin/control/v1/orgs/{org_id}/policies"
 
-                    def fetch(policy_id: str, base=base, stats=stats) -> list[dict]:
+                    def fetch(policy_id: str, base=base, stats=stats, client=client) -> list[dict]:
                         pages = paginate(client, f"{base}/{policy_id}/resources", AdminV1(), stats=Calls(stats))
                         return [r for page in pages for r in page]
 
@@ -314,7 +314,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                         raise
                     note_coverage("org_api_tokens", scope, f"per-user fallback: {exc}")
 
-                    def fetch(account_id: str, stats=stats) -> list[dict]:
+                    def fetch(account_id: str, stats=stats, client=client) -> list[dict]:
                         body = client.json(client.get(f"/users/{account_id}/manage/api-tokens", stats=stats))
                         return [{**row, "account_id": account_id} for row in body or []]
 

@@ -32,7 +32,7 @@ from atlassian_simulator.generator.common import stable_hash
 from atlassian_simulator.lazy import Reversed, from_ms, to_ms
 from atlassian_simulator.model import DcInstance, DcUser, Space
 from atlassian_simulator.server.context import Context, Denied, ctx, require_admin
-from atlassian_simulator.server.paging import InvalidCursor, confluence_v1, decode_cursor, dc_audit, site_url
+from atlassian_simulator.server.paging import InvalidCursor, confluence_v1, dc_audit, decode_cursor, site_url
 from atlassian_simulator.server.routes.confluence_common import (
     Matching,
     epoch_ms,

@@ -30,7 +30,6 @@ from atlassian_simulator.generator.common import stable_hash
 from atlassian_simulator.lazy import Reversed, from_ms, to_ms
 from atlassian_simulator.model import DcInstance, DcUser, Filter, Grant, PermissionScheme, Project
 from atlassian_simulator.server.context import Denied, ctx
-from atlassian_simulator.server.routes import upm
 from atlassian_simulator.server.paging import (
     InvalidCursor,
     _BadParam,
@@ -42,6 +41,7 @@ from atlassian_simulator.server.paging import (
     decode_cursor,
     page_bean,
 )
+from atlassian_simulator.server.routes import upm
 from atlassian_simulator.server.routes.jira_common import (
     Caller,
     Permissions,

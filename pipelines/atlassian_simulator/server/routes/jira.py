@@ -36,9 +36,9 @@ from atlassian_simulator.lazy import Reversed
 from atlassian_simulator.server.context import Denied, require_admin, require_user
 from atlassian_simulator.server.paging import audit_offset, bare_array, page_bean
 from atlassian_simulator.server.routes.jira_common import (
+    PERMISSIONS,
     Caller,
     Permissions,
-    PERMISSIONS,
     advanced_settings,
     application_properties,
     configuration,
