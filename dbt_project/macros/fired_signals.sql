@@ -15,11 +15,16 @@ history as (
     from {{ ref('int_check_history') }}
     where check_id like '{{ prefix }}%' and is_failing
     group by org_id, check_id, resource_key
+),
+
+orgs as (
+    select org_id, org_key from {{ ref('int_orgs') }}
 )
 
 select
     {{ dbt.concat(['results.org_id', "'|'", 'results.resource_key', "'|'", 'results.check_id']) }} as {{ id_column }},
     results.org_id,
+    orgs.org_key,
     results.resource_key as {{ key_column }},
     results.check_id as signal_id,
     catalog.title,
@@ -29,6 +34,7 @@ select
     catalog.remediation,
     history.first_seen_at
 from results
+inner join orgs on results.org_id = orgs.org_id
 left join catalog on results.check_id = catalog.check_id
 left join history
     on results.org_id = history.org_id

@@ -17,34 +17,41 @@ with events as (
         select {{ dbt.dateadd('day', -1 * var('audit_lookback_days'), 'max(loaded_at)') }} from {{ this }}
     )
     {% endif %}
+),
+
+with_org_key as (
+    select
+        org_id,
+        event_key,
+        event_id,
+        source,
+        site_ref,
+        product,
+        deployment,
+        occurred_at,
+        processed_at,
+        action,
+        action_name,
+        action_group,
+        category,
+        object_id,
+        object_name,
+        object_type,
+        actor_account_id,
+        actor_name,
+        actor_email,
+        auth_type,
+        subject_account_id,
+        ip_address,
+        country,
+        city,
+        app_key,
+        message,
+        loaded_at
+    from events
 )
 
-select
-    org_id,
-    event_key,
-    event_id,
-    source,
-    site_ref,
-    product,
-    deployment,
-    occurred_at,
-    processed_at,
-    action,
-    action_name,
-    action_group,
-    category,
-    object_id,
-    object_name,
-    object_type,
-    actor_account_id,
-    actor_name,
-    actor_email,
-    auth_type,
-    subject_account_id,
-    ip_address,
-    country,
-    city,
-    app_key,
-    message,
-    loaded_at
-from events
+-- the tenant's configured key beside its org id, as in every mart
+select with_org_key.*, orgs.org_key
+from with_org_key
+left join {{ ref('int_orgs') }} as orgs on with_org_key.org_id = orgs.org_id

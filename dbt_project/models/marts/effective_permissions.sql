@@ -171,43 +171,50 @@ account_names as (
     select org_id, deployment, account_id, max(coalesce(display_name, email, account_id)) as display_name
     from {{ ref('int_accounts') }}
     group by org_id, deployment, account_id
+),
+
+with_org_key as (
+    select
+        {{ dbt.concat(["deduplicated.resource_key", "'|'", "deduplicated.permission", "'|'", "deduplicated.principal_type",
+                       "'|'", "coalesce(deduplicated.principal_id, '')", "'|'", "deduplicated.access_path", "'|'",
+                       "coalesce(deduplicated.role_name, '')"]) }} as effective_permission_key,
+        deduplicated.org_id,
+        deduplicated.site_ref,
+        deduplicated.deployment,
+        deduplicated.product,
+        deduplicated.resource_type,
+        deduplicated.resource_key,
+        deduplicated.container_key,
+        deduplicated.resource_name,
+        deduplicated.permission,
+        deduplicated.principal_type,
+        deduplicated.principal_id,
+        case
+            when deduplicated.principal_type = 'user' then coalesce(account_names.display_name, deduplicated.principal_name)
+            when deduplicated.principal_type = 'group' then coalesce(group_sizes.group_name, deduplicated.principal_name)
+            else deduplicated.principal_name
+        end as principal_name,
+        deduplicated.access_path,
+        deduplicated.grant_holder_type,
+        deduplicated.scheme_name,
+        deduplicated.role_name,
+        deduplicated.principal_type in ('anyone', 'anonymous') as is_public_exposure,
+        case when deduplicated.principal_type = 'group' then coalesce(group_sizes.member_count, 0) end as member_count
+    from deduplicated
+    left join account_names
+        on deduplicated.principal_type = 'user'
+        and deduplicated.org_id = account_names.org_id
+        and deduplicated.deployment = account_names.deployment
+        and deduplicated.principal_id = account_names.account_id
+    left join group_sizes
+        on deduplicated.principal_type = 'group'
+        and deduplicated.org_id = group_sizes.org_id
+        and deduplicated.principal_id = group_sizes.group_id
+        and ((deduplicated.deployment = 'cloud' and group_sizes.deployment = 'cloud' and group_sizes.site_ref is null)
+             or (deduplicated.deployment = 'dc' and group_sizes.site_ref = deduplicated.site_ref))
 )
 
-select
-    {{ dbt.concat(["deduplicated.resource_key", "'|'", "deduplicated.permission", "'|'", "deduplicated.principal_type",
-                   "'|'", "coalesce(deduplicated.principal_id, '')", "'|'", "deduplicated.access_path", "'|'",
-                   "coalesce(deduplicated.role_name, '')"]) }} as effective_permission_key,
-    deduplicated.org_id,
-    deduplicated.site_ref,
-    deduplicated.deployment,
-    deduplicated.product,
-    deduplicated.resource_type,
-    deduplicated.resource_key,
-    deduplicated.container_key,
-    deduplicated.resource_name,
-    deduplicated.permission,
-    deduplicated.principal_type,
-    deduplicated.principal_id,
-    case
-        when deduplicated.principal_type = 'user' then coalesce(account_names.display_name, deduplicated.principal_name)
-        when deduplicated.principal_type = 'group' then coalesce(group_sizes.group_name, deduplicated.principal_name)
-        else deduplicated.principal_name
-    end as principal_name,
-    deduplicated.access_path,
-    deduplicated.grant_holder_type,
-    deduplicated.scheme_name,
-    deduplicated.role_name,
-    deduplicated.principal_type in ('anyone', 'anonymous') as is_public_exposure,
-    case when deduplicated.principal_type = 'group' then coalesce(group_sizes.member_count, 0) end as member_count
-from deduplicated
-left join account_names
-    on deduplicated.principal_type = 'user'
-    and deduplicated.org_id = account_names.org_id
-    and deduplicated.deployment = account_names.deployment
-    and deduplicated.principal_id = account_names.account_id
-left join group_sizes
-    on deduplicated.principal_type = 'group'
-    and deduplicated.org_id = group_sizes.org_id
-    and deduplicated.principal_id = group_sizes.group_id
-    and ((deduplicated.deployment = 'cloud' and group_sizes.deployment = 'cloud' and group_sizes.site_ref is null)
-         or (deduplicated.deployment = 'dc' and group_sizes.site_ref = deduplicated.site_ref))
+-- the tenant's configured key beside its org id, as in every mart
+select with_org_key.*, orgs.org_key
+from with_org_key
+left join {{ ref('int_orgs') }} as orgs on with_org_key.org_id = orgs.org_id

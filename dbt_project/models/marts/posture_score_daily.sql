@@ -42,25 +42,32 @@ weighted as (
         {{ severity_weight('catalog.severity') }} as severity_weight
     from checks
     left join catalog on checks.check_id = catalog.check_id
+),
+
+with_org_key as (
+    select
+        {{ dbt.concat(['org_id', "'|'", 'cast(score_date as ' ~ dbt.type_string() ~ ')']) }} as score_id,
+        org_id,
+        score_date,
+        max(evaluated_at) as evaluated_at,
+        cast(round(100.0 * (1 - 1.0 * sum(case when status = 'evaluated' and is_failing = 1 then severity_weight else 0 end)
+            / nullif(sum(case when status = 'evaluated' then severity_weight else 0 end), 0)), 1) as {{ dbt.type_float() }})
+            as posture_score,
+        sum(case when status = 'evaluated' then 1 else 0 end) as checks_evaluated,
+        sum(case when status = 'evaluated' and is_failing = 0 then 1 else 0 end) as checks_passing,
+        sum(case when status = 'evaluated' and is_failing = 1 then 1 else 0 end) as checks_failing,
+        sum(case when status = 'manual' then 1 else 0 end) as checks_manual,
+        sum(case when status in ('not_evaluable', 'not_computable') then 1 else 0 end) as checks_not_evaluable,
+        sum(case when is_failing = 1 and severity = 'critical' then 1 else 0 end) as failing_critical,
+        sum(case when is_failing = 1 and severity = 'high' then 1 else 0 end) as failing_high,
+        sum(case when is_failing = 1 and severity = 'medium' then 1 else 0 end) as failing_medium,
+        sum(case when is_failing = 1 and severity = 'low' then 1 else 0 end) as failing_low,
+        sum(failing_resources) as failing_findings
+    from weighted
+    group by org_id, score_date
 )
 
-select
-    {{ dbt.concat(['org_id', "'|'", 'cast(score_date as ' ~ dbt.type_string() ~ ')']) }} as score_id,
-    org_id,
-    score_date,
-    max(evaluated_at) as evaluated_at,
-    cast(round(100.0 * (1 - 1.0 * sum(case when status = 'evaluated' and is_failing = 1 then severity_weight else 0 end)
-        / nullif(sum(case when status = 'evaluated' then severity_weight else 0 end), 0)), 1) as {{ dbt.type_float() }})
-        as posture_score,
-    sum(case when status = 'evaluated' then 1 else 0 end) as checks_evaluated,
-    sum(case when status = 'evaluated' and is_failing = 0 then 1 else 0 end) as checks_passing,
-    sum(case when status = 'evaluated' and is_failing = 1 then 1 else 0 end) as checks_failing,
-    sum(case when status = 'manual' then 1 else 0 end) as checks_manual,
-    sum(case when status in ('not_evaluable', 'not_computable') then 1 else 0 end) as checks_not_evaluable,
-    sum(case when is_failing = 1 and severity = 'critical' then 1 else 0 end) as failing_critical,
-    sum(case when is_failing = 1 and severity = 'high' then 1 else 0 end) as failing_high,
-    sum(case when is_failing = 1 and severity = 'medium' then 1 else 0 end) as failing_medium,
-    sum(case when is_failing = 1 and severity = 'low' then 1 else 0 end) as failing_low,
-    sum(failing_resources) as failing_findings
-from weighted
-group by org_id, score_date
+-- the tenant's configured key beside its org id, as in every mart
+select with_org_key.*, orgs.org_key
+from with_org_key
+left join {{ ref('int_orgs') }} as orgs on with_org_key.org_id = orgs.org_id

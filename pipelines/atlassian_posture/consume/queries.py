@@ -230,12 +230,11 @@ def app_scopes(warehouse: Warehouse = None, org: str | None = None) -> pd.DataFr
 
 def audit_daily(warehouse: Warehouse = None, org: str | None = None, days: int = 90) -> pd.DataFrame:
     """Audit events per day and source over the last `days` days of each organization's log."""
-    where, params = _org_filter(org, "orgs.org_key")
+    where, params = _org_filter(org, "events.org_key")
     return read_sql(f"""
-        with orgs as {ORGS},
-        events as (
-            select events.*, orgs.org_key, max(events.occurred_at) over (partition by events.org_id) as newest
-            from marts.audit_events as events inner join orgs on events.org_id = orgs.org_id
+        with events as (
+            select events.*, max(events.occurred_at) over (partition by events.org_id) as newest
+            from marts.audit_events as events
             where true{where}
         )
         select org_key, cast(occurred_at as date) as day, source, count(*) as events

@@ -69,7 +69,7 @@ joined as (
         and project_schemes.scheme_id = grants.scheme_id
 )
 
-select
+select distinct  -- the grain is the whole row: a grant the API lists twice counts once
     joined.org_id,
     joined.site_ref,
     joined.deployment,

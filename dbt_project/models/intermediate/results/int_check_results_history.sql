@@ -3,7 +3,10 @@
     incremental_strategy='delete+insert',
     unique_key=['org_id', 'evaluated_at'],
     on_schema_change='append_new_columns',
+    full_refresh=false,
 ) }}
+-- `full_refresh=false`: `dbt build --full-refresh` rebuilds everything else but never erases this memory
+-- (drop the table by hand to start history over).
 -- What every build found, kept per evaluation (the org's server clock at extraction): the memory
 -- behind first_seen_at / last_seen_at and the daily score. A rebuild of the same extraction
 -- replaces its rows; a new extraction adds a new evaluation. Read through int_check_history, which
