@@ -1,5 +1,5 @@
 {#- A product version string ('9.12.4', '8.5.0-m01') as one comparable number: major * 1e6 + minor * 1e3
-    + patch, from its first three dot-separated components (truth.py `_version`; a missing or
+    + patch, from its first three dot-separated components (the rule book; a missing or
     non-numeric component counts 0). Portable: dbt.split_part and dbt.safe_cast only. -#}
 {% macro permissions_version_part(expression, index) -%}
     {#- nullif: an absent component is '' (PostgreSQL's safe_cast is a plain cast and rejects '') -#}

@@ -1,4 +1,4 @@
--- One row per (visible audit event, AUDIT-* detection it matches): truth.py org_event_checks,
+-- One row per (visible audit event, AUDIT-* detection it matches): the rule book
 -- jira_event_checks, confluence_event_checks and the AUDIT-011 burst rule. Org events are matched on
 -- the display names /event-actions serves (joined on the action id); only AUDIT-001 uses the id.
 with orgs as (

@@ -1,6 +1,6 @@
 {{ config(materialized='view') }}
 -- Every audit event of every log, one shape: org events (Guard), Jira Cloud, Confluence Cloud and
--- Jira/Confluence Data Center. Keys follow truth.py; the Confluence Cloud key is built from the
+-- Jira/Confluence Data Center. Keys follow the rule book; the Confluence Cloud key is built from the
 -- record's creation time and summary (it has no id), so two records sharing both are one event.
 {#- dlt's load id is the load's start in epoch seconds (with a fraction): the ingest time. #}
 {%- set loaded_at = audit_epoch_ms_to_timestamp('cast(cast(load_id as ' ~ dbt.type_float() ~ ') * 1000 as ' ~ dbt.type_bigint() ~ ')') %}

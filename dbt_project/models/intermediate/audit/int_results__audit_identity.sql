@@ -1,4 +1,4 @@
--- Identity signals read from the audit logs (truth.py events_pass / identity_checks), in the results
+-- Identity signals read from the audit logs (the rule book), in the results
 -- contract: IDENT-016 impersonated, IDENT-017 newly granted admin, IDENT-018 admin e-mail/recovery
 -- change, IDENT-019 sign-in from a country outside the allowed list, IDENT-023 robot-like account.
 with orgs as (

@@ -1,7 +1,7 @@
 -- One row per principal of an organization: Cloud accounts (the org directory's Atlassian
 -- accounts, plus app bots and customers that only the products list) and Data Center users
 -- (one user directory per org: Jira and Confluence DC users merged by username).
--- Predicates follow truth.py: live, product access, external, org-level/product admin, privileged.
+-- Predicates follow the rule book: live, product access, external, org-level/product admin, privileged.
 with orgs as (
     select org_id, org_key from {{ ref('int_orgs') }}
 ),

@@ -1,4 +1,4 @@
--- Admin groups of the org directory (truth.py `_admin_groups`): a group named `administrators`,
+-- Admin groups of the org directory (the rule book): a group named `administrators`,
 -- `site-admins`, `site-admins-*`, `jira-admins-*` or `confluence-admins-*`; a group with an
 -- `atlassian/admin` role assignment; a group holding Jira's global ADMINISTER on a Cloud site.
 -- `org-admins` and `atlassian-addons-admin` are listed too, flagged, for the checks that add them.

@@ -1,4 +1,4 @@
--- Per-account identity signals IDENT-001..015 (truth.py `identity_checks`; IDENT-003 from
+-- Per-account identity signals IDENT-001..015 (the rule book; IDENT-003 from
 -- `org_checks`): one row per (org, check, account) that fires, with a short evidence sentence.
 -- Whether a check is evaluated at all for the org is int_results__identity's business.
 with context as (

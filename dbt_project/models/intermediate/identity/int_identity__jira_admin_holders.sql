@@ -1,4 +1,4 @@
--- Holders of Administer Jira per Jira deployment (POSTURE-027, truth.py `_too_many_jira_admins`):
+-- Holders of Administer Jira per Jira deployment (POSTURE-027, the rule book):
 -- members of groups holding global ADMINISTER, plus on Cloud members of groups with
 -- `atlassian/admin` on that site's Jira. A holder is a problem when it is unmanaged, an app or
 -- not live (Cloud), or unknown, inactive or deleted (DC).

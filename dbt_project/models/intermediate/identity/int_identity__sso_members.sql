@@ -1,5 +1,4 @@
--- Cloud accounts in an authentication policy attested `sso_enforced = true` (truth.py
--- `_sso_members`). Without Guard there are no policies, so nobody; with Guard and no attestation
+-- Cloud accounts in an authentication policy attested `sso_enforced = true` (the rule book; `_sso_members`). Without Guard there are no policies, so nobody; with Guard and no attestation
 -- the set is unknown and the checks that need it are manual (see int_identity__org_context).
 with sso_policies as (
     select distinct org_id, setting_scope as policy_id

@@ -1,4 +1,4 @@
--- IDENT-001..015: per-account identity signals (truth.py `identity_checks`, `org_checks` for
+-- IDENT-001..015: per-account identity signals (the rule book for
 -- IDENT-003 and the token signals). Failing rows per account; one passing row with a null key
 -- when nothing fails; one org row when the org's data does not allow the check.
 with context as (

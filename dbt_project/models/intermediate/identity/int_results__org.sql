@@ -1,4 +1,4 @@
--- Org-administration posture checks (truth.py `org_checks`): POSTURE-001..015 keyed
+-- Org-administration posture checks (the rule book): POSTURE-001..015 keyed
 -- `org:<org_id>` (POSTURE-002 by domain) and POSTURE-027 per Jira deployment (`site:<site_ref>`).
 with context as (
     select * from {{ ref('int_identity__org_context') }}

@@ -1,4 +1,4 @@
--- Confluence space permissions of Cloud sites and DC instances in one shape (truth.py SpacePermission), from
+-- Confluence space permissions of Cloud sites and DC instances in one shape , from
 -- EVERY representation Confluence gives of the same grant (a check fails if any of them shows an exposure):
 --   'v2 space permission'      Cloud /wiki/api/v2/spaces/{id}/permissions (principal user / group / role) and DC
 --                              /rest/api/space/{key}/permissions (subject user / group / anonymous);

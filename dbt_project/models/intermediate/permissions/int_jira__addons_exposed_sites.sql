@@ -1,4 +1,4 @@
--- PLUGIN-013 input (truth.py `addons_sites`): Cloud Jira sites where a sensitive project's permission
+-- PLUGIN-013 input (the rule book): Cloud Jira sites where a sensitive project's permission
 -- scheme grants BROWSE_PROJECTS to the project role `atlassian-addons-project-access` (Jira adds every
 -- Connect app user to that role). Live projects only; sensitive = config sensitive_projects.
 with sensitive as (

@@ -1,5 +1,5 @@
 -- Every permission grant that reaches a live Jira project: a live (not archived) project x each grant of
--- the permission scheme it uses (truth.py scope rule: grants count through live projects; a scheme used
+-- the permission scheme it uses (rule book scope rule: grants count through live projects; a scheme used
 -- by no live project never fires). Cloud sites and DC instances alike. The holder is normalised:
 -- holder_value is the group id (Cloud) / group name (DC), the role id, the account id (Cloud) /
 -- username (DC) or the application key.

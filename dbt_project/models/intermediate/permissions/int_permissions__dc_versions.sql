@@ -1,7 +1,7 @@
 -- POSTURE-039 input: each Data Center instance (Jira from serverInfo, Confluence from server-information),
 -- its version, and whether it is vulnerable: inside a critical advisory's affected range (seed
 -- dc_advisories) or past the end of support of its feature release (seed dc_end_of_support) at as_of.
--- An unknown feature release only fails on an advisory range (truth.py `_vulnerable`).
+-- An unknown feature release only fails on an advisory range (the rule book).
 with instances as (
     select org_id, site_ref, site_name, 'jira' as product, max(version) as version
     from {{ ref('stg_jira__jira_server_info') }}

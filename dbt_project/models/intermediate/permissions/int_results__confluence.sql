@@ -1,5 +1,5 @@
 -- Confluence permission posture (POSTURE-031..038, 039 for Confluence DC): one row per evaluated resource
--- (passing and failing), per truth.py `confluence_checks`, `_everyone_group`, `dc_checks` and the results
+-- (passing and failing), per the rule book and the results
 -- contract. Space checks run on Cloud sites and DC instances alike; 034 is keyed by space on Cloud and by
 -- site on DC; 035 is Cloud (attested); 038 and 039 are DC only.
 -- Evidence from every shape (int_confluence__space_permissions: v2 permissions, role assignments, legacy
@@ -81,7 +81,7 @@ deployments as (
     select distinct org_id, site_ref, site_name, deployment from {{ ref('stg_confluence__confluence_spaces') }} where is_current
 ),
 
--- licensed users per deployment (truth.py: Cloud live accounts with Confluence access; DC active users)
+-- licensed users per deployment (rule book: Cloud live accounts with Confluence access; DC active users)
 licensed as (
     select deployments.org_id, deployments.site_ref, accounts.account_id
     from deployments

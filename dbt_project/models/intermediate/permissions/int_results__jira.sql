@@ -1,5 +1,5 @@
 -- Jira permission posture (POSTURE-016..026, 028, 029, 030, 039 for Jira DC): one row per evaluated
--- resource (passing and failing), per truth.py `jira_checks` / `dc_checks` and the results contract.
+-- resource (passing and failing), per the rule book and the results contract.
 -- Grants count through live projects only (int_jira__project_grants); Cloud sites and DC instances alike.
 -- Corroboration: what the anonymous probe reached (projects, projects it may write to, filters, dashboards) fails
 -- POSTURE-016 / 017 / 020 / 021 for that resource whatever the permission tables and share lists said; the

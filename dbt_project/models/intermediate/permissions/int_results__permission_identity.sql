@@ -1,4 +1,4 @@
--- Identity signals that come from permissions (truth.py `_jira_identity`, `_ident_022`, confluence_checks):
+-- Identity signals that come from permissions (the rule book):
 --   IDENT-020 a direct principal: a `user` holder of a grant on a live project, a direct user actor of any
 --             role on a live project, or a `user` principal on any space (Cloud and DC; DC: username);
 --   IDENT-021 direct user actor of the role `Administrators` on more than project_admin_projects live

@@ -1,5 +1,5 @@
 -- One row per user-installed app and plugin signal (PLUGIN-001..019) that fires on it, with a
--- short evidence sentence (truth.py "Plugins:"). Whether a signal is evaluated for the org at
+-- short evidence sentence (rule book, plugin signals). Whether a signal is evaluated for the org at
 -- all (Guard, coverage) is decided in int_results__plugins.
 with apps as (
     select apps.*, orgs.as_of
