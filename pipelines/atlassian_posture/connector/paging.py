@@ -3,7 +3,7 @@
 A paginator decides the first request, pulls the items out of a page, and from the page
 decides the next request or that there is none. Every offset style advances by the number
 of rows the server *returned*, never by the page size asked for: Jira silently lowers
-`maxResults`, and advancing by the requested size loses rows (shared/NOTES.md). `paginate`
+`maxResults`, and advancing by the requested size loses rows (seen: 10 of 23). `paginate`
 refuses to request the same page twice, and refuses a page whose items it already received
 (a server that answers every `startAt` or cursor with its first page would otherwise be
 followed forever: the requests differ, the pages do not), so it fails loudly instead of looping.

@@ -14,6 +14,8 @@ Assets
 - every dbt model, seed and test (dagster-dbt's `@dbt_assets`); each dbt source is the raw table's asset,
   so the lineage runs from each API resource to the marts.
 - `published_warehouse`: the read copy for dashboards and BI tools (pipelines/atlassian_posture/consume/readcopy.py).
+- the `daily_posture` job (scheduled): one op that calls `atlassian_posture.run.run()`, the same lock -> extract ->
+  transform -> publish as the CLI, and records a materialization of every asset above.
 
 Configuration is the connector's (`.dlt/config.toml` + `.dlt/secrets.toml`, environment variables, or
 `ATLASSIAN_POSTURE_CONFIG=<toml file>`); the warehouse is `$ATLASSIAN_POSTURE_WAREHOUSE`.
@@ -132,10 +134,31 @@ def build_definitions(warehouse: Path | str | None = None, config_file: str | No
         size = {"bytes": Path(path).stat().st_size} if not warehouse.is_server else {}
         return dg.MaterializeResult(metadata={"path": str(path), **size})
 
-    daily = dg.define_asset_job("daily_posture", selection=dg.AssetSelection.all(), op_retry_policy=RETRIES)
+    every_asset = [*atlassian_extract.keys, *dbt_models.keys, published_warehouse.key]
+
+    @dg.op(description="One scheduled run, exactly as `atlassian-posture run` does it: atlassian_posture.run.run() "
+                       "(lock, extract, dbt build, publish); then every asset it refreshed is recorded.")
+    def posture_run(context: dg.OpExecutionContext):
+        from atlassian_posture.run import run
+
+        run_orgs, run_credentials = read_settings(config_file)
+        outcome = run(run_orgs, run_credentials, warehouse, project_dir=PROJECT_DIR, lock_wait_s=lock_wait_s,
+                      on_transform_progress=context.log.info)
+        metadata = {"run_id": outcome.extracted.run_id, "published": str(outcome.published)}
+        for key in every_asset:
+            yield dg.AssetMaterialization(asset_key=key, metadata=metadata)
+        yield dg.Output(None)
+
+    @dg.job(name="daily_posture", op_retry_policy=RETRIES,
+            description="The daily run (the one library function the CLI and the demo call too). The assets stay "
+                        "materializable one by one for backfills and lineage.")
+    def daily():
+        posture_run()
+
     return dg.Definitions(
         assets=[atlassian_extract, dbt_models, published_warehouse],
-        jobs=[daily],
+        jobs=[daily, dg.define_asset_job("materialize_assets", selection=dg.AssetSelection.all(),
+                                         op_retry_policy=RETRIES)],
         schedules=[dg.ScheduleDefinition(job=daily, cron_schedule=DAILY_AT, execution_timezone="UTC")],
         resources={"dbt": DbtCliResource(project_dir=str(PROJECT_DIR), profiles_dir=str(workdir),
                                          profile=PROFILE_NAME, target="warehouse")},
