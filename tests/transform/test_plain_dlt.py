@@ -65,6 +65,7 @@ def test_plain_dlt_then_dbt_build_gives_the_marts_of_atlassian_posture_run(serve
                            "--warehouse", str(cli / "w.duckdb")], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
+    assert "this run judged" in done.stdout  # the end of a run says what it could judge
     from_plain, from_cli = _marts(plain / "warehouse" / "atlassian_posture.duckdb"), _marts(cli / "w.duckdb")
     for name in MARTS:
         assert from_plain[name] and from_plain[name] == from_cli[name], name

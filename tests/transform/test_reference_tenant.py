@@ -70,6 +70,8 @@ ref = "holdout-a-token"
     result = CliRunner().invoke(main, ["run", "--config-file", str(config), "--warehouse", str(warehouse)])
     assert result.exit_code == 0, result.output
     assert "checks can be judged" in result.output
+    judged = next(line for line in result.output.splitlines() if "this run judged" in line)
+    assert ("needs an organization API key" in judged) == site_only  # what the run could not judge, and why
     assert ("add an organization API key" in result.output) == site_only
     compared = subprocess.run([sys.executable, str(REFERENCE / "compare.py"), str(warehouse), "tenant_a", str(log)]
                               + (["--site-only"] if site_only else []), capture_output=True, text=True)

@@ -163,7 +163,35 @@ def run_lines(result, warehouse=None) -> list[str]:
                     if row["resource"] == "org_policies" and row["tenant"].split("/")[0] == org.key]
         absent = _no_guard(statuses)
         out.append(evaluability(org, None if absent is None else not absent).line())
-    return out + (drift_lines(warehouse) if warehouse is not None else [])
+    return out + (judged_lines(warehouse) + drift_lines(warehouse) if warehouse is not None else [])
+
+
+def judged_lines(warehouse) -> list[str]:
+    """What the run actually judged, per tenant, from `marts.check_status`: the configuration allows an
+    upper bound; refused or absent endpoints (a scoped token and the plugin manager, a 403) take more away."""
+    import duckdb
+
+    from atlassian_posture.warehouse import Warehouse
+
+    warehouse = Warehouse.of(warehouse)
+    if warehouse.is_server:
+        return []
+    try:
+        with duckdb.connect(str(warehouse.path), read_only=True) as con:
+            counts = con.execute(
+                "select org_key, count(*) filter (where status = 'evaluated'), count(*) filter (where status = 'manual'), "
+                "count(*) filter (where status = 'not_evaluable') from marts.check_status group by 1 order by 1").fetchall()
+            reasons = con.execute(
+                "select org_key, reason, count(*) as checks from marts.check_status where status = 'not_evaluable' "
+                "group by all order by org_key, checks desc, reason").fetchall()
+    except duckdb.Error:
+        return []
+    out = []
+    for key, evaluated, manual, not_evaluable in counts:
+        top = [f"{n} {reason}" for k, reason, n in reasons if k == key][:3]
+        out.append(f"{key}: this run judged {evaluated} checks ({manual} await an attestation); {not_evaluable} not "
+                   f"evaluable" + (f", mostly: {'; '.join(top)}" if top else ""))
+    return out
 
 
 def drift_lines(warehouse) -> list[str]:
