@@ -335,4 +335,6 @@ def test_probe_records_what_an_anonymous_caller_reached_and_security_schemes_loa
     assert levels == {(level.level_id, level.name) for level in scheme.levels}
     members = current(path, "jira_issue_security_level_members", "issue_security_level_id, holder__type", "cloud")
     assert members == {(level.level_id, kind) for level in scheme.levels for kind, _ in level.members}
+    using = current(path, "jira_issue_security_scheme_projects", "scheme_id, project_id", "cloud")
+    assert {project for _, project in using} == set(scheme.project_ids) and scheme.project_ids
     assert sim.request_log.writes() == []

@@ -173,6 +173,7 @@ def cloud_calls(sim: Simulator, org: int) -> list[tuple[str, str, str | None, di
     get("/issuesecurityschemes/10000")
     get("/issuesecurityschemes/level/member?schemeId=10000&maxResults=2")
     get("/issuesecurityschemes/level/member?schemeId=10000&startAt=2&maxResults=2")
+    get("/issuesecurityschemes/project?issueSecuritySchemeId=10000&maxResults=2")
     get("/serverInfo", versions=both)
     get("/serverInfo", ANON)
     get("/configuration")

@@ -68,3 +68,21 @@ def test_a_planted_failure_is_really_in_the_findings(built):
         failing = {c for (c,) in con.execute(
             "select distinct check_id from marts.posture_findings where status = 'fail'").fetchall()}
     assert {"POSTURE-016", "POSTURE-020", "POSTURE-031"} <= failing
+
+
+def test_effective_permissions_say_who_sees_secured_issues(built):
+    """Every live project that uses an issue security scheme lists each level's members (and nothing else does)."""
+    warehouse, sim = built[0].warehouse, built[0].sim
+    want = set()
+    for org in sim.orgs:
+        for site in org.sites:
+            live = {p.project_id: p.key for p in site.jira.projects if not p.archived}
+            for scheme in site.jira.issue_security_schemes:
+                for project_id in scheme.project_ids:
+                    if project_id in live:
+                        want |= {(f"project:{site.name}:{live[project_id]}", f"VIEW_SECURED_ISSUES: {level.name}", kind)
+                                 for level in scheme.levels for kind, _ in level.members}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        got = set(con.execute("select resource_key, permission, grant_holder_type from marts.effective_permissions "
+                              "where access_path = 'issue security level'").fetchall())
+    assert want and got == want

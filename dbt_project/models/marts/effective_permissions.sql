@@ -155,9 +155,77 @@ confluence_roles as (
     where assignments.is_current
 ),
 
+security_projects as (
+    select org_id, site_ref, scheme_id, project_id
+    from {{ ref('stg_jira__jira_issue_security_scheme_projects') }} where is_current
+),
+
+security_levels as (
+    select org_id, site_ref, scheme_id, level_id, level_name
+    from {{ ref('stg_jira__jira_issue_security_levels') }} where is_current
+),
+
+security_schemes as (
+    select org_id, site_ref, scheme_id, max(scheme_name) as scheme_name
+    from {{ ref('stg_jira__jira_issue_security_schemes') }} where is_current
+    group by org_id, site_ref, scheme_id
+),
+
+live_projects as (
+    select distinct org_id, site_ref, deployment, project_id, project_key, project_name from grants
+),
+
+jira_issue_security as (
+    -- who sees the project's issues that carry a security level (Browse alone no longer suffices for those)
+    select
+        projects.org_id,
+        projects.site_ref,
+        projects.deployment,
+        'jira' as product,
+        'project' as resource_type,
+        'project:' || projects.site_ref || ':' || projects.project_key as resource_key,
+        projects.project_key as container_key,
+        projects.project_name as resource_name,
+        'VIEW_SECURED_ISSUES: ' || coalesce(levels.level_name, members.level_id) as permission,
+        case members.holder_type
+            when 'anyone' then 'anyone'
+            when 'group' then 'group'
+            when 'user' then 'user'
+            when 'projectRole' then 'project_role'
+            when 'applicationRole' then 'application_role'
+            else 'issue_field'
+        end as principal_type,
+        coalesce(members.holder_value, members.holder_type) as principal_id,
+        coalesce(members.holder_parameter, members.holder_value, members.holder_type) as principal_name,
+        'issue security level' as access_path,
+        members.holder_type as grant_holder_type,
+        schemes.scheme_name,
+        cast(null as {{ dbt.type_string() }}) as role_name
+    from security_projects
+    inner join live_projects as projects
+        on security_projects.org_id = projects.org_id
+        and security_projects.site_ref = projects.site_ref
+        and security_projects.project_id = projects.project_id
+    inner join {{ ref('stg_jira__jira_issue_security_level_members') }} as members
+        on security_projects.org_id = members.org_id
+        and security_projects.site_ref = members.site_ref
+        and security_projects.scheme_id = members.scheme_id
+        and members.is_current
+    left join security_levels as levels
+        on members.org_id = levels.org_id
+        and members.site_ref = levels.site_ref
+        and members.scheme_id = levels.scheme_id
+        and members.level_id = levels.level_id
+    left join security_schemes as schemes
+        on security_projects.org_id = schemes.org_id
+        and security_projects.site_ref = schemes.site_ref
+        and security_projects.scheme_id = schemes.scheme_id
+),
+
 unioned as (
     select * from jira_direct
     union all select * from jira_via_roles
+    union all select * from jira_issue_security
     union all select * from confluence_direct
     union all select * from confluence_roles
 ),

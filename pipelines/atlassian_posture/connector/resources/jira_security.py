@@ -10,6 +10,7 @@ from __future__ import annotations
 import dlt
 
 from atlassian_posture.connector.helpers import Connections, Coverage, snapshot
+from atlassian_posture.connector.http import NotAvailable
 from atlassian_posture.connector.paging import PageBean, SinglePage, paginate
 from atlassian_posture.connector.resources.jira_common import jira_tenants, row
 from atlassian_posture.connector.settings import PAGE
@@ -22,7 +23,8 @@ def build(connections: Connections, coverage: Coverage) -> list:
         `GET issuesecurityschemes`; its levels go to `jira_issue_security_levels` (`id`, `name`, `description`,
         `scheme_id`) and the levels' members to `jira_issue_security_level_members` (`GET
         issuesecurityschemes/level/member?schemeId=`: `id`, `issueSecurityLevelId`, `holder.type`/`parameter`/
-        `value`, `scheme_id`). Needs Administer Jira; 404 on a Jira without the endpoint, 403 without the right."""
+        `value`, `scheme_id`), and the projects using it to `jira_issue_security_scheme_projects` (`GET
+        issuesecurityschemes/project?issueSecuritySchemeId=`: `projectId`, `scheme_id`). Needs Administer Jira; 404 on a Jira without the endpoint, 403 without the right."""
         for tenant in jira_tenants(connections):
             with coverage.track("jira_issue_security_schemes", tenant.scope) as stats:
                 for page in paginate(tenant.client, f"{tenant.api}/issuesecurityschemes",
@@ -42,5 +44,21 @@ def build(connections: Connections, coverage: Coverage) -> list:
                                    for member in member_page]
                         if members:
                             yield dlt.mark.with_table_name(members, "jira_issue_security_level_members")
+                        projects = _scheme_projects(tenant, scheme["id"], stats)
+                        if projects:
+                            yield dlt.mark.with_table_name(projects, "jira_issue_security_scheme_projects")
+
+    def _scheme_projects(tenant, scheme_id, stats) -> list[dict]:
+        """The projects using the scheme (`GET issuesecurityschemes/project?issueSecuritySchemeId=`: `projectId`),
+        so `effective_permissions` can say who sees a project's secured issues. A Jira without the endpoint
+        (Data Center, older Cloud) answers 404: the schemes are kept, only the link is missing."""
+        try:
+            return [row(tenant.scope, mapping, scheme_id=scheme_id)
+                    for page in paginate(tenant.client, f"{tenant.api}/issuesecurityschemes/project",
+                                         PageBean(PAGE["jira_security_members"]),
+                                         params={"issueSecuritySchemeId": scheme_id}, stats=stats)
+                    for mapping in page]
+        except NotAvailable:
+            return []
 
     return [issue_security_schemes]

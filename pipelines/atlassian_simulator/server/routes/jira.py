@@ -672,6 +672,19 @@ async def issue_security_scheme(request: Request):
     return _json(_security_scheme(view, scheme))
 
 
+async def issue_security_scheme_projects(request: Request):
+    """GET /issuesecurityschemes/project?issueSecuritySchemeId=&projectId=: PageBean of
+    `IssueSecuritySchemeToProjectMapping` {issueSecuritySchemeId, projectId}: which projects use which scheme."""
+    require_admin(request, "issue security schemes")
+    view = CloudView(request)
+    scheme_ids, project_ids = set(multi(request, "issueSecuritySchemeId")), set(multi(request, "projectId"))
+    rows = [(scheme, project_id) for scheme in view.jira.issue_security_schemes
+            if not scheme_ids or str(scheme.scheme_id) in scheme_ids
+            for project_id in scheme.project_ids if not project_ids or project_id in project_ids]
+    return page_bean(request, rows, lambda item: {"issueSecuritySchemeId": str(item[0].scheme_id),
+                                                  "projectId": str(item[1])}, 50, 50)
+
+
 async def issue_security_level_members(request: Request):
     """GET /issuesecurityschemes/level/member?schemeId=&levelId=: PageBean of `SecurityLevelMember`
     {id, issueSecurityLevelId, issueSecuritySchemeId, holder {type, parameter, value, expand}}."""
@@ -774,6 +787,7 @@ _PATHS: list[tuple[str, object, list[str]]] = [
     ("/dashboard/search", dashboard_search, ["GET"]),
     ("/issuesecurityschemes", issue_security_schemes, ["GET"]),
     ("/issuesecurityschemes/level/member", issue_security_level_members, ["GET"]),
+    ("/issuesecurityschemes/project", issue_security_scheme_projects, ["GET"]),
     ("/issuesecurityschemes/{id}", issue_security_scheme, ["GET"]),
     ("/dashboard/{id}", dashboard_one, ["GET"]),
     ("/serverInfo", server_info, ["GET"]),
