@@ -253,7 +253,10 @@ def run_command(warehouse, config_file, log_format, wait, dbt_project):
 @main.command()
 @click.option("--config-file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A TOML file with the connector configuration (default: the dlt way).")
-def doctor(config_file):
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also say which checks the last run of this warehouse could not judge because Atlassian renamed "
+                   "or dropped a field (default: the scheduled warehouse, when it was ever published).")
+def doctor(config_file, warehouse):
     """Check each configured credential and endpoint: what a run will and will not collect, and why."""
     from atlassian_posture.connector.config import ConfigError, load_tenants, read_settings
     from atlassian_posture.connector.doctor import diagnose
@@ -271,10 +274,31 @@ def doctor(config_file):
     from atlassian_posture.connector.evaluability import doctor_lines  # identity branch: what it can judge
     for line in doctor_lines(load_tenants(*settings), findings):
         click.echo(line)
+    _last_run_drift(warehouse)
     blocked = [f for f in findings if f.status == "unauthorized"]
     if blocked:
         click.echo(f"{len(blocked)} check(s) were rejected (401): fix those credentials before a run.", err=True)
         sys.exit(3)
+
+
+def _last_run_drift(warehouse: Path | None) -> None:
+    """Field drift is only visible in data: report the last run's, from its published copy."""
+    from atlassian_posture.connector.evaluability import drift_lines
+    from atlassian_posture.consume.readcopy import WarehouseUnavailable, readable_path
+    from atlassian_posture.warehouse import DEFAULT_WAREHOUSE, Warehouse
+
+    if warehouse is None and not Warehouse(DEFAULT_WAREHOUSE).published_path.exists():
+        return
+    try:
+        last = readable_path(warehouse or DEFAULT_WAREHOUSE)
+    except WarehouseUnavailable as exc:
+        click.echo(f"last run: {exc}")
+        return
+    drift = drift_lines(last)
+    click.echo(f"last run ({last}): " + (f"{len(drift)} check(s) not judged because a field Atlassian sends "
+                                         "changed:" if drift else "no field drift"))
+    for line in drift:
+        click.echo(f"  {line}")
 
 
 def _reader_warehouse_option(f):

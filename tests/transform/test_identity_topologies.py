@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from atlassian_posture.cli import main
 from atlassian_posture.connector.evaluability import drift_lines
 from atlassian_posture.connector.runner import extract
 from atlassian_posture.transform import build
+from atlassian_posture.warehouse import Warehouse
 from atlassian_simulator.core import Simulator
+from click.testing import CliRunner
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +92,11 @@ def test_an_org_key_added_later_keeps_history_and_a_renamed_field_is_not_evaluab
     assert status["IDENT-003"][0] == "not_evaluable" and "mfa_enabled" in status["IDENT-003"][1]
     assert status["POSTURE-003"][0] == "not_evaluable" and fired == 0
     assert any("IDENT-003" in line and "mfa_enabled" in line for line in drift_lines(warehouse))
+    # doctor says it too, from the last run's published copy
+    Warehouse(warehouse).publish()
+    with sim.serve() as base:
+        config = tmp_path / "tenant.toml"
+        config.write_text(sim.secrets_toml(base))
+        said = CliRunner().invoke(main, ["doctor", "--config-file", str(config), "--warehouse", str(warehouse)])
+    drift = said.output[said.output.index("last run"):]
+    assert "IDENT-003" in drift and "mfa_enabled" in drift, said.output
