@@ -166,26 +166,34 @@ def run_lines(result, warehouse=None) -> list[str]:
     return out + (judged_lines(warehouse) + drift_lines(warehouse) if warehouse is not None else [])
 
 
-def judged_lines(warehouse) -> list[str]:
-    """What the run actually judged, per tenant, from `marts.check_status`: the configuration allows an
-    upper bound; refused or absent endpoints (a scoped token and the plugin manager, a 403) take more away."""
+def _query(warehouse, *queries: str) -> list[list[tuple]] | None:
+    """Each query's rows from a DuckDB warehouse, read-only; None for a server or a warehouse without the marts."""
     import duckdb
 
     from atlassian_posture.warehouse import Warehouse
 
     warehouse = Warehouse.of(warehouse)
     if warehouse.is_server:
-        return []
+        return None
     try:
         with duckdb.connect(str(warehouse.path), read_only=True) as con:
-            counts = con.execute(
-                "select org_key, count(*) filter (where status = 'evaluated'), count(*) filter (where status = 'manual'), "
-                "count(*) filter (where status = 'not_evaluable') from marts.check_status group by 1 order by 1").fetchall()
-            reasons = con.execute(
-                "select org_key, reason, count(*) as checks from marts.check_status where status = 'not_evaluable' "
-                "group by all order by org_key, checks desc, reason").fetchall()
+            return [con.execute(sql).fetchall() for sql in queries]
     except duckdb.Error:
+        return None
+
+
+def judged_lines(warehouse) -> list[str]:
+    """What the run actually judged, per tenant, from `marts.check_status`: the configuration allows an
+    upper bound; refused or absent endpoints (a scoped token and the plugin manager, a 403) take more away."""
+    found = _query(
+        warehouse,
+        "select org_key, count(*) filter (where status = 'evaluated'), count(*) filter (where status = 'manual'), "
+        "count(*) filter (where status = 'not_evaluable') from marts.check_status group by 1 order by 1",
+        "select org_key, reason, count(*) as checks from marts.check_status where status = 'not_evaluable' "
+        "group by all order by org_key, checks desc, reason")
+    if found is None:
         return []
+    counts, reasons = found
     out = []
     for key, evaluated, manual, not_evaluable in counts:
         top = [f"{n} {reason}" for k, reason, n in reasons if k == key][:3]
@@ -196,19 +204,8 @@ def judged_lines(warehouse) -> list[str]:
 
 def drift_lines(warehouse) -> list[str]:
     """Checks a run could not judge because a required column was absent (DuckDB warehouses)."""
-    import duckdb
-
-    from atlassian_posture.warehouse import Warehouse
-
-    warehouse = Warehouse.of(warehouse)
-    if warehouse.is_server:
-        return []
-    try:
-        with duckdb.connect(str(warehouse.path), read_only=True) as con:
-            rows = con.execute(
-                "select orgs.org_key, gaps.check_id, gaps.reason from intermediate.int_check_input_gaps as gaps "
-                "join intermediate.int_orgs as orgs using (org_id) where gaps.reason like '%has no column%' "
-                "order by 1, 2").fetchall()
-    except duckdb.Error:
-        return []
-    return [f"{key}: {check_id} not evaluable: {reason}" for key, check_id, reason in rows]
+    found = _query(
+        warehouse,
+        "select orgs.org_key, gaps.check_id, gaps.reason from intermediate.int_check_input_gaps as gaps "
+        "join intermediate.int_orgs as orgs using (org_id) where gaps.reason like '%has no column%' order by 1, 2")
+    return [f"{key}: {check_id} not evaluable: {reason}" for key, check_id, reason in found[0]] if found else []

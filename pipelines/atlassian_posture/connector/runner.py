@@ -88,8 +88,9 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
                           if not t.startswith("_dlt") and t not in RUN_FACT_TABLES}
         except PipelineStepFailed as exc:
             failure = _explain(exc, warehouse)
-            if exc.step == "extract" and facts.coverage_rows():  # keep the record of what failed, and why
-                pipeline.run(facts.coverage_rows(), table_name="coverage", write_disposition="append",
+            recorded = facts.coverage_rows()
+            if exc.step == "extract" and recorded:  # keep the record of what failed, and why
+                pipeline.run(recorded, table_name="coverage", write_disposition="append",
                              schema=dlt.Schema("atlassian"))
         finally:
             connections.close()
