@@ -47,8 +47,10 @@ def _(charts, days, mo, org, queries, warehouse):
 
 @app.cell
 def _(mo, org, queries, warehouse):
-    mo.vstack([mo.md("## Latest detections"),
-               mo.ui.table(queries.detections(warehouse, org, limit=500), selection=None, page_size=20)])
+    mo.vstack([mo.md("## Latest detections\n\nConsecutive events of the same detection, actor and action are one "
+                     "row (`events` counts them, `first_at` … `last_at`); actions of this product's own account "
+                     "say *(this integration)*."),
+               mo.ui.table(queries.detections_grouped(warehouse, org, limit=500), selection=None, page_size=20)])
     return
 
 

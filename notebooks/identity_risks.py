@@ -66,7 +66,9 @@ def _(mo):
 @app.cell
 def _(accounts, levels, mo):
     _shown = accounts[accounts["risk_level"].isin(levels.value)]
-    mo.vstack([mo.md(f"## Accounts ({len(_shown):,}), riskiest first"),
+    mo.vstack([mo.md(f"## Accounts ({len(_shown):,}), riskiest first\n\n`signal_titles`: the signals that fired, "
+                     "worst first; `signal_evidence`: what each one saw. The account this product reads as is "
+                     "labelled `is_integration_account` and listed after the ranked accounts."),
                mo.ui.table(_shown, selection=None, page_size=20)])
     return
 

@@ -37,8 +37,9 @@ def _(mo, org, orgs):
     _shown = orgs if org is None else orgs[orgs["org_key"] == org]
     mo.hstack([
         mo.stat(f"{row.posture_score:.0f}/100", label=f"Posture score: {row.org_key}",
-                caption=f"{row.checks_failing:.0f} failing of {row.checks_evaluated:.0f} evaluated checks "
-                        f"({row.failing_critical:.0f} critical, {row.failing_high:.0f} high); "
+                caption=f"{row.checks_failing} failing of {row.checks_evaluated} evaluated checks "
+                        f"({row.failing_critical} critical, {row.failing_high} high); {row.checks_manual} manual, "
+                        f"{row.checks_not_evaluable} not_evaluable, {row.checks_not_computable} not_computable; "
                         f"evaluated {row.evaluated_at:%Y-%m-%d %H:%M}", bordered=True)
         for row in _shown.itertuples()
     ], justify="start", wrap=True)

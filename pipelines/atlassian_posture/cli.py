@@ -356,12 +356,15 @@ def report(warehouse, out, org):
 @main.command()
 @click.option("--size", type=click.Choice(SIZES), default="small", show_default=True, help="Organization size.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Generator seed.")
-def demo(size, seed):
+@click.option("--days", type=click.IntRange(1, 30), default=3, show_default=True,
+              help="Simulated days, one daily run each (a score trend needs more than one).")
+def demo(size, seed, days):
     """Run the end-to-end demo: a simulated organization served in-process, extracted into
-    warehouse/demo.duckdb, marts built, published, reported (warehouse/demo-report.html) and summarized."""
+    warehouse/demo.duckdb for a few simulated days, marts built, published, reported
+    (warehouse/demo-report.html) and summarized."""
     from atlassian_posture.demo import run_demo
 
-    sys.exit(run_demo(size, seed, echo=click.echo))
+    sys.exit(run_demo(size, seed, echo=click.echo, days=days))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ def run(orgs: dict, credentials: dict, warehouse: Warehouse | Path | str, *, pro
         lock_wait_s: float = 0.0, pipelines_dir: Path | None = None, progress: str | None = None,
         on_extracted: Callable[[RunResult], None] | None = None,
         on_transform_progress: Callable[[str], None] | None = None,
-        transport: httpx.BaseTransport | None = None) -> RunOutcome:
+        transport: httpx.BaseTransport | None = None, dbt_tests: bool = True) -> RunOutcome:
     """Extract every configured tenant, build the marts and publish them, under one lock.
 
     Raises RunFailed (extract, lock, configuration) or TransformFailed (exit code 5). `on_extracted`
@@ -43,6 +43,6 @@ def run(orgs: dict, credentials: dict, warehouse: Warehouse | Path | str, *, pro
                             transport=transport, locked=True)
         if on_extracted:
             on_extracted(extracted)
-        transformed = build(warehouse, project_dir, progress=on_transform_progress)
+        transformed = build(warehouse, project_dir, progress=on_transform_progress, tests=dbt_tests)
         published = warehouse.publish()
     return RunOutcome(extracted, transformed, published, time.monotonic() - started)

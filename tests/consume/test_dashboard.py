@@ -43,6 +43,10 @@ def test_the_dashboard_shows_the_marts(scheduled, browser):
         page.locator(".vega-embed").nth(1).wait_for()  # both overview charts drawn (vega: canvas, no text)
         shown(page, top_app.app_name).wait_for()
         shown(page, top_account.display_name).wait_for()
+        # signals in words, and the integration's own account said rather than ranked
+        shown(page, top_account.signal_titles.split("; ")[0]).wait_for()
+        reader = queries.integration_accounts(published).iloc[0]
+        shown(page, f"{reader.display_name} ({reader.email}) is the account this product reads as").wait_for()
         page.wait_for_timeout(1500)  # let the charts draw before the screenshot
         page.screenshot(path=ARTIFACTS / "dashboard-overview.png", full_page=True)
 
@@ -60,6 +64,9 @@ def test_the_dashboard_shows_the_marts(scheduled, browser):
         page.get_by_role("tab", name="Identities").click()
         total = len(queries.identity_table(published))
         shown(page, f"of {total:,} accounts").wait_for(timeout=TIMEOUT_MS)
+        page.locator(".vega-embed").filter(visible=True).nth(1).wait_for()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=ARTIFACTS / "dashboard-identities.png", full_page=True)
         page.get_by_role("tab", name="Apps").click()
         apps = queries.riskiest_apps(published, limit=None)
         shown(page, f"of {len(apps):,} installed apps").wait_for(timeout=TIMEOUT_MS)

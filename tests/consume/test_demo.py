@@ -7,7 +7,11 @@ import subprocess
 import sys
 
 import duckdb
+import pandas as pd
 from atlassian_posture.consume import queries
+from atlassian_posture.demo import DAYS
+
+from tests.consume.test_findings_in_words import bare_signal_ids
 
 
 def test_the_demo_summarizes_and_says_what_to_open_next(tmp_path):
@@ -20,7 +24,8 @@ def test_the_demo_summarizes_and_says_what_to_open_next(tmp_path):
     score = int(re.search(r"posture score (\d+)/100", out).group(1))
     published = tmp_path / "warehouse" / "published" / "demo.duckdb"
     with duckdb.connect(str(published), read_only=True) as con:
-        expected = con.execute("select posture_score from marts.posture_score_daily").fetchone()[0]
+        expected = con.execute("select posture_score from marts.posture_score_daily order by score_date desc"
+                               ).fetchone()[0]
         top_app = con.execute("select app_name from marts.plugin_risks order by risk_score desc limit 1").fetchone()[0]
     assert score == round(expected)
     worst = queries.failing_checks(published, limit=1).iloc[0]
@@ -28,3 +33,15 @@ def test_the_demo_summarizes_and_says_what_to_open_next(tmp_path):
     assert "Riskiest accounts:" in out and top_app in out
     assert "Open next:" in out and "atlassian-posture dashboard" in out and "demo-report.html" in out
     assert (tmp_path / "warehouse" / "demo-report.html").stat().st_size > 10_000
+    # findings in words: no signal id without its title, nothing cut mid-word
+    assert "IDENT-0" in out and "PLUGIN-0" in out and not bare_signal_ids(out)
+    # the integration's own account is said, not ranked
+    reader = queries.integration_accounts(published).iloc[0]
+    assert f"(not ranked: {reader.display_name} <{reader.email}> is the account this product reads as" in out
+    ranked = out.split("Riskiest accounts")[1].split("(not ranked")[0]
+    assert reader.email not in ranked
+    # a few simulated days: a trend, findings first seen on an earlier day than the last run
+    history = queries.score_history(published)
+    assert len(history) == DAYS and f"over {DAYS} days: " in out
+    first_seen = queries.failing_checks(published)["first_seen_at"]
+    assert first_seen.min() < pd.Timestamp(history["score_date"].max())

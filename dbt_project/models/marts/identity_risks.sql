@@ -10,6 +10,10 @@ signals as (
 
 levels as (
     {{ signal_scores('signals', 'account_key') }}
+),
+
+integration as (
+    select * from {{ ref('int_identity__integration_accounts') }}
 )
 
 select
@@ -47,7 +51,12 @@ select
     coalesce(levels.signal_count, 0) as signal_count,
     levels.signals,
     levels.signal_evidence,
+    integration.account_key is not null as is_integration_account,
+    integration.concern_signals as integration_concerns,
+    -- the integration's own account is ranked only for what its job does not explain
+    (integration.account_key is null or integration.concern_signals is not null) as is_ranked,
     orgs.as_of as evaluated_at
 from accounts
 inner join {{ ref('int_orgs') }} as orgs on accounts.org_id = orgs.org_id
 left join levels on accounts.org_id = levels.org_id and accounts.account_key = levels.account_key
+left join integration on accounts.org_id = integration.org_id and accounts.account_key = integration.account_key

@@ -14,6 +14,8 @@ need no JSON functions (which differ per warehouse): `setting` is the top-level 
 the object it is about (a policy id, a site, a domain, a list item), `field` the attribute.
 A setting that is absent has no row, and its check reports `manual`. One `settings_read` row per
 organization records that the settings were read and whether an attestation was given.
+`integration_account` rows name the account this product reads as (the e-mail of each Cloud
+site's API token): the marts label it rather than rank it as a risky admin (it must be one to read).
 """
 
 from __future__ import annotations
@@ -92,3 +94,10 @@ def settings_rows(org_key: str, org_id: str | None, policy: Mapping, attestation
                 rows.append({"org_key": org_key, "org_id": org_id, "source": source, "setting": name,
                              "scope": scope, "field": field, "value": text})
     return rows
+
+
+def integration_rows(org_key: str, org_id: str | None, sites) -> list[dict]:
+    """One `integration_account` row per Cloud site: the e-mail its API token authenticates as
+    (scope: the site's name). A Data Center PAT's user is not in the configuration."""
+    return [{"org_key": org_key, "org_id": org_id, "source": "connector", "setting": "integration_account",
+             "scope": site.name, "field": "email", "value": site.email} for site in sites if site.email]

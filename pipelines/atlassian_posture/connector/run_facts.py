@@ -21,7 +21,7 @@ import dlt
 from dlt.extract.resource import DltResource
 
 from atlassian_posture.connector.helpers import Connections, Coverage
-from atlassian_posture.connector.posture_settings import settings_rows
+from atlassian_posture.connector.posture_settings import integration_rows, settings_rows
 
 RUN_FACT_TABLES = ("coverage", "runs", "posture_settings")
 
@@ -79,7 +79,8 @@ class RunFacts:
 
     def settings_rows(self) -> list[dict]:
         return [row for org in self.connections.tenants
-                for row in settings_rows(org.key, self.connections.org_ids.get(org.key), org.policy, org.attestation)]
+                for row in settings_rows(org.key, self.connections.org_ids.get(org.key), org.policy, org.attestation)
+                + integration_rows(org.key, self.connections.org_ids.get(org.key), org.sites)]
 
     def resources(self) -> list[DltResource]:
         """The three fact resources; each waits for the data resources of this run."""

@@ -95,7 +95,7 @@ def app_scopes(frame: pd.DataFrame, top: int = 15) -> alt.Chart:
         x=alt.X("apps:Q", title="apps"),
         color=alt.Color("risky:N", scale=alt.Scale(domain=[True, False], range=["#e4572e", "#4c78a8"]),
                         legend=None),
-        tooltip=["scope", "apps", "signal_id"],
+        tooltip=["scope", "apps", "signal"],
     ).properties(width=WIDTH, height=max(120, 18 * len(frame)))
 
 

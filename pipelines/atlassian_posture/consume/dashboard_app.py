@@ -10,11 +10,12 @@ def _():
 
     from atlassian_posture.consume import charts, queries
     from atlassian_posture.consume.readcopy import from_cli_args
+    from atlassian_posture.consume.widgets import integration_note
     from atlassian_posture.consume.widgets import org_picker as org_picker_for
 
     warehouse = from_cli_args(mo.cli_args())
     refresh = mo.ui.refresh(options=["1m", "5m", "15m"], default_interval="5m", label="Reload data")
-    return charts, mo, org_picker_for, queries, refresh, warehouse
+    return charts, integration_note, mo, org_picker_for, queries, refresh, warehouse
 
 
 @app.cell
@@ -43,12 +44,13 @@ def _(org_picker):
 
 
 @app.cell
-def _(charts, mo, org, orgs, queries, warehouse):
+def _(charts, integration_note, mo, org, orgs, queries, warehouse):
     _shown = orgs if org is None else orgs[orgs["org_key"] == org]
     _cards = mo.hstack([
         mo.stat(f"{row.posture_score:.0f}/100", label=f"Posture score: {row.org_key}",
-                caption=f"{row.checks_failing:.0f} failing checks ({row.failing_critical:.0f} critical, "
-                        f"{row.failing_high:.0f} high), {row.checks_manual:.0f} awaiting an attestation",
+                caption=f"{row.checks_failing} failing checks ({row.failing_critical} critical, "
+                        f"{row.failing_high} high); {row.checks_manual} manual (awaiting an attestation), "
+                        f"{row.checks_not_evaluable} not_evaluable, {row.checks_not_computable} not_computable",
                 bordered=True)
         for row in _shown.itertuples()
     ], justify="start", wrap=True)
@@ -60,11 +62,13 @@ def _(charts, mo, org, orgs, queries, warehouse):
                    charts.findings_by_severity_product(queries.findings_by_severity_product(warehouse, org))],
                   wrap=True),
         mo.md("### Riskiest accounts"),
-        mo.ui.table(_top_accounts[["org_key", "display_name", "email", "risk_level", "risk_score", "signals"]],
-                    selection=None, pagination=False),
+        mo.ui.table(_top_accounts[["org_key", "display_name", "email", "risk_level", "risk_score", "signal_titles"]]
+                    .rename(columns={"signal_titles": "signals (worst first)"}), selection=None, pagination=False),
+        mo.md(integration_note(queries.integration_accounts(warehouse, org))),
         mo.md("### Riskiest apps"),
         mo.ui.table(_top_apps[["org_key", "app_name", "vendor_name", "site_ref", "risk_level", "risk_score",
-                               "signals"]], selection=None, pagination=False),
+                               "signal_titles"]].rename(columns={"signal_titles": "signals (worst first)"}),
+                    selection=None, pagination=False),
     ])
     return (overview,)
 
@@ -148,7 +152,9 @@ def _(charts, mo, org, queries, warehouse):
         mo.hstack([charts.audit_activity(queries.audit_daily(warehouse, org)),
                    charts.detections_by_id(queries.detection_counts(warehouse, org))], wrap=True),
         mo.md("### Latest detections"),
-        mo.ui.table(queries.detections(warehouse, org, limit=500), selection=None, page_size=15),
+        mo.md("Consecutive events of the same detection, actor and action are one row: `events` counts them, "
+              "`first_at` … `last_at` is their span; actions of this product's own account say *(this integration)*."),
+        mo.ui.table(queries.detections_grouped(warehouse, org, limit=500), selection=None, page_size=15),
     ])
     return (audit_tab,)
 

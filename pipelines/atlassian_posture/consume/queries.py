@@ -23,6 +23,21 @@ LEVEL_RANK = ("case risk_level when 'critical' then 1 when 'high' then 2 when 'm
               "else 5 end")
 
 
+# An organization-level finding names the organization (its key), not its UUID; rows about no site say so
+RESOURCE_NAME = ("case when resource_type = 'org' then 'organization ' || org_key "
+                 "else coalesce(resource_name, resource_key) end")
+SITE = "coalesce(site_ref, case when resource_type = 'org' then 'organization' else '—' end)"
+# The signals that fired on an account or app, worst first, each with its catalog title
+IDENTITY_SIGNALS = """(select org_id, account_key, count(*) as signal_count,
+        string_agg(signal_id || ' ' || title, '; ' order by weight desc, signal_id) as signal_titles,
+        string_agg(signal_id || ' ' || title || coalesce(': ' || evidence, ''), '; ' order by weight desc, signal_id)
+            as signal_evidence
+    from marts.identity_signals group by org_id, account_key)"""
+PLUGIN_SIGNALS = """(select org_id, app_key, count(*) as signal_count,
+        string_agg(signal_id || ' ' || title, '; ' order by weight desc, signal_id) as signal_titles
+    from marts.plugin_signals group by org_id, app_key)"""
+
+
 def _org_filter(org: str | None, column: str = "org_key") -> tuple[str, list]:
     return (f" and {column} = ?", [org]) if org else ("", [])
 
@@ -35,10 +50,21 @@ def organizations(warehouse: Warehouse = None) -> pd.DataFrame:
             select *, row_number() over (partition by org_id order by score_date desc) as recency
             from marts.posture_score_daily
         )
+        ,
+        -- the same words as check_status (and every table): not_evaluable and not_computable apart
+        unjudged as (
+            select org_id,
+                   count(*) filter (where status = 'not_evaluable') as checks_not_evaluable,
+                   count(*) filter (where status = 'not_computable') as checks_not_computable
+            from marts.check_status where family = 'posture' group by org_id
+        )
         select orgs.org_key, orgs.org_id, latest.evaluated_at, latest.posture_score, latest.checks_evaluated,
-               latest.checks_passing, latest.checks_failing, latest.checks_manual, latest.checks_not_evaluable,
+               latest.checks_passing, latest.checks_failing, latest.checks_manual,
+               coalesce(unjudged.checks_not_evaluable, 0) as checks_not_evaluable,
+               coalesce(unjudged.checks_not_computable, 0) as checks_not_computable,
                latest.failing_critical, latest.failing_high, latest.failing_medium, latest.failing_low
         from orgs left join latest on orgs.org_id = latest.org_id and latest.recency = 1
+        left join unjudged on orgs.org_id = unjudged.org_id
         order by orgs.org_key
     """, warehouse)
 
@@ -77,8 +103,8 @@ def check_findings(check_id: str, warehouse: Warehouse = None, org: str | None =
     """The resources one check evaluated (by default those that fail), with evidence."""
     where, params = _org_filter(org)
     return read_sql(f"""
-        select org_key, site_ref, product, resource_type, resource_key, resource_name, status, evidence,
-               first_seen_at, last_seen_at
+        select org_key, {SITE} as site_ref, product, resource_type, resource_key, {RESOURCE_NAME} as resource_name,
+               status, evidence, first_seen_at, last_seen_at
         from marts.posture_findings
         where check_id = ? and status = ?{where}
         order by org_key, site_ref, resource_key
@@ -116,27 +142,59 @@ def findings_by_severity_product(warehouse: Warehouse = None, org: str | None = 
 
 
 def riskiest_accounts(warehouse: Warehouse = None, org: str | None = None, limit: int | None = 10) -> pd.DataFrame:
-    """Accounts by identity risk score, highest first, with the signals that fired."""
-    where, params = _org_filter(org)
+    """Accounts by identity risk score, highest first, with the signals that fired (id and title, worst first).
+
+    The integration's own account (the one this product reads as: an admin with a token, by necessity)
+    is left out unless a signal its job does not explain fired on it (`identity_risks.is_ranked`)."""
+    where, params = _org_filter(org, "risks.org_key")
     return read_sql(f"""
-        select org_key, display_name, email, account_type, deployment, risk_level, risk_score, signals,
-               is_privileged, mfa_enabled, is_external, last_active_at
-        from marts.identity_risks
-        where risk_score > 0{where}
-        order by risk_score desc, {LEVEL_RANK}, display_name
+        select risks.org_key, risks.display_name, risks.email, risks.account_type, risks.deployment,
+               risks.risk_level, risks.risk_score, risks.signals, fired.signal_titles, fired.signal_count,
+               risks.is_integration_account, risks.integration_concerns,
+               risks.is_privileged, risks.mfa_enabled, risks.is_external, risks.last_active_at
+        from marts.identity_risks as risks
+        left join {IDENTITY_SIGNALS} as fired
+            on risks.org_id = fired.org_id and risks.account_key = fired.account_key
+        where risks.risk_score > 0 and risks.is_ranked{where}
+        order by risks.risk_score desc, {LEVEL_RANK}, risks.display_name
         {f'limit {int(limit)}' if limit else ''}
     """, warehouse, params)
 
 
 def identity_table(warehouse: Warehouse = None, org: str | None = None) -> pd.DataFrame:
-    """Every account with its access and risk, for filtering."""
-    where, params = _org_filter(org)
+    """Every account with its access and risk (signals with their titles and evidence), for filtering;
+    the integration's own account is labelled and listed after the ranked accounts."""
+    where, params = _org_filter(org, "risks.org_key")
     return read_sql(f"""
-        select org_key, display_name, email, email_domain, account_type, deployment, account_status,
-               is_live, is_managed, is_external, is_guest, mfa_enabled, is_org_admin, is_product_admin,
-               is_privileged, product_keys, last_active_at, risk_level, risk_score, signals
-        from marts.identity_risks where true{where}
-        order by risk_score desc, display_name
+        select risks.org_key, risks.display_name, risks.email, risks.email_domain, risks.account_type,
+               risks.deployment, risks.account_status, risks.is_live, risks.is_managed, risks.is_external,
+               risks.is_guest, risks.mfa_enabled, risks.is_org_admin, risks.is_product_admin, risks.is_privileged,
+               risks.is_integration_account, risks.product_keys, risks.last_active_at, risks.risk_level,
+               risks.risk_score, fired.signal_titles, fired.signal_evidence
+        from marts.identity_risks as risks
+        left join {IDENTITY_SIGNALS} as fired
+            on risks.org_id = fired.org_id and risks.account_key = fired.account_key
+        where true{where}
+        order by risks.is_ranked desc, risks.risk_score desc, risks.display_name
+    """, warehouse, params)
+
+
+def integration_accounts(warehouse: Warehouse = None, org: str | None = None) -> pd.DataFrame:
+    """The accounts this product reads as, whether rankings list them, the signals that fired on them
+    and those its job does not explain (`concern_titles`), each with its title."""
+    where, params = _org_filter(org, "risks.org_key")
+    return read_sql(f"""
+        select risks.org_key, risks.display_name, risks.email, risks.risk_score, risks.is_ranked,
+               risks.integration_concerns, fired.signal_titles,
+               (select string_agg(s.signal_id || ' ' || s.title, '; ' order by s.weight desc, s.signal_id)
+                from marts.identity_signals as s
+                where s.org_id = risks.org_id and s.account_key = risks.account_key
+                  and list_contains(string_split(risks.integration_concerns, ', '), s.signal_id)) as concern_titles
+        from marts.identity_risks as risks
+        left join {IDENTITY_SIGNALS} as fired
+            on risks.org_id = fired.org_id and risks.account_key = fired.account_key
+        where risks.is_integration_account{where}
+        order by risks.org_key, risks.display_name
     """, warehouse, params)
 
 
@@ -197,14 +255,16 @@ def dormant_and_external(warehouse: Warehouse = None, org: str | None = None) ->
 
 
 def riskiest_apps(warehouse: Warehouse = None, org: str | None = None, limit: int | None = 10) -> pd.DataFrame:
-    """Installed third-party apps by plugin risk score, highest first."""
-    where, params = _org_filter(org)
+    """Installed third-party apps by plugin risk score, highest first, with the signals' titles."""
+    where, params = _org_filter(org, "apps.org_key")
     return read_sql(f"""
-        select org_key, app_name, vendor_name, site_ref, product, framework, is_enabled, risk_level, risk_score,
-               signals, scopes, installed_at
-        from marts.plugin_risks
-        where is_user_installed{where}
-        order by risk_score desc, {LEVEL_RANK}, app_name
+        select apps.org_key, apps.app_name, apps.vendor_name, apps.site_ref, apps.product, apps.framework,
+               apps.is_enabled, apps.risk_level, apps.risk_score, apps.signals, fired.signal_titles,
+               fired.signal_count, apps.scopes, apps.installed_at
+        from marts.plugin_risks as apps
+        left join {PLUGIN_SIGNALS} as fired on apps.org_id = fired.org_id and apps.app_key = fired.app_key
+        where apps.is_user_installed{where}
+        order by apps.risk_score desc, {LEVEL_RANK}, apps.app_name
         {f'limit {int(limit)}' if limit else ''}
     """, warehouse, params)
 
@@ -219,11 +279,13 @@ def app_scopes(warehouse: Warehouse = None, org: str | None = None) -> pd.DataFr
             where apps.scopes is not null and apps.scopes <> ''{where}
         )
         select granted.scope, count(distinct granted.app_key) as apps,
-               coalesce(max(scope_risk.signal_id), '') as signal_id
+               coalesce(max(scope_risk.signal_id), '') as signal_id,
+               coalesce(max(scope_risk.signal_id || ' ' || catalog.title), '') as signal
         from granted
         left join reference.scope_risk as scope_risk
             on (scope_risk.match_type = 'exact' and granted.scope = scope_risk.scope)
             or (scope_risk.match_type = 'prefix' and granted.scope like scope_risk.scope || '%')
+        left join reference.check_catalog as catalog on scope_risk.signal_id = catalog.check_id
         group by granted.scope order by apps desc, granted.scope
     """, warehouse, params)
 
@@ -244,18 +306,68 @@ def audit_daily(warehouse: Warehouse = None, org: str | None = None, days: int =
     """, warehouse, params)
 
 
+# The actor of an audit event, labelled when it is the integration's own account (this product reading)
+ACTOR = ("case when integration.account_id is not null then coalesce(d.actor_name, d.actor_account_id) "
+         "|| ' (this integration)' else coalesce(d.actor_name, d.actor_account_id) end")
+INTEGRATION_ACCOUNTS = "(select org_id, account_id from marts.identity_risks where is_integration_account)"
+
+
 def detections(warehouse: Warehouse = None, org: str | None = None, limit: int | None = 200) -> pd.DataFrame:
-    """Security detections, newest first."""
+    """Security detections, newest first; actions of the integration's own account are labelled."""
     where, params = _org_filter(org, "orgs.org_key")
     return read_sql(f"""
         select orgs.org_key, d.occurred_at, d.detection_id, d.title, d.severity, d.source, d.site_ref,
-               d.actor_name, d.action_name, d.country, d.evidence
+               {ACTOR} as actor_name, d.action_name, d.country, d.evidence
         from marts.security_detections as d
         inner join {ORGS} as orgs on d.org_id = orgs.org_id
+        left join {INTEGRATION_ACCOUNTS} as integration
+            on d.org_id = integration.org_id and d.actor_account_id = integration.account_id
         where true{where}
         order by d.occurred_at desc, d.detection_id
         {f'limit {int(limit)}' if limit else ''}
     """, warehouse, params)
+
+
+def detections_grouped(warehouse: Warehouse = None, org: str | None = None,
+                       limit: int | None = 50) -> pd.DataFrame:
+    """Security detections newest first, a run of consecutive events of the same detection, actor, action
+    and site as one row: how many (`events`), the first and the last, and the latest one's evidence."""
+    where, params = _org_filter(org, "orgs.org_key")
+    return read_sql(f"""
+        with events as (
+            select orgs.org_key, d.occurred_at, d.detection_id, d.title, d.severity, d.source,
+                   coalesce(d.site_ref, '—') as site_ref, {ACTOR} as actor_name, d.action_name,
+                   coalesce(d.country, '') as country, d.evidence,
+                   row_number() over (order by orgs.org_key, d.occurred_at desc, d.detection_id) as position
+            from marts.security_detections as d
+            inner join {ORGS} as orgs on d.org_id = orgs.org_id
+            left join {INTEGRATION_ACCOUNTS} as integration
+                on d.org_id = integration.org_id and d.actor_account_id = integration.account_id
+            where true{where}
+        ),
+        runs as (  -- gaps and islands: equal keys in consecutive positions share position - rank
+            select *, position - row_number() over (
+                partition by org_key, detection_id, actor_name, action_name, site_ref, country
+                order by position) as run
+            from events
+        )
+        select org_key, max(occurred_at) as last_at, min(occurred_at) as first_at, count(*) as events,
+               detection_id, any_value(title) as title, any_value(severity) as severity, site_ref, actor_name,
+               action_name, country, arg_max(evidence, occurred_at) as evidence
+        from runs
+        group by org_key, detection_id, actor_name, action_name, site_ref, country, run
+        order by org_key, last_at desc, detection_id
+        {f'limit {int(limit)}' if limit else ''}
+    """, warehouse, params)
+
+
+def detection_count(warehouse: Warehouse = None, org: str | None = None) -> int:
+    """How many detection events there are in all (for "first N of M")."""
+    where, params = _org_filter(org, "orgs.org_key")
+    return int(read_sql(f"""
+        select count(*) as events from marts.security_detections as d
+        inner join {ORGS} as orgs on d.org_id = orgs.org_id where true{where}
+    """, warehouse, params).iloc[0, 0])
 
 
 def detection_counts(warehouse: Warehouse = None, org: str | None = None) -> pd.DataFrame:
@@ -272,13 +384,20 @@ def detection_counts(warehouse: Warehouse = None, org: str | None = None) -> pd.
 
 
 def public_exposure(warehouse: Warehouse = None, org: str | None = None) -> pd.DataFrame:
-    """Projects and spaces open to anyone (anonymous or every logged-in user), from effective_permissions."""
+    """Projects and spaces open to anyone (anonymous or every logged-in user), from effective_permissions.
+
+    One row per project or space and public principal: the permissions it holds and every path that gives
+    them (a space permission and the role assignment of the same grant are one exposure, not two)."""
     where, params = _org_filter(org, "orgs.org_key")
     return read_sql(f"""
-        select orgs.org_key, p.site_ref, p.product, p.resource_type, p.resource_name, p.permission,
-               p.principal_name, p.access_path
+        select orgs.org_key, coalesce(p.site_ref, '—') as site_ref, p.product, p.resource_type,
+               coalesce(p.resource_name, p.resource_key) as resource_name, p.principal_name,
+               string_agg(distinct p.permission, ', ' order by p.permission) as permissions,
+               string_agg(distinct p.access_path, ' + ' order by p.access_path) as access_paths
         from marts.effective_permissions as p
         inner join {ORGS} as orgs on p.org_id = orgs.org_id
-        where p.is_public_exposure{where}
-        order by orgs.org_key, p.site_ref, p.resource_name, p.permission
+    where p.is_public_exposure{where}
+        group by orgs.org_key, p.site_ref, p.product, p.resource_type, p.resource_key, p.resource_name,
+                 p.principal_name
+        order by orgs.org_key, site_ref, resource_name, p.principal_name
     """, warehouse, params)

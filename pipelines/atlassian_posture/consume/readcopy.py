@@ -70,7 +70,13 @@ def connect(warehouse: Path | str | None = None) -> Iterator[duckdb.DuckDBPyConn
 def read_sql(sql: str, warehouse: Path | str | None = None, params: list | None = None) -> pd.DataFrame:
     """Run one read-only query on the published copy and return it as a DataFrame."""
     with connect(warehouse) as con:
-        return con.execute(sql, params or []).df()
+        relation = con.sql(sql, params=params or None)
+        frame = relation.df()
+        # SUM of integers is HUGEINT, which pandas turns into floats ("0.0 failing"): counts stay integers
+        for name, kind in zip(relation.columns, relation.types, strict=True):
+            if str(kind) == "HUGEINT" or (str(kind).startswith("DECIMAL") and str(kind).endswith(",0)")):
+                frame[name] = frame[name].astype("Int64")
+        return frame
 
 
 def from_cli_args(args: dict) -> Path:
