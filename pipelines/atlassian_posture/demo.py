@@ -72,8 +72,8 @@ def run_demo(size: str, seed: int, echo: Callable[[str], None], days: int = DAYS
             if day > 1:
                 sim.advance(1)
             when = sim.summary()["orgs"][0]["clock"][:10]
-            step(f"Day {day} of {days} ({when}): extracting every resource over HTTP into {DEMO_WAREHOUSE} ..."
-                 if last or day == 1 else f"Day {day} of {days} ({when}): the daily run ...")
+            step(f"Day {day} of {days} ({when}). Extracting every resource over HTTP into {DEMO_WAREHOUSE} ..."
+                 if last or day == 1 else f"Day {day} of {days} ({when}). The daily run ...")
 
             def extracted(result, told: bool = last or day == 1) -> None:
                 if not told:
@@ -124,7 +124,7 @@ def _print_summary(echo: Callable[[str], None]) -> None:
             echo(f"  {row.severity:<8} {row.check_id:<12} {_clip(row.title, 52):<52} {row.failing_resources:>4} failing"
                  f" since {row.first_seen_at:%Y-%m-%d}")
             echo(f"  {'':<21} fix: {_clip(row.remediation, 100)}")
-        echo("Riskiest accounts (the signals that fired, worst first):")
+        echo("Riskiest accounts: the signals that fired on each, worst first")
         for row in queries.riskiest_accounts(DEMO_WAREHOUSE, org.org_key, limit=5).itertuples():
             label = "  [this integration's account]" if row.is_integration_account else ""
             echo(f"  {row.risk_level:<8} {row.risk_score:>4.0f}  {_clip(row.display_name, 24):<24} "

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from atlassian_posture.consume import queries, report
+from atlassian_posture.consume.readcopy import read_sql
 
 CATALOG = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "check_catalog.csv"
 SIGNAL_ID = re.compile(r"\b(?:IDENT|PLUGIN)-\d{3}\b")
@@ -104,7 +105,11 @@ def test_signals_carry_their_titles(published):
 def test_org_level_findings_name_the_organization(published):
     orgs = queries.organizations(published)
     assert str(orgs["checks_failing"].dtype) == "Int64"  # counts are integers, not 35.0
-    for check in queries.failing_checks(published)["check_id"].unique():
+    failing = queries.failing_checks(published)
+    org_level = failing[failing["check_id"].isin(read_sql(
+        "select distinct check_id from marts.posture_findings where resource_type = 'org'", published)["check_id"])]
+    assert len(org_level)
+    for check in [*org_level["check_id"].unique()[:3], *failing["check_id"].unique()[:3]]:
         findings = queries.check_findings(check, published)
         assert findings["site_ref"].notna().all()
         assert not findings["resource_name"].isin(orgs["org_id"]).any()
