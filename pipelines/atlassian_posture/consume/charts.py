@@ -24,8 +24,13 @@ def _severity_scale(field: str = "severity") -> alt.Color:
 
 
 def score_over_time(frame: pd.DataFrame) -> alt.Chart:
-    """Posture score (0-100) per organization and day."""
-    return alt.Chart(frame, title="Posture score over time").mark_line(point=True).encode(
+    """Posture score (0-100) per organization and day; with a single day, the chart says the trend
+    starts with the next daily run instead of drawing a lone dot as if it were a trend."""
+    days = frame["score_date"].nunique() if len(frame) else 0
+    title = alt.TitleParams("Posture score over time", subtitle=(
+        [f"one evaluation so far ({frame['score_date'].max():%Y-%m-%d}): the trend starts with the next daily run"]
+        if days == 1 else []))
+    return alt.Chart(frame, title=title).mark_line(point=alt.OverlayMarkDef(size=60)).encode(
         x=alt.X("score_date:T", title="day"),
         y=alt.Y("posture_score:Q", title="posture score", scale=alt.Scale(domain=[0, 100])),
         color=alt.Color("org_key:N", title="organization"),

@@ -63,12 +63,13 @@ def _(charts, integration_note, mo, org, orgs, queries, warehouse):
                   wrap=True),
         mo.md("### Riskiest accounts"),
         mo.ui.table(_top_accounts[["org_key", "display_name", "email", "risk_level", "risk_score", "signal_titles"]]
-                    .rename(columns={"signal_titles": "signals (worst first)"}), selection=None, pagination=False),
+                    .rename(columns={"signal_titles": "signals (worst first)"}), selection=None, pagination=False,
+                    wrapped_columns=["signals (worst first)"]),
         mo.md(integration_note(queries.integration_accounts(warehouse, org))),
         mo.md("### Riskiest apps"),
         mo.ui.table(_top_apps[["org_key", "app_name", "vendor_name", "site_ref", "risk_level", "risk_score",
                                "signal_titles"]].rename(columns={"signal_titles": "signals (worst first)"}),
-                    selection=None, pagination=False),
+                    selection=None, pagination=False, wrapped_columns=["signals (worst first)"]),
     ])
     return (overview,)
 
@@ -97,11 +98,12 @@ def _(check_picker, failing, mo, org, queries, warehouse):
                   f"[source]({_check['source_url']})\n\n{_check['rationale']}"),
             mo.callout(mo.md(f"**Remediation:** {_check['remediation']}"), kind="info"),
             mo.md(f"**{len(_findings)} failing resource(s)**"),
-            mo.ui.table(_findings, selection=None, page_size=15),
+            mo.ui.table(_findings.drop(columns=["status"]), selection=None, page_size=15,
+                        wrapped_columns=["evidence"]),
         ])
     checks_tab = mo.vstack([
         mo.md(f"### {len(failing)} failing checks, worst first"),
-        mo.ui.table(failing, selection=None, page_size=10),
+        mo.ui.table(failing, selection=None, page_size=10, wrapped_columns=["remediation"]),
         mo.md("### Drill down"),
         check_picker,
         _detail,
@@ -121,13 +123,13 @@ def _(mo):
 @app.cell
 def _(account_levels, charts, mo, org, queries, warehouse):
     _accounts = queries.identity_table(warehouse, org)
-    _shown = _accounts[_accounts["risk_level"].isin(account_levels.value)]
+    _shown = _accounts[_accounts["risk_level"].isin(account_levels.value)].reset_index(drop=True)
     identities_tab = mo.vstack([
         mo.hstack([charts.risk_levels(_accounts, "accounts"),
                    charts.dormant_and_external(queries.dormant_and_external(warehouse, org))], wrap=True),
         account_levels,
         mo.md(f"**{len(_shown):,} of {len(_accounts):,} accounts**; filter any column from its header."),
-        mo.ui.table(_shown, selection=None, page_size=20),
+        mo.ui.table(_shown, selection=None, page_size=20, wrapped_columns=["signal_titles"]),
     ])
     return (identities_tab,)
 
@@ -135,13 +137,13 @@ def _(account_levels, charts, mo, org, queries, warehouse):
 @app.cell
 def _(app_levels, charts, mo, org, queries, warehouse):
     _apps = queries.riskiest_apps(warehouse, org, limit=None)
-    _shown = _apps[_apps["risk_level"].isin(app_levels.value)]
+    _shown = _apps[_apps["risk_level"].isin(app_levels.value)].reset_index(drop=True)
     apps_tab = mo.vstack([
         mo.hstack([charts.risk_levels(_apps, "apps"), charts.app_scopes(queries.app_scopes(warehouse, org))],
                   wrap=True),
         app_levels,
         mo.md(f"**{len(_shown):,} of {len(_apps):,} installed apps**"),
-        mo.ui.table(_shown, selection=None, page_size=20),
+        mo.ui.table(_shown, selection=None, page_size=20, wrapped_columns=["signal_titles"]),
     ])
     return (apps_tab,)
 

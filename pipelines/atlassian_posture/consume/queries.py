@@ -166,11 +166,11 @@ def identity_table(warehouse: Warehouse = None, org: str | None = None) -> pd.Da
     the integration's own account is labelled and listed after the ranked accounts."""
     where, params = _org_filter(org, "risks.org_key")
     return read_sql(f"""
-        select risks.org_key, risks.display_name, risks.email, risks.email_domain, risks.account_type,
-               risks.deployment, risks.account_status, risks.is_live, risks.is_managed, risks.is_external,
-               risks.is_guest, risks.mfa_enabled, risks.is_org_admin, risks.is_product_admin, risks.is_privileged,
-               risks.is_integration_account, risks.product_keys, risks.last_active_at, risks.risk_level,
-               risks.risk_score, fired.signal_titles, fired.signal_evidence
+        select risks.org_key, risks.display_name, risks.email, risks.risk_level, risks.risk_score,
+               fired.signal_titles, risks.is_integration_account, risks.is_privileged, risks.mfa_enabled,
+               risks.is_external, risks.last_active_at, risks.account_type, risks.deployment, risks.account_status,
+               risks.is_live, risks.is_managed, risks.is_guest, risks.is_org_admin, risks.is_product_admin,
+               risks.product_keys, risks.email_domain, fired.signal_evidence
         from marts.identity_risks as risks
         left join {IDENTITY_SIGNALS} as fired
             on risks.org_id = fired.org_id and risks.account_key = fired.account_key
