@@ -58,3 +58,15 @@ def test_a_bad_attestation_file_is_one_line_naming_the_key(tmp_path, name, text,
 def test_policy_lists_must_be_lists_of_strings():
     with pytest.raises(ConfigError, match="sensitive_projects must be a list of strings"):
         load_tenants({"acme": {**ORG, "sensitive_projects": "FIN"}}, SECRETS)
+
+
+def test_each_cloud_site_names_the_account_it_reads_as():
+    """The e-mail of each site's API token is loaded, so the marts can label the integration's own account."""
+    from atlassian_posture.connector.posture_settings import integration_rows
+
+    tenant = load_tenants({"acme": {"sites": {"a": {"url": "https://a.atlassian.net", "email": "reader@acme.com"}},
+                                    "data_center": {"j": {"product": "jira", "url": "https://jira.acme.com"}}}},
+                          {"acme": {"sites": {"a": "tok"}, "data_center": {"j": "pat"}}})[0]
+    assert integration_rows(tenant.key, "org-1", tenant.sites) == [
+        {"org_key": "acme", "org_id": "org-1", "source": "connector", "setting": "integration_account", "scope": "a",
+         "field": "email", "value": "reader@acme.com"}]
