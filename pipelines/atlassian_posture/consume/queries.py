@@ -31,7 +31,9 @@ SITE = "coalesce(site_ref, case when resource_type = 'org' then 'organization' e
 IDENTITY_SIGNALS = """(select org_id, account_key, count(*) as signal_count,
         string_agg(signal_id || ' ' || title, '; ' order by weight desc, signal_id) as signal_titles,
         string_agg(signal_id || ' ' || title || coalesce(': ' || evidence, ''), '; ' order by weight desc, signal_id)
-            as signal_evidence
+            as signal_evidence,
+        list(signal_id || ' ' || title || coalesce(': ' || evidence, '') order by weight desc, signal_id)
+            as evidence_items
     from marts.identity_signals group by org_id, account_key)"""
 PLUGIN_SIGNALS = """(select org_id, app_key, count(*) as signal_count,
         string_agg(signal_id || ' ' || title, '; ' order by weight desc, signal_id) as signal_titles
@@ -150,7 +152,7 @@ def riskiest_accounts(warehouse: Warehouse = None, org: str | None = None, limit
     return read_sql(f"""
         select risks.org_key, risks.display_name, risks.email, risks.account_type, risks.deployment,
                risks.risk_level, risks.risk_score, risks.signals, fired.signal_titles, fired.signal_count,
-               risks.is_integration_account, risks.integration_concerns,
+               fired.evidence_items, risks.is_integration_account, risks.integration_concerns,
                risks.is_privileged, risks.mfa_enabled, risks.is_external, risks.last_active_at
         from marts.identity_risks as risks
         left join {IDENTITY_SIGNALS} as fired
@@ -306,10 +308,13 @@ def audit_daily(warehouse: Warehouse = None, org: str | None = None, days: int =
     """, warehouse, params)
 
 
-# The actor of an audit event, labelled when it is the integration's own account (this product reading)
-ACTOR = ("case when integration.account_id is not null then coalesce(d.actor_name, d.actor_account_id) "
-         "|| ' (this integration)' else coalesce(d.actor_name, d.actor_account_id) end")
-INTEGRATION_ACCOUNTS = "(select org_id, account_id from marts.identity_risks where is_integration_account)"
+# The actor of an audit event by name (the directory's when the log gives only an id), labelled when it is the
+# integration's own account (this product reading)
+ACTOR = ("coalesce(d.actor_name, actors.display_name, d.actor_account_id) "
+         "|| case when actors.is_integration_account then ' (this integration)' else '' end")
+ACTORS = """(select org_id, account_id, any_value(display_name) as display_name,
+        bool_or(is_integration_account) as is_integration_account
+    from marts.identity_risks group by org_id, account_id)"""
 
 
 def detections(warehouse: Warehouse = None, org: str | None = None, limit: int | None = 200) -> pd.DataFrame:
@@ -320,8 +325,7 @@ def detections(warehouse: Warehouse = None, org: str | None = None, limit: int |
                {ACTOR} as actor_name, d.action_name, d.country, d.evidence
         from marts.security_detections as d
         inner join {ORGS} as orgs on d.org_id = orgs.org_id
-        left join {INTEGRATION_ACCOUNTS} as integration
-            on d.org_id = integration.org_id and d.actor_account_id = integration.account_id
+        left join {ACTORS} as actors on d.org_id = actors.org_id and d.actor_account_id = actors.account_id
         where true{where}
         order by d.occurred_at desc, d.detection_id
         {f'limit {int(limit)}' if limit else ''}
@@ -341,8 +345,7 @@ def detections_grouped(warehouse: Warehouse = None, org: str | None = None,
                    row_number() over (order by orgs.org_key, d.occurred_at desc, d.detection_id) as position
             from marts.security_detections as d
             inner join {ORGS} as orgs on d.org_id = orgs.org_id
-            left join {INTEGRATION_ACCOUNTS} as integration
-                on d.org_id = integration.org_id and d.actor_account_id = integration.account_id
+            left join {ACTORS} as actors on d.org_id = actors.org_id and d.actor_account_id = actors.account_id
             where true{where}
         ),
         runs as (  -- gaps and islands: equal keys in consecutive positions share position - rank

@@ -22,6 +22,7 @@ from atlassian_posture.consume.readcopy import readable_path
 TEMPLATES = Path(__file__).with_name("templates")
 DRILL_DOWN_CHECKS = 15
 DRILL_DOWN_ROWS = 25
+DRILL_DOWN_ACCOUNTS = 10
 LIST_ROWS = 50  # accounts, apps, exposures, detection groups: longer lists say so and where the rest is
 STATUS_WORDS = {"manual": "manual", "not_evaluable": "not_evaluable", "not_computable": "not_computable"}
 
@@ -109,6 +110,9 @@ def write_report(out: Path, warehouse: Path | str | None = None, org: str | None
         accounts=_listing(accounts, ["org_key", "display_name", "email", "risk_level", "risk_score", "signal_titles",
                                      "last_active_at"], "marts.identity_risks (where is_ranked)"),
         integration=integration.to_dict("records"),
+        account_evidence=[{"name": row.display_name, "org_key": row.org_key, "level": row.risk_level,
+                           "score": row.risk_score, "items": list(row.evidence_items)}
+                          for row in accounts.head(DRILL_DOWN_ACCOUNTS).itertuples()],
         apps=_listing(apps, ["org_key", "app_name", "vendor_name", "site_ref", "product", "risk_level", "risk_score",
                              "signal_titles", "scopes"], "marts.plugin_risks"),
         exposure=_listing(exposure, None, "marts.effective_permissions (where is_public_exposure)"),
