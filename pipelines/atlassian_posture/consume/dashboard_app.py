@@ -103,7 +103,9 @@ def _(check_picker, failing, mo, org, queries, warehouse):
         ])
     checks_tab = mo.vstack([
         mo.md(f"### {len(failing)} failing checks, worst first"),
-        mo.ui.table(failing, selection=None, page_size=10, wrapped_columns=["remediation"]),
+        mo.ui.table(failing[["check_id", "title", "severity", "failing_resources", "remediation", "org_key",
+                             "first_seen_at", "catalog_product"]],
+                    selection=None, page_size=10, wrapped_columns=["title", "remediation"]),
         mo.md("### Drill down"),
         check_picker,
         _detail,
