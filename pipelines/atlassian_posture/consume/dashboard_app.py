@@ -139,7 +139,9 @@ def _(account_levels, charts, mo, org, queries, warehouse):
 @app.cell
 def _(app_levels, charts, mo, org, queries, warehouse):
     _apps = queries.riskiest_apps(warehouse, org, limit=None)
-    _shown = _apps[_apps["risk_level"].isin(app_levels.value)].reset_index(drop=True)
+    _shown = _apps[_apps["risk_level"].isin(app_levels.value)].reset_index(drop=True)[
+        ["app_name", "risk_level", "risk_score", "signal_titles", "vendor_name", "site_ref", "product", "framework",
+         "is_enabled", "scopes", "installed_at", "org_key"]]
     apps_tab = mo.vstack([
         mo.hstack([charts.risk_levels(_apps, "apps"), charts.app_scopes(queries.app_scopes(warehouse, org))],
                   wrap=True),
