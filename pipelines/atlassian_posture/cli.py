@@ -169,7 +169,26 @@ def _settings(log, config_file):
         log.fail(EXIT_CONFIG, f"configuration: {exc}", step="extract")
 
 
+def _fail_on_option(f):
+    from atlassian_posture.connector.runner import STATUSES
+
+    def parse(ctx, param, value):
+        wanted = {s.strip() for part in value for s in part.split(",") if s.strip()}
+        unknown = wanted - set(STATUSES) - {"none"}
+        if unknown:
+            raise click.BadParameter(f"unknown status {', '.join(sorted(unknown))}; one of "
+                                     f"{', '.join(s for s in STATUSES if s != 'ok')} or none")
+        return frozenset(wanted - {"none"}) if value else frozenset({"failed"})
+
+    return click.option("--fail-on", multiple=True, callback=parse, metavar="STATUS[,STATUS...]",
+                        help="Coverage statuses that make the run exit non-zero once everything else is loaded: "
+                             "failed (default; exit 1), or also degraded, partial, forbidden, not_available, "
+                             "skipped (exit 6); 'none' never.")(f)
+
+
 def _report_extracted(log, warehouse, result) -> None:
+    if result.recovered:
+        log.event("recovered", result.recovered, level="warning", run_id=result.run_id)
     loaded = sum(result.rows_by_table.values())
     for row in result.coverage:
         if log.fmt == "json" or row["status"] != "ok":
@@ -191,13 +210,15 @@ def _progress(log) -> str | None:
 @main.command("extract")
 @_warehouse_options
 @click.option("--resource", "resources", multiple=True, help="Only these resources (repeatable).")
-def extract_command(warehouse, config_file, log_format, wait, resources):
+@_fail_on_option
+def extract_command(warehouse, config_file, log_format, wait, resources, fail_on):
     """Extract and load every configured tenant into the warehouse (no transformation).
 
-    Exit codes: 0 done (coverage lists what was not collected), 1 failed, 2 configuration
-    error, 3 a credential was rejected (401), 4 another run holds the warehouse lock.
+    Exit codes: 0 done (coverage lists what was not collected), 1 failed (a resource could not be
+    read: the rest is loaded), 2 configuration error, 3 a credential was rejected (401), 4 another
+    run holds the warehouse lock, 6 coverage has a status --fail-on names.
     """
-    from atlassian_posture.connector.runner import extract
+    from atlassian_posture.connector.runner import extract, verdict
     from atlassian_posture.errors import PostureError
     from atlassian_posture.runlog import RunLog
 
@@ -209,20 +230,26 @@ def extract_command(warehouse, config_file, log_format, wait, resources):
     except PostureError as exc:
         log.fail(exc.exit_code, str(exc), step="extract")
     _report_extracted(log, warehouse, result)
+    problem = verdict(result, fail_on)
+    if problem is not None:
+        log.fail(problem.exit_code, str(problem), step="extract")
 
 
 @main.command("run")
 @_warehouse_options
 @click.option("--dbt-project", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="The dbt project to build (default: the one shipped with the package).")
-def run_command(warehouse, config_file, log_format, wait, dbt_project):
+@_fail_on_option
+def run_command(warehouse, config_file, log_format, wait, dbt_project, fail_on):
     """Extract and load, then transform (dbt build): the command a scheduler calls.
 
     The warehouse lock is held for both steps; then the warehouse is published (copied
     atomically to warehouse/published/) for dashboards, notebooks, reports and BI tools.
     Exit codes as for extract, plus 5 when the transformation fails (the raw tables of this
-    run stay loaded, and the last published copy stays as it was).
+    run stay loaded, and the last published copy stays as it was). A resource that failed (exit
+    1) or a status --fail-on names (exit 6) ends the run after the marts are built and published.
     """
+    from atlassian_posture.connector.runner import verdict
     from atlassian_posture.errors import PostureError, TransformFailed
     from atlassian_posture.run import run
     from atlassian_posture.runlog import RunLog
@@ -245,9 +272,13 @@ def run_command(warehouse, config_file, log_format, wait, dbt_project):
     from atlassian_posture.connector.evaluability import run_lines  # identity branch: what it could judge
     for line in run_lines(outcome.extracted, warehouse):
         log.event("evaluability", line)
+    problem = verdict(outcome.extracted, fail_on)
     log.event("published", f"Published for readers at {published} (run {run_id}, "
                            f"{outcome.duration_s:.0f} s in all).",
-              run_id=run_id, path=str(published), exit_code=0, duration_s=round(outcome.duration_s, 3))
+              run_id=run_id, path=str(published), exit_code=problem.exit_code if problem else 0,
+              duration_s=round(outcome.duration_s, 3))
+    if problem is not None:
+        log.fail(problem.exit_code, str(problem))
 
 
 @main.command()
@@ -257,7 +288,10 @@ def run_command(warehouse, config_file, log_format, wait, dbt_project):
               help="Also say which checks the last run of this warehouse could not judge because Atlassian renamed "
                    "or dropped a field (default: the scheduled warehouse, when it was ever published).")
 def doctor(config_file, warehouse):
-    """Check each configured credential and endpoint: what a run will and will not collect, and why."""
+    """Check each configured credential and endpoint: what a run will and will not collect, and why.
+
+    Exit codes: 0 something can be read for every organization, 1 nothing answered for one (network,
+    server), 2 configuration (every endpoint 404: a wrong URL), 3 a credential was rejected (401)."""
     from atlassian_posture.connector.config import ConfigError, load_tenants, read_settings
     from atlassian_posture.connector.doctor import diagnose
 
@@ -279,6 +313,12 @@ def doctor(config_file, warehouse):
     if blocked:
         click.echo(f"{len(blocked)} check(s) were rejected (401): fix those credentials before a run.", err=True)
         sys.exit(3)
+    from atlassian_posture.connector.doctor import nothing_answered
+
+    unreachable = nothing_answered(findings)
+    if unreachable:
+        click.echo(f"error: {unreachable[1]}", err=True)
+        sys.exit(unreachable[0])
 
 
 def _last_run_drift(warehouse: Path | None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import glob
 import hashlib
 import logging
 import os
@@ -207,8 +208,9 @@ class Warehouse:
 
         target = self.published_path
         target.parent.mkdir(parents=True, exist_ok=True)
+        for stale in target.parent.glob(f".{glob.escape(target.name)}.*.partial*"):  # a killed publish's copy
+            stale.unlink(missing_ok=True)  # (the caller holds the lock: no other publish is writing one)
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        partial.unlink(missing_ok=True)
         try:
             with duckdb.connect(str(self.location), config=DUCKDB_SETTINGS) as con:
                 catalog = con.execute("select current_database()").fetchone()[0]
