@@ -58,7 +58,7 @@ def test_findings_and_the_daily_score_follow_time_travel(tmp_path):
 
 
 def test_without_an_attestation_the_attested_checks_are_manual(tmp_path):
-    built, truth = build_warehouse(tmp_path, "small", 7, attest=False)
+    built, truth = build_warehouse(tmp_path, "tiny", 7, orgs=1, attest=False)  # tiny: attestation is not about size
     assert compare(built.warehouse, observable_truth(truth, built.sim), source="marts") == []
     with duckdb.connect(str(built.warehouse), read_only=True) as con:
         manual = {c for (c,) in con.execute(
@@ -67,7 +67,7 @@ def test_without_an_attestation_the_attested_checks_are_manual(tmp_path):
 
 
 def test_a_forbidden_input_makes_its_checks_not_evaluable_never_pass(tmp_path):
-    built, _ = build_warehouse(tmp_path, "small", 7, orgs=1)
+    built, _ = build_warehouse(tmp_path, "tiny", 7, orgs=1)
     built.sim.faults.forbidden = ["*/rest/api/*/permissionscheme*", "*/wiki/api/v2/spaces/*/permissions*"]
     built.refresh()
     with duckdb.connect(str(built.warehouse), read_only=True) as con:
