@@ -110,12 +110,27 @@ class RequestStats:
     rows: int = 0
     retries: int = 0
     throttled: int = 0
+    # a fan-out's items (helpers.per_item): how many of each kind it asked for, and those refused (403)
+    asked: dict[str, int] = field(default_factory=dict)
+    refused: dict[str, list[tuple[str, dict]]] = field(default_factory=dict)  # kind -> [(name, hold columns)]
+    last_request: str = ""  # "GET /path" of the latest request: where a malformed answer came from
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **counts: int) -> None:
         with self._lock:
             for name, value in counts.items():
                 setattr(self, name, getattr(self, name) + value)
+
+    def ask(self, kind: str) -> None:
+        with self._lock:
+            self.asked[kind] = self.asked.get(kind, 0) + 1
+
+    def refuse(self, kind: str, name: str, hold: dict) -> None:
+        with self._lock:
+            self.refused.setdefault(kind, []).append((name, hold))
+
+    def requested(self, what: str) -> None:
+        self.last_request = what
 
 
 def retry_delay(response: httpx.Response | None, attempt: int, now: Callable[[], datetime],
@@ -193,6 +208,7 @@ class AtlassianClient:
             response: httpx.Response | None = None
             throttled = False
             try:
+                stats.requested(f"{method} {urlsplit(url).path}")
                 response = self._http.request(method, url, params=params, json=json)
                 stats.add(requests=1)
                 throttled = response.status_code == 429

@@ -8,6 +8,7 @@ included) -> `FaultMiddleware` (rate limits and injected failures) -> `TenantMid
 from __future__ import annotations
 
 from email.utils import format_datetime
+from fnmatch import fnmatchcase
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -81,6 +82,14 @@ class TenantMiddleware:
             state["credential_label"] = "invalid" if exc.status == 401 else "anonymous"
             response = error_response(error_kind(scope["path"]), exc.status, exc.message)
             return await response(scope, receive, send)
+        refused = context.credential.refused if context.credential else ()
+        if refused:  # partial rights (`Simulator.restrict`): this user may not see these items
+            target = scope["path"] + ("?" + scope["query_string"].decode("latin-1") if scope.get("query_string") else "")
+            if any(fnmatchcase(target, pattern) for pattern in refused):
+                state["credential_label"] = context.credential.label
+                response = error_response(error_kind(scope["path"]), 403,
+                                          "You do not have permission to view this resource.")
+                return await response(scope, receive, send)
         state["sim_context"] = context
         state["sim_orgs"] = self.sim.orgs
         state["credential_label"] = context.credential.label if context.credential else "anonymous"
