@@ -297,7 +297,7 @@ def refused_reason(stats: RequestStats) -> str:
     """`403 on 2 of 14 projects (ABC 10003, DEF 10007): ...`, one clause per item kind."""
     clauses = []
     for kind, items in sorted(stats.refused.items()):
-        names = [name for name, _ in items]
+        names = sorted(name for name, _ in items)  # refused from worker threads: in no particular order
         shown = ", ".join(names[:REFUSED_SHOWN]) + (f" and {len(names) - REFUSED_SHOWN} more"
                                                     if len(names) > REFUSED_SHOWN else "")
         clauses.append(f"403 on {len(items)} of {stats.asked.get(kind, len(items))} {kind} ({shown})")
@@ -306,9 +306,11 @@ def refused_reason(stats: RequestStats) -> str:
 
 
 def unexpected_reason(exc: Exception, stats: RequestStats) -> str:
-    """`KeyError 'values' on page 3 of GET /rest/api/3/...`: what broke, and after which answer."""
-    cause = f"{type(exc).__name__} {str(exc)[:160]}".strip().splitlines()[0]
-    where = f" on page {stats.pages + 1} of {stats.last_request}" if stats.last_request else ""
+    """`KeyError 'id' after 3 pages (last request GET /rest/api/3/...)`: what broke, and after which answer
+    (in a fan-out the last request is the latest of any item's)."""
+    cause = (f"{type(exc).__name__} {str(exc)[:160]}".strip().splitlines() or [type(exc).__name__])[0]
+    where = (f" after {stats.pages} page{'s' * (stats.pages != 1)} (last request {stats.last_request})"
+             if stats.last_request else "")
     return (f"{cause}{where}: the answer is not the documented shape (rerun; if it persists, report this "
             f"line with the response)")
 

@@ -249,8 +249,14 @@ class AtlassianClient:
         try:
             return response.json()
         except ValueError as exc:
-            raise MalformedResponse(f"{urlsplit(str(response.url)).path} answered {response.status_code} with a "
-                                    f"body that is not JSON", response.status_code, str(response.url)) from exc
+            path = urlsplit(str(response.url)).path
+            if "html" in response.headers.get("content-type", "") or response.text.lstrip()[:1] == "<":
+                # a login page or a proxy's page served with 200: the request never reached the API
+                raise MalformedResponse(f"{path} answered {response.status_code} with an HTML page, not JSON (a "
+                                        f"login or proxy page?): check the base URL and that {self.label} reaches "
+                                        f"the REST API directly", response.status_code, str(response.url)) from exc
+            raise MalformedResponse(f"{path} answered {response.status_code} with a body that is not JSON",
+                                    response.status_code, str(response.url)) from exc
 
     def _remember_date(self, response: httpx.Response) -> None:
         header = response.headers.get("date")
