@@ -70,7 +70,14 @@ def runs(tmp_path_factory):
         after = {table: _current(database, table, parent) for table, parent, _ in FAN_OUTS}
         actors_after = _actors(database)
         sim.restrict("site-admin-token", every=0)
-    return full, partial, refused, before, after, left, actors_before, actors_after
+        # the plain user's token (no admin rights, Project Administrator of one project), on its own warehouse
+        user = sim.credential("site-user-token")
+        for key, org in orgs.items():
+            org["sites"] = {name: {**site, "email": user.email} for name, site in org["sites"].items()}
+            credentials[key]["sites"] = {name: user.secret for name in credentials[key]["sites"]}
+        plain = extract(orgs, credentials, tmp / "user.duckdb", pipelines_dir=tmp / "p",
+                        resources=["jira_role_actors", "jira_project_permission_schemes"], sleep=lambda s: None)
+    return full, partial, refused, before, after, left, actors_before, actors_after, plain
 
 
 def test_the_run_completes_and_coverage_names_the_refused_items(runs):
@@ -98,9 +105,43 @@ def test_rows_of_refused_items_stay_current(runs):
 
 
 def test_a_readable_item_still_retires_what_it_lost(runs):
-    *_, left, actors_before, actors_after = runs
+    *_, left, actors_before, actors_after, _ = runs
     read_project, gone = left["read"]
     assert (read_project, gone) in actors_before and (read_project, gone) not in actors_after
     refused_project, kept = left["refused"]  # invisible to this credential: kept from the last run
     assert (refused_project, kept) in actors_after
 
+
+
+def test_a_token_without_admin_rights_completes_and_says_which_projects_it_could_not_read(runs):
+    """The issue's case: a plain user's token administers one project; the others' role actors answer 403."""
+    plain = runs[-1]
+    coverage = {c["resource"]: c for c in plain.coverage}
+    for resource in ("jira_role_actors", "jira_project_permission_schemes"):
+        row = coverage[resource]
+        assert row["status"] == "partial" and row["rows"] > 0, row
+        assert row["reason"].startswith("403 on ") and " projects (" in row["reason"], row["reason"]
+
+
+def test_per_item_refusals_make_the_entry_partial_or_forbidden_when_every_item_was_refused():
+    from atlassian_posture.connector.helpers import Coverage, Scope, per_item
+    from atlassian_posture.connector.http import Forbidden, NotAvailable
+
+    def fetch(item):
+        if item.startswith("no"):
+            raise Forbidden(f"may not read {item} (403)", 403)
+        if item == "gone":
+            raise NotAvailable("gone (404)", 404)
+        return [item]
+
+    coverage, scope = Coverage(), Scope("acme", "jira", "cloud", "acme")
+    outcomes = {}
+    for items in (["a", "no1", "gone", "no2"], ["no1", "no2"]):
+        with coverage.track("jira_role_actors", scope) as stats:
+            outcomes[len(items)] = [per_item(fetch, stats, "projects", empty=[], hold=lambda i: {"project_id": i})(i)
+                                    for i in items]
+    partial, forbidden = coverage.rows("r")
+    assert outcomes[4] == [["a"], [], [], []]
+    assert partial["status"] == "partial" and partial["reason"].startswith("403 on 2 of 4 projects (no1, no2)")
+    assert forbidden["status"] == "forbidden" and forbidden["reason"].startswith("403 on 2 of 2 projects")
+    assert coverage.item_holds("jira_role_actors")[0][1] == {"project_id": "no1"}
