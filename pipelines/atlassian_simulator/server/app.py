@@ -7,6 +7,7 @@ included) -> `FaultMiddleware` (rate limits and injected failures) -> `TenantMid
 
 from __future__ import annotations
 
+from datetime import datetime
 from email.utils import format_datetime
 from fnmatch import fnmatchcase
 
@@ -72,6 +73,14 @@ class TenantMiddleware:
                         return Context(org, "dc", dc=instance, credential=authenticate(org, "dc", auth))
         raise Denied(404, "Not found.")
 
+    def clock_of(self, scope) -> datetime:
+        """The simulated clock of the organization a request is for (every answer's `Date`); the first
+        organization's when the request names none (a bad credential, an unknown host)."""
+        try:
+            return self.resolve(scope["path"], dict(scope["headers"])).org.clock
+        except Denied:
+            return self.sim.orgs[0].clock
+
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
@@ -123,5 +132,5 @@ def build_app(sim) -> object:
         exception_handlers={Denied: on_denied},
     )
     tenant = TenantMiddleware(router, sim)
-    faults = FaultMiddleware(tenant, sim.faults, sim.request_log)
+    faults = FaultMiddleware(tenant, sim.faults, sim.request_log, date_of=tenant.clock_of)
     return ControlDispatch(RequestLogMiddleware(faults, sim.request_log), build_control(sim))
