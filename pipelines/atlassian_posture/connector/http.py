@@ -26,7 +26,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from atlassian_posture.connector.settings import MAX_RETRIES, READ_ONLY_POSTS, REQUEST_TIMEOUT_S, RETRY_CAP_S
+from atlassian_posture.connector.settings import (
+    MAX_LOST_RACES,
+    MAX_RETRIES,
+    READ_ONLY_POSTS,
+    REQUEST_TIMEOUT_S,
+    RETRY_CAP_S,
+)
 
 
 class AtlassianError(Exception):
@@ -77,6 +83,7 @@ class HostLimiter:
         self.limit = initial
         self.maximum = maximum
         self.recover_after = recover_after
+        self.served = 0  # answers neither 429 nor 5xx: whether the host served anyone since a given moment
         self._in_flight = 0
         self._successes = 0
         self._cond = threading.Condition()
@@ -87,9 +94,11 @@ class HostLimiter:
                 self._cond.wait()
             self._in_flight += 1
 
-    def release(self, throttled: bool) -> None:
+    def release(self, throttled: bool, served: bool = False) -> None:
+        """`served`: the host answered (not 429, not 5xx): it had quota for this request."""
         with self._cond:
             self._in_flight -= 1
+            self.served += served
             if throttled:
                 self.limit = max(1, self.limit // 2)
                 self._successes = 0
@@ -202,7 +211,8 @@ class AtlassianClient:
         if method != "GET" and not (method == "POST" and any(fnmatchcase(urlsplit(url).path, p) for p in READ_ONLY_POSTS)):
             raise AtlassianError(f"refusing {method} {urlsplit(url).path}: the connector only reads from Atlassian")
         stats = stats or RequestStats()
-        attempt = 0
+        attempt = lost_races = 0
+        served = self.limiter.served  # the host's answers so far: a 429 after others were served is a lost race
         while True:
             self.limiter.acquire()
             response: httpx.Response | None = None
@@ -216,7 +226,8 @@ class AtlassianClient:
                 stats.add(requests=1)
                 failure = f"{type(exc).__name__}: {exc}"
             finally:
-                self.limiter.release(throttled)
+                self.limiter.release(throttled, served=response is not None and response.status_code < 500
+                                     and not throttled)
             if response is not None:
                 self._remember_date(response)
                 status = response.status_code
@@ -236,6 +247,15 @@ class AtlassianClient:
                                          status, url)
                 if throttled:
                     stats.add(throttled=1)
+                    if self.limiter.served > served and lost_races < MAX_LOST_RACES:
+                        # other requests got the quota since this one last tried: it lost a race, the host
+                        # is serving; counting it as an attempt would fail one unlucky request of many
+                        served, lost_races = self.limiter.served, lost_races + 1
+                        stats.add(retries=1)
+                        self.sleep(retry_delay(response, attempt, lambda: self.last_date or datetime.now(UTC),
+                                               self.rng))
+                        continue
+                    served = self.limiter.served
                 failure = f"HTTP {status}"
             if attempt >= self.max_retries:
                 raise AtlassianError(f"{method} {urlsplit(url).path} still failing after {attempt + 1} attempts "
