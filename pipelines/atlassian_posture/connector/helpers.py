@@ -338,9 +338,10 @@ class Coverage:
         started = time.monotonic()
         try:
             yield entry.stats
-            if entry.stats.refused:  # every item refused: as good as a refused listing
-                every = all(len(items) >= entry.stats.asked.get(kind, 0) for kind, items in entry.stats.refused.items())
-                entry.status, entry.reason = "forbidden" if every else "partial", refused_reason(entry.stats)
+            # `partial` even when every item was refused: `forbidden` means the listing was refused, and the
+            # marts read it so for some resources (an org feature without Guard)
+            if entry.stats.refused:
+                entry.status, entry.reason = "partial", refused_reason(entry.stats)
         except AuthenticationFailed:
             entry.status, entry.reason = "failed", "authentication failed (401)"
             raise
