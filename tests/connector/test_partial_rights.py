@@ -146,3 +146,28 @@ def test_per_item_refusals_make_the_entry_partial_even_when_every_item_was_refus
     # not `forbidden` (the listing was read), which the marts take for "no Guard" on some org resources
     assert every["status"] == "partial" and every["reason"].startswith("403 on 2 of 2 projects")
     assert coverage.item_holds("jira_role_actors")[0][1] == {"project_id": "no1"}
+
+
+def test_a_group_refused_on_its_first_or_a_later_page_is_skipped_and_a_401_still_stops():
+    from atlassian_posture.connector.helpers import fan_out_pages, per_item
+    from atlassian_posture.connector.http import AuthenticationFailed, Forbidden, RequestStats
+
+    def pages(group):
+        if group == "first":
+            raise Forbidden("may not read first (403)", 403)
+        yield [f"{group}-1"]
+        if group == "later":
+            raise Forbidden("may not read later's second page (403)", 403)
+        yield [f"{group}-2"]
+
+    stats = RequestStats()
+    got = list(fan_out_pages(["a", "first", "later", "b"], pages, stats=stats, kind="groups",
+                             hold=lambda g: {"group_id": g}))
+    assert got == [("a", ["a-1"]), ("a", ["a-2"]), ("later", ["later-1"]), ("b", ["b-1"]), ("b", ["b-2"])]
+    assert stats.asked == {"groups": 4} and [n for n, _ in stats.refused["groups"]] == ["first", "later"]
+
+    def rejected(item):
+        raise AuthenticationFailed("the token was rejected (401)", 401)
+
+    with pytest.raises(AuthenticationFailed):
+        per_item(rejected, RequestStats(), "projects")("p")
