@@ -123,7 +123,8 @@ def test_a_listing_whose_list_became_an_object_is_recorded_failed_and_the_run_go
     run, _ = sim_run
     rule = json_rewrite("/permissionscheme", lambda body: {**body, "permissionSchemes": {"scheme": body}})
     outcome, coverage, _ = run("jira_permission_schemes", rule)
-    assert not isinstance(outcome, RunFailed), outcome
+    # the run of this one resource read nothing else, so it ends as such (exit 1); in a full run the rest loads
+    assert not isinstance(outcome, RunFailed) or "nothing could be read" in str(outcome), outcome
     status, reason = coverage["jira_permission_schemes"]
     assert status == "failed" and "unexpected response shape" in reason and "\n" not in reason
 
@@ -142,7 +143,7 @@ def test_an_html_login_page_with_200_is_recorded_failed_and_retires_nothing(sim_
         return forward(request)
 
     outcome, coverage, _ = run("jira_users", login_page, database)
-    assert not isinstance(outcome, RunFailed), outcome
+    assert not isinstance(outcome, RunFailed) or "nothing could be read" in str(outcome), outcome
     status, reason = coverage["jira_users"]
     assert status == "failed" and "HTML page" in reason and "base URL" in reason
     with duckdb.connect(str(database), read_only=True) as db:
