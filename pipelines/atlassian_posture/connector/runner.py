@@ -27,7 +27,7 @@ import dlt
 import httpx
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from atlassian_posture.connector import RUN_FACT_TABLES, RunFacts, all_resources
+from atlassian_posture.connector import OPT_IN, RUN_FACT_TABLES, RunFacts, all_resources
 from atlassian_posture.connector.config import ConfigError, load_tenants
 from atlassian_posture.connector.helpers import Connections, Coverage, PartialSnapshot
 from atlassian_posture.connector.http import AtlassianError, AuthenticationFailed
@@ -116,9 +116,10 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
         except OSError as exc:
             connections.close()
             raise warehouse.storage_failure(exc) from None
-        selected = all_resources(connections, coverage, facts)
+        selected = all_resources(connections, coverage, facts, include=resources or ())
         if resources:
-            names = [r.name for r in selected if r.name not in RUN_FACT_TABLES]
+            names = [r.name for r in selected if r.name not in RUN_FACT_TABLES] + \
+                [n for n in OPT_IN if n not in resources]
             unknown = set(resources) - set(names)
             if unknown:
                 raise RunFailed(f"unknown resources: {', '.join(sorted(unknown))}; valid: {', '.join(sorted(names))}",
