@@ -169,23 +169,24 @@ def _settings(log, config_file):
         log.fail(EXIT_CONFIG, f"configuration: {exc}", step="extract")
 
 
-def _report_extracted(log, warehouse, result) -> None:
+def _report_extracted(log, warehouse, result, progress) -> None:
     loaded = sum(result.rows_by_table.values())
-    for row in result.coverage:
+    for row in progress.unreported(result.coverage):  # the rest was reported as it happened
         if log.fmt == "json" or row["status"] != "ok":
-            log.event("resource", f"  {row['status']:<13} {row['resource']} [{row['tenant']}]: {row.get('reason') or ''}",
-                      level="info" if row["status"] == "ok" else "warning", run_id=row["run_id"],
-                      resource=row["resource"], tenant=row["tenant"], status=row["status"], rows=row["rows"],
-                      requests=row["requests"], retries=row["retries"], duration_s=row["duration_s"],
-                      reason=row.get("reason"))
+            progress.resource(row)
     log.event("loaded", f"Loaded {loaded:,} rows into {len(result.rows_by_table)} tables of {warehouse.redacted} "
                         f"in {result.duration_s:.1f} s (run {result.run_id}).",
               run_id=result.run_id, warehouse=warehouse.redacted, rows=loaded, tables=len(result.rows_by_table),
               not_collected=len(result.problems), duration_s=round(result.duration_s, 3))
 
 
-def _progress(log) -> str | None:
-    return "log" if sys.stderr.isatty() and log.fmt == "text" else None
+def _run_log(log_format):
+    """The run's log, with what libraries log (dlt, dbt, warnings) routed through it."""
+    from atlassian_posture.runlog import RunLog
+
+    log = RunLog(log_format)
+    log.capture()
+    return log
 
 
 @main.command("extract")
@@ -199,16 +200,17 @@ def extract_command(warehouse, config_file, log_format, wait, resources):
     """
     from atlassian_posture.connector.runner import extract
     from atlassian_posture.errors import PostureError
-    from atlassian_posture.runlog import RunLog
+    from atlassian_posture.progress import RunProgress
 
-    log = RunLog(log_format)
+    log = _run_log(log_format)
     orgs, credentials = _settings(log, config_file)
-    try:
-        result = extract(orgs, credentials, warehouse, resources=list(resources) or None, lock_wait_s=wait,
-                         progress=_progress(log))
-    except PostureError as exc:
-        log.fail(exc.exit_code, str(exc), step="extract")
-    _report_extracted(log, warehouse, result)
+    with RunProgress(log) as progress:
+        try:
+            result = extract(orgs, credentials, warehouse, resources=list(resources) or None, lock_wait_s=wait,
+                             on_progress=progress.resource)
+        except PostureError as exc:
+            log.fail(exc.exit_code, str(exc), step="extract")
+        _report_extracted(log, warehouse, result, progress)
 
 
 @main.command("run")
@@ -224,19 +226,26 @@ def run_command(warehouse, config_file, log_format, wait, dbt_project):
     run stay loaded, and the last published copy stays as it was).
     """
     from atlassian_posture.errors import PostureError, TransformFailed
+    from atlassian_posture.progress import RunProgress
     from atlassian_posture.run import run
-    from atlassian_posture.runlog import RunLog
     from atlassian_posture.transform import PROJECT_DIR
 
-    log = RunLog(log_format)
+    log = _run_log(log_format)
     orgs, credentials = _settings(log, config_file)
-    try:
-        outcome = run(orgs, credentials, warehouse, project_dir=dbt_project or PROJECT_DIR, lock_wait_s=wait,
-                      progress=_progress(log), on_extracted=lambda result: _report_extracted(log, warehouse, result))
-    except TransformFailed as exc:
-        log.fail(exc.exit_code, f"transform: {exc}", step="transform")
-    except PostureError as exc:
-        log.fail(exc.exit_code, str(exc))
+
+    def extracted(result):
+        _report_extracted(log, warehouse, result, progress)
+        progress.step("transform", "Transforming: dbt build of the marts and their tests.", phase="Transforming")
+
+    with RunProgress(log) as progress:
+        try:
+            outcome = run(orgs, credentials, warehouse, project_dir=dbt_project or PROJECT_DIR, lock_wait_s=wait,
+                          on_progress=progress.resource, on_extracted=extracted,
+                          on_transform_progress=lambda line: progress.step("transform", f"  {line}"))
+        except TransformFailed as exc:
+            log.fail(exc.exit_code, f"transform: {exc}", step="transform")
+        except PostureError as exc:
+            log.fail(exc.exit_code, str(exc))
     run_id = outcome.extracted.run_id
     log.event("transformed", f"Transformed: {outcome.transformed.models} models and seeds built, "
                              f"{outcome.transformed.tests} tests passed.", run_id=run_id,

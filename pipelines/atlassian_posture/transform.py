@@ -7,7 +7,9 @@ is held by the caller for the whole extract + transform, so nothing else writes 
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,6 +85,21 @@ def _progress_callback(progress: Callable[[str], None], every: float = 0.2) -> C
     return on_event
 
 
+# dbt writes nothing on the console (its text, with colour codes, would land in redirected logs and break
+# `--log-format json`): its errors go through Python logging (`_log_callback`), where the CLI
+# formats them like its own lines; the full debug log stays in the warehouse's .dbt/logs/dbt.log.
+CONSOLE_OFF = ("--log-level", "none", "--log-level-file", "debug", "--no-use-colors", "--no-use-colors-file")
+DBT_LOGGER = logging.getLogger("atlassian_posture.dbt")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _log_callback(event) -> None:
+    """dbt's errors, one log record each (what `--quiet` used to print; its warnings are for the project's
+    developers and stay in dbt.log)."""
+    if event.info.level == "error" and event.info.msg:
+        DBT_LOGGER.error("%s", ANSI.sub("", event.info.msg))
+
+
 def build(warehouse: Warehouse | Path | str, project_dir: Path = PROJECT_DIR,
           progress: Callable[[str], None] | None = None) -> TransformResult:
     """Run `dbt build` for `project_dir` on `warehouse`; raises TransformFailed on any failure.
@@ -96,14 +113,14 @@ def build(warehouse: Warehouse | Path | str, project_dir: Path = PROJECT_DIR,
                               "or pass --dbt-project")
     with tempfile.TemporaryDirectory() as profiles_dir:
         Path(profiles_dir, "profiles.yml").write_text(profile_yaml(warehouse))
-        callbacks = [_progress_callback(progress)] if progress else []
+        callbacks = [_log_callback, *([_progress_callback(progress)] if progress else [])]
         if warehouse.is_server:  # the profile names the variable; the password is never written to a file
             os.environ[PG_PASSWORD_ENV] = warehouse.password
         try:
             result = dbtRunner(callbacks=callbacks).invoke([
                 "build", "--project-dir", str(project_dir), "--profiles-dir", profiles_dir, "--profile", PROFILE_NAME,
                 "--target-path", str((warehouse.dbt_dir / "target").absolute()),
-                "--log-path", str((warehouse.dbt_dir / "logs").absolute()), "--quiet"])
+                "--log-path", str((warehouse.dbt_dir / "logs").absolute()), *CONSOLE_OFF])
         finally:
             _release_duckdb()
     if result.exception is not None:

@@ -291,18 +291,30 @@ class PartialSnapshot(AtlassianError):
 
 
 class Coverage:
-    """What each resource collected for each tenant in this run, and why not when it did not."""
+    """What each resource collected for each tenant in this run, and why not when it did not.
 
-    def __init__(self):
+    `on_progress`, when given, sees each (resource, tenant) as it happens, as a coverage row: once with
+    status `running` when it starts, once with its outcome when it ends (a skip only ends), so a long run
+    can show what it is doing. Validation notes (`degraded`) arrive later, in `rows()`."""
+
+    def __init__(self, on_progress: Callable[[dict], None] | None = None):
         self.entries: list[CoverageEntry] = []
         self._lock = threading.Lock()
         self._validation: dict[tuple[str, str], dict] = {}
+        self.on_progress = on_progress
+        self.run_id: str | None = None  # set by RunFacts, so progress rows carry it
+
+    def _report(self, entry: CoverageEntry, status: str | None = None) -> None:
+        if self.on_progress is not None:
+            row = entry.row(self.run_id)
+            self.on_progress({**row, "status": status} if status else row)
 
     @contextlib.contextmanager
     def track(self, resource: str, scope: Scope, snapshot: bool = True) -> Iterator[RequestStats]:
         entry = CoverageEntry(resource, scope.label)
         with self._lock:
             self.entries.append(entry)
+        self._report(entry, "running")
         started = time.monotonic()
         try:
             yield entry.stats
@@ -324,10 +336,13 @@ class Coverage:
                                       f"run is not loaded (a partial list would retire the rest): {exc}") from exc
         finally:
             entry.duration_s = time.monotonic() - started
+            self._report(entry)
 
     def skip(self, resource: str, scope: Scope, reason: str) -> None:
+        entry = CoverageEntry(resource, scope.label, "skipped", reason)
         with self._lock:
-            self.entries.append(CoverageEntry(resource, scope.label, "skipped", reason))
+            self.entries.append(entry)
+        self._report(entry)
 
     def note(self, resource: str, tenant: str, rejected: int = 0, duplicates: int = 0, reason: str = "") -> None:
         """Rows of (resource, tenant) that validation rejected (no key: quarantined) or dropped (a key twice)."""
