@@ -331,16 +331,53 @@ def dashboard(warehouse, host, port):
     from atlassian_posture.consume.readcopy import WarehouseUnavailable
 
     try:
-        process = app.start(warehouse, host, port)
+        # its own process group, so stopping it reaches whatever marimo starts, and a Ctrl+C reaches it only via us
+        process = app.start(warehouse, host, port, start_new_session=True)
     except (WarehouseUnavailable, ValueError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(f"Dashboard on http://{host}:{port} (Ctrl+C stops it)")
+    sys.exit(_serve(process))
+
+
+STOP_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP")  # systemd, Docker and schedulers; Ctrl+C; a closed terminal
+
+
+def _serve(process, grace_s: float = 10.0) -> int:
+    """Wait for the dashboard server; on SIGTERM, SIGINT or SIGHUP stop its process group (SIGTERM, then
+    SIGKILL after `grace_s`) and wait for it, so nothing is left listening on the port. Returns the exit code:
+    the server's own, or 0 when it was asked to stop."""
+    import os
+    import signal
+    import subprocess
+
+    def stop_group(how: int) -> None:
+        try:
+            os.killpg(process.pid, how)
+        except (ProcessLookupError, PermissionError):  # already gone
+            pass
+
+    asked: list[float] = []
+
+    def forward(signum, frame) -> None:
+        if not asked:
+            asked.append(time.monotonic())
+            stop_group(signal.SIGTERM)
+
+    previous = {name: signal.signal(getattr(signal, name), forward) for name in STOP_SIGNALS}
     try:
-        sys.exit(process.wait())
-    except KeyboardInterrupt:
-        process.terminate()
-        process.wait(10)
+        while True:
+            try:
+                code = process.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if asked and time.monotonic() - asked[0] > grace_s:
+                    stop_group(signal.SIGKILL)
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
+    stop_group(signal.SIGKILL)  # anything of the group that outlived the server
+    return 0 if asked else code
 
 
 @main.command()
