@@ -5,6 +5,7 @@ per resource and tenant when not on a terminal) and in JSON (a `resource` event 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import subprocess
@@ -98,3 +99,19 @@ def test_rows_judged_after_they_were_reported_are_reported_again(capsys):
     assert progress.unreported(final) == [final[1]]
     [event] = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert (event["event"], event["resource"], event["status"], event["rows"]) == ("resource", "jira_users", "ok", 3)
+
+
+def test_the_live_display_prints_each_line_once_above_it():
+    stream = io.StringIO()
+    log = RunLog("text", stream=stream)
+    row = {"run_id": "r", "resource": "org_users", "tenant": "acme/org/cloud", "status": "running", "reason": "",
+           "rows": 0, "requests": 0, "retries": 0, "duration_s": 0.0}
+    with RunProgress(log, live=True) as progress:
+        assert log.console is not None
+        progress.resource(row)
+        progress.resource({**row, "status": "forbidden", "reason": "403 on /users", "requests": 1, "duration_s": 1.25})
+        progress.step("transform", "  10 of 20 dbt nodes done", phase="Transforming")
+    assert log.console is None
+    lines = stream.getvalue().splitlines()
+    assert lines.count("  forbidden     org_users [acme/org/cloud]: 0 rows, 1 request, 1.2 s; 403 on /users") == 1
+    assert lines.count("  10 of 20 dbt nodes done") == 1

@@ -180,15 +180,6 @@ def _report_extracted(log, warehouse, result, progress) -> None:
               not_collected=len(result.problems), duration_s=round(result.duration_s, 3))
 
 
-def _run_log(log_format):
-    """The run's log, with what libraries log (dlt, dbt, warnings) routed through it."""
-    from atlassian_posture.runlog import RunLog
-
-    log = RunLog(log_format)
-    log.capture()
-    return log
-
-
 @main.command("extract")
 @_warehouse_options
 @click.option("--resource", "resources", multiple=True, help="Only these resources (repeatable).")
@@ -201,8 +192,9 @@ def extract_command(warehouse, config_file, log_format, wait, resources):
     from atlassian_posture.connector.runner import extract
     from atlassian_posture.errors import PostureError
     from atlassian_posture.progress import RunProgress
+    from atlassian_posture.runlog import RunLog
 
-    log = _run_log(log_format)
+    log = RunLog(log_format)
     orgs, credentials = _settings(log, config_file)
     with RunProgress(log) as progress:
         try:
@@ -228,9 +220,10 @@ def run_command(warehouse, config_file, log_format, wait, dbt_project):
     from atlassian_posture.errors import PostureError, TransformFailed
     from atlassian_posture.progress import RunProgress
     from atlassian_posture.run import run
+    from atlassian_posture.runlog import RunLog
     from atlassian_posture.transform import PROJECT_DIR
 
-    log = _run_log(log_format)
+    log = RunLog(log_format)
     orgs, credentials = _settings(log, config_file)
 
     def extracted(result):

@@ -45,20 +45,28 @@ class RunProgress:
         self._task = None
 
     def __enter__(self) -> RunProgress:
+        self._captured = self.log.captured()  # what libraries say goes through the log too
+        self._captured.__enter__()
         if self.live:
             from rich.console import Console
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.table import Column
 
-            self._display = Progress(SpinnerColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
-                                     console=Console(file=self.log.stream), transient=True)
+            self._display = Progress(SpinnerColumn(), TimeElapsedColumn(table_column=Column(no_wrap=True, min_width=7)),
+                                     TextColumn("{task.description}", markup=False,
+                                                table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1)),
+                                     console=Console(file=self.log.stream), transient=True, expand=True)
             self._task = self._display.add_task(self._phase, total=None)
             self._display.start()
+            self.log.console = self._display.console
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc) -> bool | None:
         if self._display is not None:
+            self.log.console = None
             self._display.stop()
             self._display = None
+        return self._captured.__exit__(*exc)
 
     # --- what the run reports ---
 
@@ -94,11 +102,7 @@ class RunProgress:
     # --- output ---
 
     def _say(self, event: str, message: str, level: str = "info", **fields) -> None:
-        if self._display is not None:  # above the live line, which rich redraws below
-            self._display.console.print(message if level != "error" else f"error: {message}", markup=False,
-                                        highlight=False, soft_wrap=True)
-        else:
-            self.log.event(event, message, level=level, **fields)
+        self.log.event(event, message, level=level, **fields)  # live: above the live line (RunLog.console)
 
     def _refresh(self) -> None:
         if self._display is None:
@@ -108,10 +112,11 @@ class RunProgress:
             done, phase = len(self._reported), self._phase
         if phase != "Extracting":
             text = phase
+        elif running:  # the longest-running first: on a slow site, the one to wait for
+            (resource, tenant), _ = running[0]
+            text = f"Extracting: {done} done, {len(running)} running (longest {resource} [{tenant}])"
         else:
-            names = ", ".join(f"{resource} [{tenant}]" for (resource, tenant), _ in running[:3])
-            more = f" (+{len(running) - 3})" if len(running) > 3 else ""
-            text = f"Extracting: {done} done" + (f", running {names}{more}" if running else "")
+            text = f"Extracting: {done} done" + ("; loading" if done else "")
         self._display.update(self._task, description=text)
 
 
