@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections import deque
@@ -305,9 +306,14 @@ class Coverage:
         self.run_id: str | None = None  # set by RunFacts, so progress rows carry it
 
     def _report(self, entry: CoverageEntry, status: str | None = None) -> None:
-        if self.on_progress is not None:
-            row = entry.row(self.run_id)
+        if self.on_progress is None:
+            return
+        row = entry.row(self.run_id)
+        try:
             self.on_progress({**row, "status": status} if status else row)
+        except Exception as exc:  # noqa: BLE001 (progress is for people: it never fails an extraction)
+            self.on_progress = None
+            logging.getLogger(__name__).warning("progress reporting stopped: %s", exc)
 
     @contextlib.contextmanager
     def track(self, resource: str, scope: Scope, snapshot: bool = True) -> Iterator[RequestStats]:
