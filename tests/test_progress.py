@@ -115,3 +115,19 @@ def test_the_live_display_prints_each_line_once_above_it():
     lines = stream.getvalue().splitlines()
     assert lines.count("  forbidden     org_users [acme/org/cloud]: 0 rows, 1 request, 1.2 s; 403 on /users") == 1
     assert lines.count("  10 of 20 dbt nodes done") == 1
+
+
+def test_the_transform_reports_what_dbt_found_then_every_fifth_of_its_nodes_tests_included():
+    from types import SimpleNamespace as Event
+
+    from atlassian_posture.transform import _progress_callback
+
+    lines = []
+    on_event = _progress_callback(lines.append)
+    on_event(Event(info=Event(name="FoundStats"), data=Event(stat_line="2 models, 8 data tests")))
+    for index in range(1, 3):
+        on_event(Event(info=Event(name="LogModelResult"), data=Event(index=index, total=10)))
+    for index in range(3, 11):  # a test's result names its total num_models
+        on_event(Event(info=Event(name="LogTestResult"), data=Event(index=index, num_models=10)))
+    assert lines == ["dbt found 2 models, 8 data tests", "2 of 10 dbt nodes done", "4 of 10 dbt nodes done",
+                     "6 of 10 dbt nodes done", "8 of 10 dbt nodes done", "10 of 10 dbt nodes done"]

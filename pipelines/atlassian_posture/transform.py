@@ -70,17 +70,23 @@ def profile_yaml(warehouse: Warehouse | Path | str, threads: int = 2) -> str:
 
 
 def _progress_callback(progress: Callable[[str], None], every: float = 0.2) -> Callable:
-    """A dbt event callback that reports 'n of total nodes' about every `every` of the way."""
+    """A dbt event callback that says what dbt found once parsed, then 'n of total nodes' about every `every`
+    of the way."""
     state = {"next": every}
 
     def on_event(event) -> None:
         data = getattr(event, "data", None)
-        if not event.info.name.endswith("Result") or not hasattr(data, "index") or not getattr(data, "total", 0):
+        if event.info.name == "FoundStats":
+            progress(f"dbt found {data.stat_line}")
             return
-        done = data.index / data.total
-        if done >= state["next"] or data.index == data.total:
-            state["next"] = done + every
-            progress(f"{data.index} of {data.total} dbt nodes done")
+        # a test's result names its total `num_models`, a model's or seed's `total`
+        total = getattr(data, "total", 0) or getattr(data, "num_models", 0)
+        if not event.info.name.endswith("Result") or not getattr(data, "index", 0) or not total:
+            return
+        done = data.index / total
+        if done >= state["next"] or data.index == total:
+            state["next"] = round(done + every, 6)  # 0.4 + 0.2 is 0.6000000000000001
+            progress(f"{data.index} of {total} dbt nodes done")
 
     return on_event
 
