@@ -186,25 +186,17 @@ def _fail_on_option(f):
                              "skipped (exit 6); 'none' never.")(f)
 
 
-def _report_extracted(log, warehouse, result) -> None:
+def _report_extracted(log, warehouse, result, progress) -> None:
     if result.recovered:
         log.event("recovered", result.recovered, level="warning", run_id=result.run_id)
     loaded = sum(result.rows_by_table.values())
-    for row in result.coverage:
+    for row in progress.unreported(result.coverage):  # the rest was reported as it happened
         if log.fmt == "json" or row["status"] != "ok":
-            log.event("resource", f"  {row['status']:<13} {row['resource']} [{row['tenant']}]: {row.get('reason') or ''}",
-                      level="info" if row["status"] == "ok" else "warning", run_id=row["run_id"],
-                      resource=row["resource"], tenant=row["tenant"], status=row["status"], rows=row["rows"],
-                      requests=row["requests"], retries=row["retries"], duration_s=row["duration_s"],
-                      reason=row.get("reason"))
+            progress.resource(row)
     log.event("loaded", f"Loaded {loaded:,} rows into {len(result.rows_by_table)} tables of {warehouse.redacted} "
                         f"in {result.duration_s:.1f} s (run {result.run_id}).",
               run_id=result.run_id, warehouse=warehouse.redacted, rows=loaded, tables=len(result.rows_by_table),
               not_collected=len(result.problems), duration_s=round(result.duration_s, 3))
-
-
-def _progress(log) -> str | None:
-    return "log" if sys.stderr.isatty() and log.fmt == "text" else None
 
 
 @main.command("extract")
@@ -220,16 +212,18 @@ def extract_command(warehouse, config_file, log_format, wait, resources, fail_on
     """
     from atlassian_posture.connector.runner import extract, verdict
     from atlassian_posture.errors import PostureError
+    from atlassian_posture.progress import RunProgress
     from atlassian_posture.runlog import RunLog
 
     log = RunLog(log_format)
     orgs, credentials = _settings(log, config_file)
-    try:
-        result = extract(orgs, credentials, warehouse, resources=list(resources) or None, lock_wait_s=wait,
-                         progress=_progress(log))
-    except PostureError as exc:
-        log.fail(exc.exit_code, str(exc), step="extract")
-    _report_extracted(log, warehouse, result)
+    with RunProgress(log) as progress:
+        try:
+            result = extract(orgs, credentials, warehouse, resources=list(resources) or None, lock_wait_s=wait,
+                             on_progress=progress.resource)
+        except PostureError as exc:
+            log.fail(exc.exit_code, str(exc), step="extract")
+        _report_extracted(log, warehouse, result, progress)
     problem = verdict(result, fail_on)
     if problem is not None:
         log.fail(problem.exit_code, str(problem), step="extract")
@@ -251,19 +245,27 @@ def run_command(warehouse, config_file, log_format, wait, dbt_project, fail_on):
     """
     from atlassian_posture.connector.runner import verdict
     from atlassian_posture.errors import PostureError, TransformFailed
+    from atlassian_posture.progress import RunProgress
     from atlassian_posture.run import run
     from atlassian_posture.runlog import RunLog
     from atlassian_posture.transform import PROJECT_DIR
 
     log = RunLog(log_format)
     orgs, credentials = _settings(log, config_file)
-    try:
-        outcome = run(orgs, credentials, warehouse, project_dir=dbt_project or PROJECT_DIR, lock_wait_s=wait,
-                      progress=_progress(log), on_extracted=lambda result: _report_extracted(log, warehouse, result))
-    except TransformFailed as exc:
-        log.fail(exc.exit_code, f"transform: {exc}", step="transform")
-    except PostureError as exc:
-        log.fail(exc.exit_code, str(exc))
+
+    def extracted(result):
+        _report_extracted(log, warehouse, result, progress)
+        progress.step("transform", "Transforming: dbt build of the marts and their tests.", phase="Transforming")
+
+    with RunProgress(log) as progress:
+        try:
+            outcome = run(orgs, credentials, warehouse, project_dir=dbt_project or PROJECT_DIR, lock_wait_s=wait,
+                          on_progress=progress.resource, on_extracted=extracted,
+                          on_transform_progress=lambda line: progress.step("transform", f"  {line}"))
+        except TransformFailed as exc:
+            log.fail(exc.exit_code, f"transform: {exc}", step="transform")
+        except PostureError as exc:
+            log.fail(exc.exit_code, str(exc))
     run_id = outcome.extracted.run_id
     log.event("transformed", f"Transformed: {outcome.transformed.models} models and seeds built, "
                              f"{outcome.transformed.tests} tests passed.", run_id=run_id,
@@ -362,16 +364,53 @@ def dashboard(warehouse, host, port):
     from atlassian_posture.consume.readcopy import WarehouseUnavailable
 
     try:
-        process = app.start(warehouse, host, port)
+        # its own process group, so stopping it reaches whatever marimo starts, and a Ctrl+C reaches it only via us
+        process = app.start(warehouse, host, port, start_new_session=True)
     except (WarehouseUnavailable, ValueError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(f"Dashboard on http://{host}:{port} (Ctrl+C stops it)")
+    sys.exit(_serve(process))
+
+
+STOP_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP")  # systemd, Docker and schedulers; Ctrl+C; a closed terminal
+
+
+def _serve(process, grace_s: float = 10.0) -> int:
+    """Wait for the dashboard server; on SIGTERM, SIGINT or SIGHUP stop its process group (SIGTERM, then
+    SIGKILL after `grace_s`) and wait for it, so nothing is left listening on the port. Returns the exit code:
+    the server's own, or 0 when it was asked to stop."""
+    import os
+    import signal
+    import subprocess
+
+    def stop_group(how: int) -> None:
+        try:
+            os.killpg(process.pid, how)
+        except (ProcessLookupError, PermissionError):  # already gone
+            pass
+
+    asked: list[float] = []
+
+    def forward(signum, frame) -> None:
+        if not asked:
+            asked.append(time.monotonic())
+            stop_group(signal.SIGTERM)
+
+    previous = {name: signal.signal(getattr(signal, name), forward) for name in STOP_SIGNALS}
     try:
-        sys.exit(process.wait())
-    except KeyboardInterrupt:
-        process.terminate()
-        process.wait(10)
+        while True:
+            try:
+                code = process.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if asked and time.monotonic() - asked[0] > grace_s:
+                    stop_group(signal.SIGKILL)
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
+    stop_group(signal.SIGKILL)  # anything of the group that outlived the server
+    return 0 if asked else code
 
 
 @main.command()

@@ -7,7 +7,9 @@ is held by the caller for the whole extract + transform, so nothing else writes 
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,19 +70,40 @@ def profile_yaml(warehouse: Warehouse | Path | str, threads: int = 2) -> str:
 
 
 def _progress_callback(progress: Callable[[str], None], every: float = 0.2) -> Callable:
-    """A dbt event callback that reports 'n of total nodes' about every `every` of the way."""
+    """A dbt event callback that says what dbt found once parsed, then 'n of total nodes' about every `every`
+    of the way."""
     state = {"next": every}
 
     def on_event(event) -> None:
         data = getattr(event, "data", None)
-        if not event.info.name.endswith("Result") or not hasattr(data, "index") or not getattr(data, "total", 0):
+        if event.info.name == "FoundStats":
+            progress(f"dbt found {data.stat_line}")
             return
-        done = data.index / data.total
-        if done >= state["next"] or data.index == data.total:
-            state["next"] = done + every
-            progress(f"{data.index} of {data.total} dbt nodes done")
+        # a test's result names its total `num_models`, a model's or seed's `total`
+        total = getattr(data, "total", 0) or getattr(data, "num_models", 0)
+        if not event.info.name.endswith("Result") or not getattr(data, "index", 0) or not total:
+            return
+        done = data.index / total
+        if done >= state["next"] or data.index == total:
+            state["next"] = round(done + every, 6)  # 0.4 + 0.2 is 0.6000000000000001
+            progress(f"{data.index} of {total} dbt nodes done")
 
     return on_event
+
+
+# dbt writes nothing on the console (its text, with colour codes, would land in redirected logs and break
+# `--log-format json`): its errors go through Python logging (`_log_callback`), where the CLI
+# formats them like its own lines; the full debug log stays in the warehouse's .dbt/logs/dbt.log.
+CONSOLE_OFF = ("--log-level", "none", "--log-level-file", "debug", "--no-use-colors", "--no-use-colors-file")
+DBT_LOGGER = logging.getLogger("atlassian_posture.dbt")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _log_callback(event) -> None:
+    """dbt's errors, one log record each (what `--quiet` used to print; its warnings are for the project's
+    developers and stay in dbt.log)."""
+    if event.info.level == "error" and event.info.msg:
+        DBT_LOGGER.error("%s", ANSI.sub("", event.info.msg))
 
 
 def build(warehouse: Warehouse | Path | str, project_dir: Path = PROJECT_DIR,
@@ -100,14 +123,14 @@ def build(warehouse: Warehouse | Path | str, project_dir: Path = PROJECT_DIR,
                               "or pass --dbt-project")
     with tempfile.TemporaryDirectory() as profiles_dir:
         Path(profiles_dir, "profiles.yml").write_text(profile_yaml(warehouse))
-        callbacks = [_progress_callback(progress)] if progress else []
+        callbacks = [_log_callback, *([_progress_callback(progress)] if progress else [])]
         if warehouse.is_server:  # the profile names the variable; the password is never written to a file
             os.environ[PG_PASSWORD_ENV] = warehouse.password
         try:
             result = dbtRunner(callbacks=callbacks).invoke([
                 "build", "--project-dir", str(project_dir), "--profiles-dir", profiles_dir, "--profile", PROFILE_NAME,
                 "--target-path", str((warehouse.dbt_dir / "target").absolute()),
-                "--log-path", str((warehouse.dbt_dir / "logs").absolute()), "--quiet",
+                "--log-path", str((warehouse.dbt_dir / "logs").absolute()), *CONSOLE_OFF,
                 *([] if unit_tests else ["--exclude-resource-type", "unit_test"])])
         finally:
             _release_duckdb()

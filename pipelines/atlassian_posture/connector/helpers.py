@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections import deque
@@ -320,12 +321,28 @@ class PartialSnapshot(AtlassianError):
 
 
 class Coverage:
-    """What each resource collected for each tenant in this run, and why not when it did not."""
+    """What each resource collected for each tenant in this run, and why not when it did not.
 
-    def __init__(self):
+    `on_progress`, when given, sees each (resource, tenant) as it happens, as a coverage row: once with
+    status `running` when it starts, once with its outcome when it ends (a skip only ends), so a long run
+    can show what it is doing. Validation notes (`degraded`) arrive later, in `rows()`."""
+
+    def __init__(self, on_progress: Callable[[dict], None] | None = None):
         self.entries: list[CoverageEntry] = []
         self._lock = threading.Lock()
         self._validation: dict[tuple[str, str], dict] = {}
+        self.on_progress = on_progress
+        self.run_id: str | None = None  # set by RunFacts, so progress rows carry it
+
+    def _report(self, entry: CoverageEntry, status: str | None = None) -> None:
+        if self.on_progress is None:
+            return
+        row = entry.row(self.run_id)
+        try:
+            self.on_progress({**row, "status": status} if status else row)
+        except Exception as exc:  # noqa: BLE001 (progress is for people: it never fails an extraction)
+            self.on_progress = None
+            logging.getLogger(__name__).warning("progress reporting stopped: %s", exc)
 
     @contextlib.contextmanager
     def track(self, resource: str, scope: Scope, snapshot: bool = True) -> Iterator[RequestStats]:
@@ -335,6 +352,7 @@ class Coverage:
         entry = CoverageEntry(resource, scope.label, lineage=scope.stamp({}))
         with self._lock:
             self.entries.append(entry)
+        self._report(entry, "running")
         started = time.monotonic()
         try:
             yield entry.stats
@@ -364,6 +382,7 @@ class Coverage:
             raise MalformedResponse(f"{resource} for {scope.label} failed: {entry.reason}") from exc
         finally:
             entry.duration_s = time.monotonic() - started
+            self._report(entry)
 
     def item_holds(self, resource: str) -> list[tuple[dict, dict]]:
         """(lineage, hold columns) of every item a fan-out of `resource` was refused in this run."""
@@ -372,8 +391,10 @@ class Coverage:
         return [(e.lineage, hold) for e in entries for items in e.stats.refused.values() for _, hold in items]
 
     def skip(self, resource: str, scope: Scope, reason: str) -> None:
+        entry = CoverageEntry(resource, scope.label, "skipped", reason)
         with self._lock:
-            self.entries.append(CoverageEntry(resource, scope.label, "skipped", reason))
+            self.entries.append(entry)
+        self._report(entry)
 
     def note(self, resource: str, tenant: str, rejected: int = 0, duplicates: int = 0, reason: str = "") -> None:
         """Rows of (resource, tenant) that validation rejected (no key: quarantined) or dropped (a key twice)."""

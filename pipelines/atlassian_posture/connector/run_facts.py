@@ -51,6 +51,7 @@ class RunFacts:
         self.connections, self.coverage = connections, coverage
         self.started = started or datetime.now(UTC)
         self.run_id = run_id or new_run_id(self.started)
+        coverage.run_id = self.run_id
         self._selected: set[str] = set()
         self._finished: set[str] = set()
 

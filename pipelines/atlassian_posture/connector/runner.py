@@ -86,7 +86,7 @@ def _nothing_read_failure(empty: dict[str, list[dict]]) -> RunFailed:
 def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, pipelines_dir: Path | None = None,
             resources: list[str] | None = None, lock_wait_s: float = 0.0, progress: str | None = None,
             transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
-            locked: bool = False) -> RunResult:
+            locked: bool = False, on_progress: Callable[[dict], None] | None = None) -> RunResult:
     """Extract every configured tenant into `database` (schema `raw`), with the run facts (coverage, runs,
     posture_settings).
 
@@ -108,7 +108,7 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
         except AtlassianError as exc:
             connections.close()
             raise RunFailed(str(exc), EXIT_FAILED) from exc
-        coverage = Coverage()
+        coverage = Coverage(on_progress)  # each (resource, tenant) as it starts and ends
         facts = RunFacts(connections, coverage, started=started)
         pipeline = warehouse.pipeline(pipelines_dir, progress)
         try:
