@@ -10,7 +10,7 @@ import warnings
 import pytest
 from atlassian_posture.runlog import RunLog
 
-DLT_WARNING = ("In schema `atlassian`: The following columns in table 'org_workspaces' did not receive any data\n"
+DLT_WARNING = ("In schema `atlassian`: The table 'org_workspaces' has a column that is not\n"
                "  - attributes__usage\n\nUnless type hints are provided, these columns will not be materialized.")
 
 
@@ -53,8 +53,8 @@ def test_people_get_one_line_per_warning_and_errors_in_full(capsys):
         logging.getLogger("dlt").warning(DLT_WARNING)
         logging.getLogger("atlassian_posture.dbt").error("Database Error in model x\n  Binder Error: y")
     _, err = _lines(capsys)
-    assert err == ["warning: dlt: In schema `atlassian`: The following columns in table 'org_workspaces' did not "
-                   "receive any data - attributes__usage",
+    assert err == ["warning: dlt: In schema `atlassian`: The table 'org_workspaces' has a column that is not "
+                   "- attributes__usage",
                    "error: dbt: Database Error in model x", "      Binder Error: y"]
 
 
@@ -74,3 +74,10 @@ def test_logging_is_restored_after(capsys):
     with RunLog("json").captured():
         pass
     assert (list(root.handlers), list(dlt.filters)) == before
+
+
+def test_what_the_product_expects_is_not_reported(capsys):
+    with RunLog("text").captured():
+        logging.getLogger("dlt").warning("In schema `atlassian`: The following columns in table 'x' did not receive "
+                                         "any data during this load")
+    assert _lines(capsys) == ([], [])
