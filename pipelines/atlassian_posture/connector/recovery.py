@@ -4,11 +4,11 @@ folder does not grow without bound.
 dlt resumes a pending load package when `run` is called: a package killed while it loaded is loaded
 again job by job, and a copy job that committed before the kill (but not its "completed" mark)
 appends its rows to the staging table a second time, so the merge inserts them twice. And a run that
-only finishes a pending package reads nothing new (defects 1 and 2 of issue 14). So before a run
+only finishes a pending package reads nothing new and moves the marts' clock on. So before a run
 extracts, every pending package is aborted with dlt's `abort_packages`: the local state (incremental
-cursors) and schemas go back to the last load the warehouse committed, the package is recorded as
-aborted in `_dlt_loads` (its stray rows are never read: staging reads only committed loads), and the
-run's full snapshot merges over whatever the aborted load half-applied. Snapshots converge (a row
+cursors) and schemas go back to the last load the warehouse committed, the package never gets its
+`_dlt_loads` row (so its stray run facts are never read: staging reads only committed loads), and
+the run's full snapshot merges over whatever the aborted load half-applied. Snapshots converge (a row
 already current is not inserted again, a retired one is inserted afresh), incremental logs are read
 again from the restored cursor and merged on their ids.
 
