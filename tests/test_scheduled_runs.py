@@ -1,5 +1,6 @@
 """What a scheduler (cron, a systemd timer, a CI schedule) relies on: overlapping runs do no damage,
-exit codes say what happened, and `--log-format json` gives one parseable line per event."""
+exit codes say what happened, `--log-format json` gives one parseable line per event (run from any directory:
+outside the repository no .dlt/config.toml quiets dlt), and no lock file is left beside the warehouse."""
 
 from __future__ import annotations
 
@@ -24,11 +25,11 @@ def _secrets(config: dict) -> list[str]:
 def _run(warehouse, config, wait: float) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "atlassian_posture.cli", "run", "--warehouse", str(warehouse),
                              "--config-file", str(config), "--log-format", "json", "--wait", str(wait)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=warehouse.parent)
 
 
 def _events(stderr: str) -> list[dict]:
-    return [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    return [json.loads(line) for line in stderr.splitlines()]  # every line, blank ones included
 
 
 def test_overlapping_runs_wait_or_exit_cleanly_and_logs_are_json(tmp_path):
@@ -55,6 +56,8 @@ def test_overlapping_runs_wait_or_exit_cleanly_and_logs_are_json(tmp_path):
         waiting_out, waiting_err = waiting.communicate(timeout=900)
     assert first.returncode == 0, first_err[-3000:]
     assert waiting.returncode == 0, waiting_err[-3000:]
+    assert not lock.exists()
+    assert _events(first_out + waiting_out + out) == []  # nothing on stdout (dbt's console included)
     for err in (first_err, waiting_err):
         events = _events(err)  # every line is JSON
         kinds = [e["event"] for e in events]

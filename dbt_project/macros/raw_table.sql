@@ -4,8 +4,12 @@
     an organization without Atlassian Guard has no `org_events`, and a site whose grants never
     name a user has no `holder__user__account_id`. Staging asks for the columns it knows, typed;
     what is absent reads as NULL, and an absent table as no rows. Types are dbt's portable ones:
-    text, int, float, bool, ts (UTC), date. -#}
-{% macro raw_table(table_name, columns) -%}
+    text, int, float, bool, ts (UTC), date.
+
+    `committed_only`: only rows of loads dlt recorded as complete in `_dlt_loads` (status 0). The
+    run facts (coverage, runs) describe a run's data; a run killed mid-load can leave its own
+    facts in the table while its data is not all there, and they must not count. -#}
+{% macro raw_table(table_name, columns, committed_only=false) -%}
     {#- source() at parse time too: the manifest (dbt docs, Dagster) then knows each model's raw table -#}
     {%- set declared = source('atlassian_raw', table_name) -%}
     {%- set relation = adapter.get_relation(database=target.database, schema=var('raw_schema'), identifier=declared.identifier) -%}
@@ -35,6 +39,10 @@
     {%- if identity is not none %}
     left join {{ identity }} as _identity on _identity.org_key = _raw."_org_key"
     {%- endif %}
+    {%- set committed = committed_loads() if committed_only and '_dlt_load_id' in present else none %}
+    {%- if committed is not none %}
+    where _raw."_dlt_load_id" in {{ committed }}
+    {%- endif %}
     {%- else -%}
     from (select 1 as no_rows) as missing_{{ table_name }} where 1 = 0
     {%- endif %}
@@ -52,11 +60,23 @@
         {%- endfor -%}
     {%- endif -%}
     {%- if 'org_id' in present and 'org_key' in present -%}
+    {%- set committed = committed_loads() if '_dlt_load_id' in present else none -%}
     {{ return('(select org_key, org_id from (select org_key, org_id, row_number() over (partition by org_key '
-              ~ 'order by finished_at desc) as recency from ' ~ runs ~ ' where org_id is not null) as latest '
-              ~ 'where recency = 1)') }}
+              ~ 'order by finished_at desc) as recency from ' ~ runs ~ ' where org_id is not null'
+              ~ (' and "_dlt_load_id" in ' ~ committed if committed is not none else '')
+              ~ ') as latest where recency = 1)') }}
     {%- else -%}
     {{ return(none) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The ids of the loads dlt committed, as a subquery; none when the table is absent. -#}
+{% macro committed_loads() -%}
+    {%- set loads = adapter.get_relation(database=target.database, schema=var('raw_schema'), identifier='_dlt_loads') -%}
+    {%- if loads is none -%}
+    {{ return(none) }}
+    {%- else -%}
+    {{ return('(select load_id from ' ~ loads ~ ' where status = 0)') }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -169,74 +169,103 @@ def _settings(log, config_file):
         log.fail(EXIT_CONFIG, f"configuration: {exc}", step="extract")
 
 
-def _report_extracted(log, warehouse, result) -> None:
+def _fail_on_option(f):
+    from atlassian_posture.connector.runner import STATUSES
+
+    def parse(ctx, param, value):
+        wanted = {s.strip() for part in value for s in part.split(",") if s.strip()}
+        unknown = wanted - set(STATUSES) - {"none"}
+        if unknown:
+            raise click.BadParameter(f"unknown status {', '.join(sorted(unknown))}; one of "
+                                     f"{', '.join(s for s in STATUSES if s != 'ok')} or none")
+        return frozenset(wanted - {"none"}) if value else frozenset({"failed"})
+
+    return click.option("--fail-on", multiple=True, callback=parse, metavar="STATUS[,STATUS...]",
+                        help="Coverage statuses that make the run exit non-zero once everything else is loaded: "
+                             "failed (default; exit 1), or also degraded, partial, forbidden, not_available, "
+                             "skipped (exit 6); 'none' never.")(f)
+
+
+def _report_extracted(log, warehouse, result, progress) -> None:
+    if result.recovered:
+        log.event("recovered", result.recovered, level="warning", run_id=result.run_id)
     loaded = sum(result.rows_by_table.values())
-    for row in result.coverage:
+    for row in progress.unreported(result.coverage):  # the rest was reported as it happened
         if log.fmt == "json" or row["status"] != "ok":
-            log.event("resource", f"  {row['status']:<13} {row['resource']} [{row['tenant']}]: {row.get('reason') or ''}",
-                      level="info" if row["status"] == "ok" else "warning", run_id=row["run_id"],
-                      resource=row["resource"], tenant=row["tenant"], status=row["status"], rows=row["rows"],
-                      requests=row["requests"], retries=row["retries"], duration_s=row["duration_s"],
-                      reason=row.get("reason"))
+            progress.resource(row)
     log.event("loaded", f"Loaded {loaded:,} rows into {len(result.rows_by_table)} tables of {warehouse.redacted} "
                         f"in {result.duration_s:.1f} s (run {result.run_id}).",
               run_id=result.run_id, warehouse=warehouse.redacted, rows=loaded, tables=len(result.rows_by_table),
               not_collected=len(result.problems), duration_s=round(result.duration_s, 3))
 
 
-def _progress(log) -> str | None:
-    return "log" if sys.stderr.isatty() and log.fmt == "text" else None
-
-
 @main.command("extract")
 @_warehouse_options
 @click.option("--resource", "resources", multiple=True, help="Only these resources (repeatable).")
-def extract_command(warehouse, config_file, log_format, wait, resources):
+@_fail_on_option
+def extract_command(warehouse, config_file, log_format, wait, resources, fail_on):
     """Extract and load every configured tenant into the warehouse (no transformation).
 
-    Exit codes: 0 done (coverage lists what was not collected), 1 failed, 2 configuration
-    error, 3 a credential was rejected (401), 4 another run holds the warehouse lock.
+    Exit codes: 0 done (coverage lists what was not collected), 1 failed (a resource could not be
+    read: the rest is loaded), 2 configuration error, 3 a credential was rejected (401), 4 another
+    run holds the warehouse lock, 6 coverage has a status --fail-on names.
     """
-    from atlassian_posture.connector.runner import extract
+    from atlassian_posture.connector.runner import extract, verdict
     from atlassian_posture.errors import PostureError
+    from atlassian_posture.progress import RunProgress
     from atlassian_posture.runlog import RunLog
 
     log = RunLog(log_format)
     orgs, credentials = _settings(log, config_file)
-    try:
-        result = extract(orgs, credentials, warehouse, resources=list(resources) or None, lock_wait_s=wait,
-                         progress=_progress(log))
-    except PostureError as exc:
-        log.fail(exc.exit_code, str(exc), step="extract")
-    _report_extracted(log, warehouse, result)
+    with RunProgress(log) as progress:
+        try:
+            result = extract(orgs, credentials, warehouse, resources=list(resources) or None, lock_wait_s=wait,
+                             on_progress=progress.resource)
+        except PostureError as exc:
+            log.fail(exc.exit_code, str(exc), step="extract")
+        _report_extracted(log, warehouse, result, progress)
+    problem = verdict(result, fail_on)
+    if problem is not None:
+        log.fail(problem.exit_code, str(problem), step="extract")
 
 
 @main.command("run")
 @_warehouse_options
 @click.option("--dbt-project", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="The dbt project to build (default: the one shipped with the package).")
-def run_command(warehouse, config_file, log_format, wait, dbt_project):
+@_fail_on_option
+def run_command(warehouse, config_file, log_format, wait, dbt_project, fail_on):
     """Extract and load, then transform (dbt build): the command a scheduler calls.
 
     The warehouse lock is held for both steps; then the warehouse is published (copied
     atomically to warehouse/published/) for dashboards, notebooks, reports and BI tools.
     Exit codes as for extract, plus 5 when the transformation fails (the raw tables of this
-    run stay loaded, and the last published copy stays as it was).
+    run stay loaded, and the last published copy stays as it was). A resource that failed (exit
+    1) or a status --fail-on names (exit 6) ends the run after the marts are built and published.
     """
+    from atlassian_posture.connector.runner import verdict
     from atlassian_posture.errors import PostureError, TransformFailed
+    from atlassian_posture.progress import RunProgress
     from atlassian_posture.run import run
     from atlassian_posture.runlog import RunLog
     from atlassian_posture.transform import PROJECT_DIR
 
     log = RunLog(log_format)
     orgs, credentials = _settings(log, config_file)
-    try:
-        outcome = run(orgs, credentials, warehouse, project_dir=dbt_project or PROJECT_DIR, lock_wait_s=wait,
-                      progress=_progress(log), on_extracted=lambda result: _report_extracted(log, warehouse, result))
-    except TransformFailed as exc:
-        log.fail(exc.exit_code, f"transform: {exc}", step="transform")
-    except PostureError as exc:
-        log.fail(exc.exit_code, str(exc))
+
+    def extracted(result):
+        _report_extracted(log, warehouse, result, progress)
+        progress.step("transform", "Transforming: dbt build of the marts and their tests.", phase="Transforming")
+
+    with RunProgress(log) as progress:
+        try:
+            outcome = run(orgs, credentials, warehouse, project_dir=dbt_project or PROJECT_DIR, lock_wait_s=wait,
+                          on_progress=progress.resource, on_extracted=extracted,
+                          on_transform_progress=lambda line: progress.step("transform", f"  {line}"))
+        except TransformFailed as exc:
+            log.fail(exc.exit_code, f"transform: {exc}", step="transform")
+        except PostureError as exc:
+            log.fail(exc.exit_code, str(exc))
     run_id = outcome.extracted.run_id
     log.event("transformed", f"Transformed: {outcome.transformed.models} models and seeds built, "
                              f"{outcome.transformed.tests} tests passed.", run_id=run_id,
@@ -245,9 +274,13 @@ def run_command(warehouse, config_file, log_format, wait, dbt_project):
     from atlassian_posture.connector.evaluability import run_lines  # identity branch: what it could judge
     for line in run_lines(outcome.extracted, warehouse):
         log.event("evaluability", line)
+    problem = verdict(outcome.extracted, fail_on)
     log.event("published", f"Published for readers at {published} (run {run_id}, "
                            f"{outcome.duration_s:.0f} s in all).",
-              run_id=run_id, path=str(published), exit_code=0, duration_s=round(outcome.duration_s, 3))
+              run_id=run_id, path=str(published), exit_code=problem.exit_code if problem else 0,
+              duration_s=round(outcome.duration_s, 3))
+    if problem is not None:
+        log.fail(problem.exit_code, str(problem))
 
 
 @main.command()
@@ -257,7 +290,10 @@ def run_command(warehouse, config_file, log_format, wait, dbt_project):
               help="Also say which checks the last run of this warehouse could not judge because Atlassian renamed "
                    "or dropped a field (default: the scheduled warehouse, when it was ever published).")
 def doctor(config_file, warehouse):
-    """Check each configured credential and endpoint: what a run will and will not collect, and why."""
+    """Check each configured credential and endpoint: what a run will and will not collect, and why.
+
+    Exit codes: 0 something can be read for every organization, 1 nothing answered for one (network,
+    server), 2 configuration (every endpoint 404: a wrong URL), 3 a credential was rejected (401)."""
     from atlassian_posture.connector.config import ConfigError, load_tenants, read_settings
     from atlassian_posture.connector.doctor import diagnose
 
@@ -279,6 +315,12 @@ def doctor(config_file, warehouse):
     if blocked:
         click.echo(f"{len(blocked)} check(s) were rejected (401): fix those credentials before a run.", err=True)
         sys.exit(3)
+    from atlassian_posture.connector.doctor import nothing_answered
+
+    unreachable = nothing_answered(findings)
+    if unreachable:
+        click.echo(f"error: {unreachable[1]}", err=True)
+        sys.exit(unreachable[0])
 
 
 def _last_run_drift(warehouse: Path | None) -> None:
@@ -322,16 +364,53 @@ def dashboard(warehouse, host, port):
     from atlassian_posture.consume.readcopy import WarehouseUnavailable
 
     try:
-        process = app.start(warehouse, host, port)
+        # its own process group, so stopping it reaches whatever marimo starts, and a Ctrl+C reaches it only via us
+        process = app.start(warehouse, host, port, start_new_session=True)
     except (WarehouseUnavailable, ValueError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(f"Dashboard on http://{host}:{port} (Ctrl+C stops it)")
+    sys.exit(_serve(process))
+
+
+STOP_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP")  # systemd, Docker and schedulers; Ctrl+C; a closed terminal
+
+
+def _serve(process, grace_s: float = 10.0) -> int:
+    """Wait for the dashboard server; on SIGTERM, SIGINT or SIGHUP stop its process group (SIGTERM, then
+    SIGKILL after `grace_s`) and wait for it, so nothing is left listening on the port. Returns the exit code:
+    the server's own, or 0 when it was asked to stop."""
+    import os
+    import signal
+    import subprocess
+
+    def stop_group(how: int) -> None:
+        try:
+            os.killpg(process.pid, how)
+        except (ProcessLookupError, PermissionError):  # already gone
+            pass
+
+    asked: list[float] = []
+
+    def forward(signum, frame) -> None:
+        if not asked:
+            asked.append(time.monotonic())
+            stop_group(signal.SIGTERM)
+
+    previous = {name: signal.signal(getattr(signal, name), forward) for name in STOP_SIGNALS}
     try:
-        sys.exit(process.wait())
-    except KeyboardInterrupt:
-        process.terminate()
-        process.wait(10)
+        while True:
+            try:
+                code = process.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if asked and time.monotonic() - asked[0] > grace_s:
+                    stop_group(signal.SIGKILL)
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)
+    stop_group(signal.SIGKILL)  # anything of the group that outlived the server
+    return 0 if asked else code
 
 
 @main.command()

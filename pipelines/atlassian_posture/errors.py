@@ -11,6 +11,7 @@ EXIT_CONFIG = 2  # fix the configuration
 EXIT_AUTH = 3  # a credential was rejected (401)
 EXIT_LOCKED = 4  # another run holds the warehouse lock
 EXIT_TRANSFORM = 5  # dbt build failed; the raw data of this run is loaded
+EXIT_GAPS = 6  # done, but coverage has a status `--fail-on` names (strict mode)
 
 EXIT_CODES = {
     EXIT_OK: "done",
@@ -19,6 +20,7 @@ EXIT_CODES = {
     EXIT_AUTH: "a credential was rejected (401)",
     EXIT_LOCKED: "another run holds the warehouse lock",
     EXIT_TRANSFORM: "the transformation failed",
+    EXIT_GAPS: "done, with coverage statuses --fail-on names",
 }
 
 

@@ -31,6 +31,7 @@ def run(orgs: dict, credentials: dict, warehouse: Warehouse | Path | str, *, pro
         lock_wait_s: float = 0.0, pipelines_dir: Path | None = None, progress: str | None = None,
         on_extracted: Callable[[RunResult], None] | None = None,
         on_transform_progress: Callable[[str], None] | None = None,
+        on_progress: Callable[[dict], None] | None = None,
         transport: httpx.BaseTransport | None = None, dbt_tests: bool = True) -> RunOutcome:
     """Extract every configured tenant, build the marts and publish them, under one lock.
 
@@ -40,7 +41,7 @@ def run(orgs: dict, credentials: dict, warehouse: Warehouse | Path | str, *, pro
     started = time.monotonic()
     with warehouse.lock(lock_wait_s):
         extracted = extract(orgs, credentials, warehouse, pipelines_dir=pipelines_dir, progress=progress,
-                            transport=transport, locked=True)
+                            transport=transport, locked=True, on_progress=on_progress)
         if on_extracted:
             on_extracted(extracted)
         transformed = build(warehouse, project_dir, progress=on_transform_progress, tests=dbt_tests)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import glob
 import hashlib
 import logging
 import os
@@ -120,35 +121,49 @@ class Warehouse:
 
     @contextlib.contextmanager
     def lock(self, wait_s: float = 0.0) -> Iterator[None]:
-        """One run per warehouse at a time: an advisory lock, released on exit or death of the process."""
+        """One run per warehouse at a time: an advisory lock, released on exit or death of the process.
+
+        The lock file is removed when the run ends, by its holder while it still holds the lock; a waiter
+        that then gets the lock of the removed file sees the path no longer names that file, and locks
+        again whatever the path names now (so two runs never both hold "the" lock)."""
         path = self.lock_path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(path, "a+")  # noqa: SIM115 (closed by the with below)
-        except OSError as exc:
-            raise self.storage_failure(exc) from None
-        with handle:
-            deadline = time.monotonic() + wait_s
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise RunFailed(f"another run holds {path} (pid {_holder(path)}); try again when it ends",
-                                        EXIT_LOCKED) from None
-                    time.sleep(0.5)
+        deadline = time.monotonic() + wait_s
+        while True:
             try:
-                handle.seek(0)
-                handle.truncate()
-                handle.write(str(os.getpid()))
-                handle.flush()
+                path.parent.mkdir(parents=True, exist_ok=True)
+                handle = open(path, "a+")  # noqa: SIM115 (closed below, on every path)
             except OSError as exc:
                 raise self.storage_failure(exc) from None
-            self.check()
             try:
+                while True:
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() >= deadline:
+                            raise RunFailed(f"another run holds {path} (pid {_holder(path)}); try again when it "
+                                            f"ends", EXIT_LOCKED) from None
+                        time.sleep(0.5)
+            except BaseException:
+                handle.close()
+                raise
+            if _same_file(path, handle):
+                break
+            handle.close()  # its holder removed it as we waited: lock the current one
+        with handle:
+            try:
+                try:
+                    handle.seek(0)
+                    handle.truncate()
+                    handle.write(str(os.getpid()))
+                    handle.flush()
+                except OSError as exc:
+                    raise self.storage_failure(exc) from None
+                self.check()
                 yield
             finally:
+                with contextlib.suppress(OSError):  # still held: nobody can take this file's lock before it is gone
+                    path.unlink()
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def check(self) -> None:
@@ -207,8 +222,9 @@ class Warehouse:
 
         target = self.published_path
         target.parent.mkdir(parents=True, exist_ok=True)
+        for stale in target.parent.glob(f".{glob.escape(target.name)}.*.partial*"):  # a killed publish's copy
+            stale.unlink(missing_ok=True)  # (the caller holds the lock: no other publish is writing one)
         partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        partial.unlink(missing_ok=True)
         try:
             with duckdb.connect(str(self.location), config=DUCKDB_SETTINGS) as con:
                 catalog = con.execute("select current_database()").fetchone()[0]
@@ -272,6 +288,15 @@ def storage_cause(exc: BaseException, warehouse: Warehouse | None = None) -> Run
                              f"published/) and run again to rebuild it", EXIT_CONFIG)
         cause = cause.__cause__ or cause.__context__
     return None
+
+
+def _same_file(path: Path, handle) -> bool:
+    """Whether `path` still names the file `handle` has open."""
+    try:
+        named, held = os.stat(path), os.fstat(handle.fileno())
+    except FileNotFoundError:
+        return False
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
 
 
 def _holder(path: Path) -> str:

@@ -83,6 +83,26 @@ class Simulator:
             return httpx.BasicAuth(c.email, c.secret)
         return BearerAuth(c.secret)
 
+    def restrict(self, label: str = "site-admin-token", org: int = 0, every: int = 3) -> dict[str, list[str]]:
+        """Give a credential partial rights, as a Jira/Confluence user who administers some projects and
+        spaces but not all: every `every`-th project (role actors, its permission scheme), space (permissions,
+        role assignments) and group (members, Jira and Confluence) of the organization's sites answers 403 to
+        it; the listings themselves still answer. Returns the refused ids by kind ({"projects": [...], ...});
+        `every=0` gives the full rights back. Live: takes effect on the next request."""
+        credential = self.credential(label, org)
+        sites = self.orgs[org].sites
+        pick = (lambda items: items[every - 1::every]) if every else (lambda items: [])
+        projects = [p.project_id for s in sites for p in pick(s.jira.projects)]
+        spaces = [sp.space_id for s in sites for sp in pick(s.confluence.spaces)]
+        groups = [g.group_id for g in pick(self.orgs[org].groups)]
+        credential.refused = [
+            *(f"*/rest/api/3/project/{p}/{what}*" for p in projects for what in ("role", "permissionscheme")),
+            *(f"*/wiki/api/v2/spaces/{sp}/{what}*" for sp in spaces for what in ("permissions", "role-assignments")),
+            *(f"*/rest/api/3/group/member?*groupId={g}*" for g in groups),
+            *(f"*/wiki/rest/api/group/{g}/membersByGroupId*" for g in groups),
+        ]
+        return {"projects": projects, "spaces": spaces, "groups": groups}
+
     # --- time travel, truth, summary -------------------------------------------------------------
 
     def advance(self, days: float = 1.0) -> dict:

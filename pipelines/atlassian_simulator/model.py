@@ -406,6 +406,8 @@ class Credential:
     account_id: str | None = None  # the user behind a Basic/scoped token
     username: str | None = None  # the DC user behind a PAT
     admin: bool = True  # False: a plain user with no admin permission (403s on admin endpoints)
+    # fnmatch patterns on `path?query` this credential gets 403 on (`Simulator.restrict`): partial rights
+    refused: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

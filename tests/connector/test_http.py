@@ -122,3 +122,37 @@ def test_against_the_simulator_rate_limits_and_errors_are_absorbed(served):
         assert stats.retries > 0
     finally:
         sim.faults.rate_limits, sim.faults.error_rate, sim.faults.only = {}, 0.0, []
+
+
+def test_a_429_lost_to_other_requests_of_the_host_is_not_counted_as_an_attempt():
+    """Issue 14 #11: under a quota stricter than documented, the requests of a fan-out wake together after
+    Retry-After and one wins; a request that loses more races than it has attempts must not fail the run
+    while the host keeps serving the others."""
+    limiter = HostLimiter(4, 8)
+    served_meanwhile = []
+
+    def handler(request):
+        if request.url.path == "/other":
+            return httpx.Response(200, json={})
+        return httpx.Response(429, headers={"Retry-After": "1"}) if len(served_meanwhile) < 10 else \
+            httpx.Response(200, json={"won": True})
+
+    other = AtlassianClient("https://acme.atlassian.net", None, "other", limiter=limiter,
+                            transport=httpx.MockTransport(handler))
+
+    def sleep(seconds):  # while this request waits, another request of the host gets the quota
+        served_meanwhile.append(other.get("/other").status_code)
+
+    unlucky = AtlassianClient("https://acme.atlassian.net", None, "unlucky", limiter=limiter, max_retries=3,
+                              sleep=sleep, transport=httpx.MockTransport(handler))
+    stats = RequestStats()
+    assert unlucky.get("/rest/api/3/project/1/role", stats=stats).json() == {"won": True}
+    assert (stats.requests, stats.throttled, stats.retries) == (11, 10, 10)
+
+
+def test_a_host_that_throttles_everyone_still_fails_after_the_retries_in_one_line():
+    sleeps = []
+    client = _client(lambda r: httpx.Response(429, headers={"Retry-After": "1"}), sleeps, max_retries=3)
+    with pytest.raises(AtlassianError) as info:
+        client.get("/rest/api/3/users/search")
+    assert len(sleeps) == 3 and "still failing after 4 attempts (HTTP 429)" in str(info.value)

@@ -51,7 +51,7 @@ def _current(db, table, key):
 
 def _coverage_as_dbt_sees_it(database, tmp):
     """`dbt build` of int_coverage_latest and what it depends on, with their tests (accepted_values on
-    status): {resource: is_collected} of the degraded rows. (Only that part of the project: a resource
+    status): {resource: (status, is_collected)} of the rows that are not ok. (Only that part of the project: a resource
     subset trips an unrelated grain test of the check history.)"""
     from dbt.cli.main import dbtRunner
 
@@ -67,8 +67,9 @@ def _coverage_as_dbt_sees_it(database, tmp):
         _release_duckdb()  # dbt-duckdb keeps its connection open otherwise
     assert result.success, [str(n.message) for n in result.result or [] if str(n.status) in ("error", "fail")]
     with duckdb.connect(str(database), read_only=True) as db:
-        return dict(db.execute("select resource_name, is_collected from intermediate.int_coverage_latest "
-                               "where status = 'degraded'").fetchall())
+        return {resource: (status, collected) for resource, status, collected in db.execute(
+            "select resource_name, status, is_collected from intermediate.int_coverage_latest "
+            "where status <> 'ok'").fetchall()}
 
 
 @pytest.fixture(scope="module")
@@ -97,10 +98,13 @@ def runs(tmp_path_factory):
 
         clean = run()
         transport.on = True
+        refused = sim.restrict(every=3)  # and some groups' members refused (test_partial_rights.py): one dbt build
         broken = run()
         judged = _coverage_as_dbt_sees_it(database, tmp)
         transport.on = False
+        sim.restrict(every=0)
         healed = run()
+    assert refused["groups"]
     return clean, broken + (judged,), healed
 
 
@@ -122,7 +126,12 @@ def test_rows_without_their_key_are_quarantined_and_retire_nothing(runs):
 
 def test_a_degraded_resource_builds_and_counts_as_not_collected(runs):
     judged = runs[1][4]
-    assert {"org_users", "jira_users", "apps_installed"} <= set(judged) and not any(judged.values())
+    assert all(judged[r] == ("degraded", False) for r in ("org_users", "jira_users", "apps_installed"))
+
+
+def test_a_partial_resource_builds_and_counts_as_not_collected(runs):
+    """A fan-out with refused items (403 on some groups' members) is not collected: its checks not_evaluable."""
+    assert runs[1][4]["jira_group_members"] == ("partial", False)
 
 
 def test_a_changed_row_in_a_held_snapshot_still_replaces_its_version(runs):

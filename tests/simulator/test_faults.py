@@ -319,3 +319,24 @@ def test_product_kind_by_path():
     assert product_kind("/sites/acme/wiki/api/v2/spaces") == "confluence_v2"
     assert product_kind("/wiki/rest/api/group") == "confluence"
     assert product_kind("/rest/api/3/myself") == "jira"
+
+
+def test_a_rate_limited_answer_dates_retry_after_on_the_same_clock_as_its_date_header():
+    """Issue 14 #11: the served simulator's Date is the organization's simulated clock; an HTTP-date
+    Retry-After on the wall clock made a client that measures one against the other wait its full cap."""
+    from atlassian_simulator.core import Simulator
+
+    sim = Simulator.generate("tiny", seed=7)
+    sim.faults.rate_limits = {"*/rest/api/3/*": (1, 30.0)}
+    sim.faults.retry_after_format = "http-date"
+    path = f"/site/{sim.orgs[0].sites[0].name}/rest/api/3/serverInfo"
+
+    async def twice():
+        async with sim.client() as client:
+            return [await client.get(path, auth=sim.auth()) for _ in range(2)]
+
+    ok, limited = asyncio.run(twice())
+    assert (ok.status_code, limited.status_code) == (200, 429)
+    date = parsedate_to_datetime(limited.headers["date"])
+    assert date == parsedate_to_datetime(ok.headers["date"]) == sim.orgs[0].clock.replace(microsecond=0)
+    assert (parsedate_to_datetime(limited.headers["retry-after"]) - date).total_seconds() == 30

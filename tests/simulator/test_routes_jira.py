@@ -630,3 +630,23 @@ def test_dc_routes_answer_404_for_a_confluence_instance(sim):
     response = get(sim, f"/dc/{confluence.name}/rest/api/2/serverInfo", DC_ADMIN)
     assert response.status_code == 404
     assert get(sim, f"/dc/{confluence.name}/rest/plugins/1.0/", DC_ADMIN).status_code == 404
+
+
+def test_restrict_refuses_some_projects_spaces_and_groups_to_one_credential_only():
+    sim = Simulator.generate("tiny", seed=7)
+    site = sim.orgs[0].sites[0]
+    refused = sim.restrict(ADMIN, every=3)
+    projects = [p.project_id for p in site.jira.projects]
+    assert refused["projects"] == projects[2::3] and refused["spaces"] and refused["groups"]
+    no, yes = refused["projects"][0], next(p for p in projects if p not in refused["projects"])
+    group = refused["groups"][0]
+    base = f"/site/{site.name}"
+    paths = [f"{base}/rest/api/3/project/{no}/role", f"{base}/rest/api/3/project/{yes}/role",
+             f"{base}/rest/api/3/project/{no}/permissionscheme",
+             f"{base}/rest/api/3/group/member?groupId={group}&includeInactiveUsers=true",
+             f"{base}/wiki/api/v2/spaces/{refused['spaces'][0]}/permissions",
+             f"{base}/wiki/rest/api/group/{group}/membersByGroupId", f"{base}/rest/api/3/project/search"]
+    restricted = [r.status_code for r in call(sim, [("GET", p, ADMIN, 0) for p in paths])]
+    assert restricted == [403, 200, 403, 403, 403, 403, 200]
+    sim.restrict(ADMIN, every=0)
+    assert {r.status_code for r in call(sim, [("GET", p, ADMIN, 0) for p in paths])} == {200}

@@ -131,6 +131,24 @@ def diagnose(orgs: dict, credentials: dict, transport: httpx.BaseTransport | Non
     return findings
 
 
+def nothing_answered(findings: list[Finding]) -> tuple[int, str] | None:
+    """(exit code, one line) when an organization's every probe failed (nothing a run could read), else None:
+    all 404 is a wrong URL (exit 2); connection errors and 5xx are worth a retry (exit 1)."""
+    by_org: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.status != "skipped" and f.what != "identity":  # the id can come from the configured URL alone
+            by_org.setdefault(f.tenant, []).append(f)
+    for org, probes in by_org.items():
+        if probes and not any(f.status == "ok" for f in probes):
+            if all(f.status == "not_available" for f in probes):
+                return 2, (f"nothing answered for organization {org}: every endpoint is 404; check its site and "
+                           f"Data Center URLs in the configuration")
+            first = next((f for f in probes if f.status == "failed"), probes[0])
+            return 1, (f"nothing answered for organization {org} ({len(probes)} probes; first {first.target} "
+                       f"{first.what}: {first.status}, {first.detail}); a run would read nothing")
+    return None
+
+
 SOURCES = {"configured": "configured org_id", "admin_api": "the Admin API", "cloud_id": "the first site's cloudId",
            "site_url": "the first site's URL (tenant_info did not answer)", "dc_url": "the first Data Center URL"}
 

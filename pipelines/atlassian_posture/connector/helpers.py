@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections import deque
@@ -31,6 +32,7 @@ from atlassian_posture.connector.http import (
     AuthenticationFailed,
     Forbidden,
     HostLimiter,
+    MalformedResponse,
     NotAvailable,
     RequestStats,
 )
@@ -273,8 +275,11 @@ class Connections:
 class CoverageEntry:
     resource: str
     tenant: str
-    status: str = "ok"  # ok | degraded (rows rejected: validation.py) | forbidden | not_available | failed | skipped
+    # ok | degraded (rows rejected: validation.py) | partial (items refused: `per_item`) | forbidden |
+    # not_available | failed | skipped. Anything but ok makes the marts treat the resource as not collected.
+    status: str = "ok"
     reason: str = ""
+    lineage: dict = field(default_factory=dict)  # the tenant's lineage columns (hold markers carry them)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     duration_s: float = 0.0
     stats: RequestStats = field(default_factory=RequestStats)
@@ -286,26 +291,75 @@ class CoverageEntry:
                 "started_at": self.started_at, "duration_s": round(self.duration_s, 3)}
 
 
+REFUSED_SHOWN = 5  # items named in a `partial` reason; the rest are counted
+
+
+def refused_reason(stats: RequestStats) -> str:
+    """`403 on 2 of 14 projects (ABC 10003, DEF 10007): ...`, one clause per item kind."""
+    clauses = []
+    for kind, items in sorted(stats.refused.items()):
+        names = sorted(name for name, _ in items)  # refused from worker threads: in no particular order
+        shown = ", ".join(names[:REFUSED_SHOWN]) + (f" and {len(names) - REFUSED_SHOWN} more"
+                                                    if len(names) > REFUSED_SHOWN else "")
+        clauses.append(f"403 on {len(items)} of {stats.asked.get(kind, len(items))} {kind} ({shown})")
+    return ("; ".join(clauses) + ": the credential may not read them; their rows are kept from the last run "
+            "(grant the credential admin rights on them to collect them)")
+
+
+def unexpected_reason(exc: Exception, stats: RequestStats) -> str:
+    """`KeyError 'id' after 3 pages (last request GET /rest/api/3/...)`: what broke, and after which answer
+    (in a fan-out the last request is the latest of any item's)."""
+    cause = (f"{type(exc).__name__} {str(exc)[:160]}".strip().splitlines() or [type(exc).__name__])[0]
+    where = (f" after {stats.pages} page{'s' * (stats.pages != 1)} (last request {stats.last_request})"
+             if stats.last_request else "")
+    return (f"{cause}{where}: the answer is not the documented shape (rerun; if it persists, report this "
+            f"line with the response)")
+
+
 class PartialSnapshot(AtlassianError):
     """A snapshot listing failed after some rows were loaded: loading it would retire the rest."""
 
 
 class Coverage:
-    """What each resource collected for each tenant in this run, and why not when it did not."""
+    """What each resource collected for each tenant in this run, and why not when it did not.
 
-    def __init__(self):
+    `on_progress`, when given, sees each (resource, tenant) as it happens, as a coverage row: once with
+    status `running` when it starts, once with its outcome when it ends (a skip only ends), so a long run
+    can show what it is doing. Validation notes (`degraded`) arrive later, in `rows()`."""
+
+    def __init__(self, on_progress: Callable[[dict], None] | None = None):
         self.entries: list[CoverageEntry] = []
         self._lock = threading.Lock()
         self._validation: dict[tuple[str, str], dict] = {}
+        self.on_progress = on_progress
+        self.run_id: str | None = None  # set by RunFacts, so progress rows carry it
+
+    def _report(self, entry: CoverageEntry, status: str | None = None) -> None:
+        if self.on_progress is None:
+            return
+        row = entry.row(self.run_id)
+        try:
+            self.on_progress({**row, "status": status} if status else row)
+        except Exception as exc:  # noqa: BLE001 (progress is for people: it never fails an extraction)
+            self.on_progress = None
+            logging.getLogger(__name__).warning("progress reporting stopped: %s", exc)
 
     @contextlib.contextmanager
     def track(self, resource: str, scope: Scope, snapshot: bool = True) -> Iterator[RequestStats]:
-        entry = CoverageEntry(resource, scope.label)
+        """Record the outcome of one (resource, tenant): `ok`, `partial` when a fan-out skipped items it
+        may not read, or why nothing was collected. An error that is not Atlassian's (a malformed answer
+        the resource code tripped on, or a bug) is recorded `failed` and raised again as one line."""
+        entry = CoverageEntry(resource, scope.label, lineage=scope.stamp({}))
         with self._lock:
             self.entries.append(entry)
+        self._report(entry, "running")
         started = time.monotonic()
         try:
             yield entry.stats
+            # `partial` even when every item was refused: `forbidden` means the listing was refused, and the
+            # marts read it so for some resources (an org feature without Guard)
+            if entry.stats.refused:
+                entry.status, entry.reason = "partial", refused_reason(entry.stats)
         except AuthenticationFailed:
             entry.status, entry.reason = "failed", "authentication failed (401)"
             raise
@@ -322,12 +376,25 @@ class Coverage:
             if snapshot and entry.stats.rows:
                 raise PartialSnapshot(f"{resource} for {scope.label} failed after {entry.stats.rows} rows, so this "
                                       f"run is not loaded (a partial list would retire the rest): {exc}") from exc
+        except Exception as exc:  # not Atlassian's word: a malformed answer the resource code tripped on
+            entry.status = "failed"
+            entry.reason = unexpected_reason(exc, entry.stats)
+            raise MalformedResponse(f"{resource} for {scope.label} failed: {entry.reason}") from exc
         finally:
             entry.duration_s = time.monotonic() - started
+            self._report(entry)
+
+    def item_holds(self, resource: str) -> list[tuple[dict, dict]]:
+        """(lineage, hold columns) of every item a fan-out of `resource` was refused in this run."""
+        with self._lock:
+            entries = [e for e in self.entries if e.resource == resource]
+        return [(e.lineage, hold) for e in entries for items in e.stats.refused.values() for _, hold in items]
 
     def skip(self, resource: str, scope: Scope, reason: str) -> None:
+        entry = CoverageEntry(resource, scope.label, "skipped", reason)
         with self._lock:
-            self.entries.append(CoverageEntry(resource, scope.label, "skipped", reason))
+            self.entries.append(entry)
+        self._report(entry)
 
     def note(self, resource: str, tenant: str, rejected: int = 0, duplicates: int = 0, reason: str = "") -> None:
         """Rows of (resource, tenant) that validation rejected (no key: quarantined) or dropped (a key twice)."""
@@ -370,6 +437,15 @@ class Calls(RequestStats):
     def add(self, **counts: int) -> None:
         counts.pop("rows", None)
         self.parent.add(**counts)
+
+    def ask(self, kind: str) -> None:
+        self.parent.ask(kind)
+
+    def refuse(self, kind: str, name: str, hold: dict) -> None:
+        self.parent.refuse(kind, name, hold)
+
+    def requested(self, what: str) -> None:
+        self.parent.requested(what)
 
 
 class Listings:
@@ -439,6 +515,31 @@ def unless_missing(fetch: Callable, empty=None, missing: Callable[[AtlassianErro
     return wrapped
 
 
+def per_item(fetch: Callable, stats: RequestStats, kind: str, *, empty=None,
+             missing: Callable[[AtlassianError], bool] = is_gone, name: Callable[[object], str] = str,
+             hold: Callable[[object], dict] = lambda item: {}) -> Callable:
+    """Wrap a fan-out's per-item fetch: an item gone since its parent listing gives `empty` (as
+    `unless_missing`), and so does an item the credential may not read (403: a token without admin
+    rights on one project, space or group), recorded in `stats` (`kind`, its `name`, and the
+    `hold` columns that find its rows). Coverage then says `partial` and names the items, and the
+    snapshot keeps their rows from the last run instead of retiring them (validation.py); the other
+    items load as usual. A 403 on the parent listing itself is the resource's outcome, not this."""
+
+    def wrapped(item):
+        stats.ask(kind)
+        try:
+            return fetch(item)
+        except Forbidden:
+            stats.refuse(kind, name(item), hold(item))
+            return empty
+        except AtlassianError as exc:
+            if missing(exc):
+                return empty
+            raise
+
+    return wrapped
+
+
 def fan_out(items: Iterable, fetch: Callable, workers: int = HOST_CONCURRENCY, window: int = FAN_OUT_WINDOW
             ) -> Iterator:
     """Run `fetch(item)` concurrently and yield the results in item order.
@@ -463,19 +564,29 @@ def fan_out(items: Iterable, fetch: Callable, workers: int = HOST_CONCURRENCY, w
 
 
 def fan_out_pages(items: Iterable, open_pages: Callable[[object], Iterator[list]],
-                  missing: Callable[[AtlassianError], bool] = is_gone) -> Iterator[tuple[object, list]]:
+                  missing: Callable[[AtlassianError], bool] = is_gone, *, stats: RequestStats | None = None,
+                  kind: str = "items", name: Callable[[object], str] = str,
+                  hold: Callable[[object], dict] = lambda item: {}) -> Iterator[tuple[object, list]]:
     """(item, page) for every page of every item's paginated listing, first pages fetched concurrently.
 
     A worker thread opens each item's listing and reads its first page; the caller's thread
     reads the rest while streaming, so one huge item (a group with 100,000 members) never sits
     in memory whole. An item whose first page answers `missing` (it vanished after the parent
-    listing) yields nothing.
+    listing) yields nothing; with `stats`, one that answers 403 (on any page) is skipped and
+    recorded as refused (`per_item`).
     """
 
     def first(item):
+        if stats is not None:
+            stats.ask(kind)
         pages = open_pages(item)
         try:
             return item, next(pages, None), pages
+        except Forbidden:
+            if stats is None:
+                raise
+            stats.refuse(kind, name(item), hold(item))
+            return item, None, iter(())
         except AtlassianError as exc:
             if missing(exc):
                 return item, None, iter(())
@@ -485,5 +596,10 @@ def fan_out_pages(items: Iterable, open_pages: Callable[[object], Iterator[list]
         if page is None:
             continue
         yield item, page
-        for more in rest:
-            yield item, more
+        try:
+            for more in rest:
+                yield item, more
+        except Forbidden:  # refused half way: the pages read load, and the item's rows are held
+            if stats is None:
+                raise
+            stats.refuse(kind, name(item), hold(item))

@@ -26,7 +26,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from atlassian_posture.connector.settings import MAX_RETRIES, READ_ONLY_POSTS, REQUEST_TIMEOUT_S, RETRY_CAP_S
+from atlassian_posture.connector.settings import (
+    MAX_LOST_RACES,
+    MAX_RETRIES,
+    READ_ONLY_POSTS,
+    REQUEST_TIMEOUT_S,
+    RETRY_CAP_S,
+)
 
 
 class AtlassianError(Exception):
@@ -77,6 +83,7 @@ class HostLimiter:
         self.limit = initial
         self.maximum = maximum
         self.recover_after = recover_after
+        self.served = 0  # answers neither 429 nor 5xx: whether the host served anyone since a given moment
         self._in_flight = 0
         self._successes = 0
         self._cond = threading.Condition()
@@ -87,9 +94,11 @@ class HostLimiter:
                 self._cond.wait()
             self._in_flight += 1
 
-    def release(self, throttled: bool) -> None:
+    def release(self, throttled: bool, served: bool = False) -> None:
+        """`served`: the host answered (not 429, not 5xx): it had quota for this request."""
         with self._cond:
             self._in_flight -= 1
+            self.served += served
             if throttled:
                 self.limit = max(1, self.limit // 2)
                 self._successes = 0
@@ -110,12 +119,27 @@ class RequestStats:
     rows: int = 0
     retries: int = 0
     throttled: int = 0
+    # a fan-out's items (helpers.per_item): how many of each kind it asked for, and those refused (403)
+    asked: dict[str, int] = field(default_factory=dict)
+    refused: dict[str, list[tuple[str, dict]]] = field(default_factory=dict)  # kind -> [(name, hold columns)]
+    last_request: str = ""  # "GET /path" of the latest request: where a malformed answer came from
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **counts: int) -> None:
         with self._lock:
             for name, value in counts.items():
                 setattr(self, name, getattr(self, name) + value)
+
+    def ask(self, kind: str) -> None:
+        with self._lock:
+            self.asked[kind] = self.asked.get(kind, 0) + 1
+
+    def refuse(self, kind: str, name: str, hold: dict) -> None:
+        with self._lock:
+            self.refused.setdefault(kind, []).append((name, hold))
+
+    def requested(self, what: str) -> None:
+        self.last_request = what
 
 
 def retry_delay(response: httpx.Response | None, attempt: int, now: Callable[[], datetime],
@@ -187,12 +211,14 @@ class AtlassianClient:
         if method != "GET" and not (method == "POST" and any(fnmatchcase(urlsplit(url).path, p) for p in READ_ONLY_POSTS)):
             raise AtlassianError(f"refusing {method} {urlsplit(url).path}: the connector only reads from Atlassian")
         stats = stats or RequestStats()
-        attempt = 0
+        attempt = lost_races = 0
+        served = self.limiter.served  # the host's answers so far: a 429 after others were served is a lost race
         while True:
             self.limiter.acquire()
             response: httpx.Response | None = None
             throttled = False
             try:
+                stats.requested(f"{method} {urlsplit(url).path}")
                 response = self._http.request(method, url, params=params, json=json)
                 stats.add(requests=1)
                 throttled = response.status_code == 429
@@ -200,7 +226,8 @@ class AtlassianClient:
                 stats.add(requests=1)
                 failure = f"{type(exc).__name__}: {exc}"
             finally:
-                self.limiter.release(throttled)
+                self.limiter.release(throttled, served=response is not None and response.status_code < 500
+                                     and not throttled)
             if response is not None:
                 self._remember_date(response)
                 status = response.status_code
@@ -220,6 +247,15 @@ class AtlassianClient:
                                          status, url)
                 if throttled:
                     stats.add(throttled=1)
+                    if self.limiter.served > served and lost_races < MAX_LOST_RACES:
+                        # other requests got the quota since this one last tried: it lost a race, the host
+                        # is serving; counting it as an attempt would fail one unlucky request of many
+                        served, lost_races = self.limiter.served, lost_races + 1
+                        stats.add(retries=1)
+                        self.sleep(retry_delay(response, attempt, lambda: self.last_date or datetime.now(UTC),
+                                               self.rng))
+                        continue
+                    served = self.limiter.served
                 failure = f"HTTP {status}"
             if attempt >= self.max_retries:
                 raise AtlassianError(f"{method} {urlsplit(url).path} still failing after {attempt + 1} attempts "
@@ -233,8 +269,14 @@ class AtlassianClient:
         try:
             return response.json()
         except ValueError as exc:
-            raise MalformedResponse(f"{urlsplit(str(response.url)).path} answered {response.status_code} with a "
-                                    f"body that is not JSON", response.status_code, str(response.url)) from exc
+            path = urlsplit(str(response.url)).path
+            if "html" in response.headers.get("content-type", "") or response.text.lstrip()[:1] == "<":
+                # a login page or a proxy's page served with 200: the request never reached the API
+                raise MalformedResponse(f"{path} answered {response.status_code} with an HTML page, not JSON (a "
+                                        f"login or proxy page?): check the base URL and that {self.label} reaches "
+                                        f"the REST API directly", response.status_code, str(response.url)) from exc
+            raise MalformedResponse(f"{path} answered {response.status_code} with a body that is not JSON",
+                                    response.status_code, str(response.url)) from exc
 
     def _remember_date(self, response: httpx.Response) -> None:
         header = response.headers.get("date")

@@ -24,6 +24,19 @@ from atlassian_posture.connector.helpers import Connections, Coverage
 from atlassian_posture.connector.posture_settings import integration_rows, settings_rows
 
 RUN_FACT_TABLES = ("coverage", "runs", "posture_settings")
+COLLECTED = ("ok", "degraded", "partial")  # statuses under which a resource loaded rows (all or some)
+
+
+def read_nothing(coverage: list[dict]) -> dict[str, list[dict]]:
+    """Per organization key that collected nothing at all in this run, its attempted resources.
+
+    The anonymous probes do not count: a request without credentials that is refused (even with a
+    404, as a wrong URL answers) is their normal outcome, not a sign that the tenant answered."""
+    by_org: dict[str, list[dict]] = {}
+    for row in coverage:
+        if row["status"] != "skipped" and not row["resource"].endswith("_probe"):
+            by_org.setdefault(row["tenant"].split("/")[0], []).append(row)
+    return {org: rows for org, rows in by_org.items() if not any(r["status"] in COLLECTED for r in rows)}
 
 
 def new_run_id(started: datetime) -> str:
@@ -38,6 +51,7 @@ class RunFacts:
         self.connections, self.coverage = connections, coverage
         self.started = started or datetime.now(UTC)
         self.run_id = run_id or new_run_id(self.started)
+        coverage.run_id = self.run_id
         self._selected: set[str] = set()
         self._finished: set[str] = set()
 
@@ -70,12 +84,14 @@ class RunFacts:
         return self.coverage.rows(self.run_id)
 
     def runs_rows(self) -> list[dict]:
+        """An organization that read nothing gets no row: its marts keep the clock of its last real run."""
         finished = datetime.now(UTC)
+        empty = read_nothing(self.coverage_rows())
         return [{"run_id": self.run_id, "org_key": org.key, "org_id": self.connections.org_ids.get(org.key),
                  "org_id_source": self.connections.org_id_sources.get(org.key),
                  "started_at": self.started, "finished_at": finished,
                  "server_time": self.connections.server_clock(org.key) or finished}
-                for org in self.connections.tenants]
+                for org in self.connections.tenants if org.key not in empty]
 
     def settings_rows(self) -> list[dict]:
         return [row for org in self.connections.tenants

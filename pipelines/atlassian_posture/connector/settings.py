@@ -2,6 +2,9 @@
 
 REQUEST_TIMEOUT_S = 30.0
 MAX_RETRIES = 6
+# 429s that are lost races for the quota (another request to the host got through meanwhile) are not
+# counted as attempts, up to this many per request: the host is serving, this request just lost its turn
+MAX_LOST_RACES = 60
 RETRY_CAP_S = 60.0
 HOST_CONCURRENCY = 4  # Atlassian asks API-token clients to keep concurrency low (2-4 per site)
 # Fan-out (members per group, actors per project, permissions per space, calls per account...) keeps

@@ -29,6 +29,7 @@ from dlt.extract.items import DataItemWithMeta
 from dlt.extract.resource import DltResource
 
 HOLD = "_hold"  # set only on hold markers, which the merge never inserts (`source_filter`)
+ITEM_HOLD = "item refused"  # the `_hold` of a marker that holds one fan-out item's rows (a 403 on it)
 QUARANTINE = "quarantine"
 
 # table -> deployment -> the fields that identify a row within one tenant
@@ -43,6 +44,22 @@ KEYS: dict[str, dict[str, tuple[str, ...]]] = {
     "confluence_dc_users": {"dc": ("username",)},
     "confluence_group_members": {"cloud": ("group_id", "accountId"), "dc": ("group_name", "username")},
     "apps_installed": {"cloud": ("key",), "dc": ("key",)},
+}
+
+# table -> the columns (as loaded) naming the parent item a fan-out read the row from. A per-item 403
+# (`helpers.per_item`) yields a marker with the item's value in one of them: the merge retires no row
+# of that item, while the rows of the items it did read follow the snapshot as usual.
+PARENTS: dict[str, tuple[str, ...]] = {
+    "jira_role_actors": ("project_id",),
+    "jira_project_permission_schemes": ("project_id",),
+    "jira_group_members": ("group_id", "group_name"),
+    "confluence_group_members": ("group_id", "group_name"),
+    "confluence_space_permissions": ("space_id", "space_key"),
+    "confluence_space_role_assignments": ("space_id",),
+    "org_last_active": ("account_id",),
+    "org_group_role_assignments": ("group_id",),
+    "org_user_role_assignments": ("account_id",),
+    "org_api_tokens": ("account_id",),
 }
 
 QUARANTINE_COLUMNS = {"run_id": {"data_type": "text"}, "resource": {"data_type": "text"},
@@ -65,14 +82,20 @@ def merge_hints(table: str) -> tuple[dict, dict]:
         f'AND seen."_tenant" = {{table}}."_tenant"' + "".join(f' AND seen."{c}" = {{table}}."{c}"' for c in key) + ")"
         for key in variants) or "FALSE"
     scope = (f'{{table}}."_tenant" IN (SELECT "_tenant" FROM {{staging_table}} WHERE "{HOLD}" IS NULL) AND '
-             f'({{table}}."_tenant" NOT IN (SELECT "_tenant" FROM {{staging_table}} WHERE "{HOLD}" IS NOT NULL) '
-             f"OR {seen_again})")
+             f'({{table}}."_tenant" NOT IN (SELECT "_tenant" FROM {{staging_table}} WHERE "{HOLD}" IS NOT NULL '
+             f"AND \"{HOLD}\" <> '{ITEM_HOLD}') OR {seen_again})")
+    parents = PARENTS.get(table, ())
+    if parents:  # rows of a refused item stay current
+        same_item = " OR ".join(f'held."{c}" = {{table}}."{c}"' for c in parents)
+        scope += (f' AND NOT EXISTS (SELECT 1 FROM {{staging_table}} AS held WHERE held."{HOLD}" = \'{ITEM_HOLD}\' '
+                  f'AND held."_tenant" = {{table}}."_tenant" AND ({same_item}))')
     disposition = {"disposition": "merge", "strategy": "scd2", "source_filter": f'"{HOLD}" IS NULL',
                    "destination_scope": scope}
     # `_tenant` was the merge key before the scope replaced it: warehouses loaded then keep the hint unless told
     columns = {HOLD: {"data_type": "text", "nullable": True}, "_tenant": {"merge_key": False}}
     for key in variants:  # a key column must exist for the scope's SQL even if no row of that deployment came yet
         columns.update({c: {"data_type": "text", "nullable": True} for c in key})
+    columns.update({c: {"data_type": "text", "nullable": True} for c in parents})
     return disposition, columns
 
 
@@ -123,11 +146,23 @@ class SnapshotGuard:
                 "reason": reason, "raw": json.dumps(row, sort_keys=True, default=str),
                 "rejected_at": datetime.now(UTC)}
 
-    def holds(self) -> Iterator[DataItemWithMeta]:
-        """One hold marker per (table, tenant) that rejected rows: the merge retires nothing else of it."""
-        for (table, tenant), example in self.held.items():
+    def holds(self, table: str) -> Iterator[DataItemWithMeta]:
+        """One hold marker per (table, tenant) that rejected rows: the merge retires nothing else of it;
+        and one per item a fan-out of this resource (writing `table`) was refused: its rows stay current.
+        A table that does not name its items' column (`PARENTS`) is held whole for that tenant instead."""
+        held = dict(self.held)
+        items = []
+        for lineage, hold in self.coverage.item_holds(self.resource_name):
+            columns = {c: str(v) for c, v in hold.items() if c in PARENTS.get(table, ())}
+            if columns:
+                items.append({**lineage, **columns, HOLD: ITEM_HOLD})
+            else:
+                held.setdefault((table, lineage["_tenant"]), lineage)
+        if items:
+            yield dlt.mark.with_table_name(items, table)
+        for (name, tenant), example in held.items():
             lineage = {k: v for k, v in example.items() if k.startswith("_") and not k.startswith("_dlt")}
-            yield dlt.mark.with_table_name([{**lineage, "_tenant": tenant, HOLD: "rows rejected"}], table)
+            yield dlt.mark.with_table_name([{**lineage, "_tenant": tenant, HOLD: "rows rejected"}], name)
 
 
 def quarantined(rows: list[dict]) -> DataItemWithMeta:
@@ -162,7 +197,7 @@ def guarded(resource: DltResource, coverage, run_id: str | None = None) -> DltRe
                 yield quarantined(rejected)
             if keep:
                 yield dlt.mark.with_table_name(keep, table) if isinstance(item, DataItemWithMeta) else keep
-        yield from guard.holds()
+        yield from guard.holds(default_table)
 
     checked.__name__, checked.__doc__ = getattr(produce, "__name__", resource.name), produce.__doc__
     resource._pipe.replace_gen(checked)

@@ -7,7 +7,9 @@ included) -> `FaultMiddleware` (rate limits and injected failures) -> `TenantMid
 
 from __future__ import annotations
 
+from datetime import datetime
 from email.utils import format_datetime
+from fnmatch import fnmatchcase
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -71,6 +73,14 @@ class TenantMiddleware:
                         return Context(org, "dc", dc=instance, credential=authenticate(org, "dc", auth))
         raise Denied(404, "Not found.")
 
+    def clock_of(self, scope) -> datetime:
+        """The simulated clock of the organization a request is for (every answer's `Date`); the first
+        organization's when the request names none (a bad credential, an unknown host)."""
+        try:
+            return self.resolve(scope["path"], dict(scope["headers"])).org.clock
+        except Denied:
+            return self.sim.orgs[0].clock
+
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
@@ -81,6 +91,14 @@ class TenantMiddleware:
             state["credential_label"] = "invalid" if exc.status == 401 else "anonymous"
             response = error_response(error_kind(scope["path"]), exc.status, exc.message)
             return await response(scope, receive, send)
+        refused = context.credential.refused if context.credential else ()
+        if refused:  # partial rights (`Simulator.restrict`): this user may not see these items
+            target = scope["path"] + ("?" + scope["query_string"].decode("latin-1") if scope.get("query_string") else "")
+            if any(fnmatchcase(target, pattern) for pattern in refused):
+                state["credential_label"] = context.credential.label
+                response = error_response(error_kind(scope["path"]), 403,
+                                          "You do not have permission to view this resource.")
+                return await response(scope, receive, send)
         state["sim_context"] = context
         state["sim_orgs"] = self.sim.orgs
         state["credential_label"] = context.credential.label if context.credential else "anonymous"
@@ -114,5 +132,5 @@ def build_app(sim) -> object:
         exception_handlers={Denied: on_denied},
     )
     tenant = TenantMiddleware(router, sim)
-    faults = FaultMiddleware(tenant, sim.faults, sim.request_log)
+    faults = FaultMiddleware(tenant, sim.faults, sim.request_log, date_of=tenant.clock_of)
     return ControlDispatch(RequestLogMiddleware(faults, sim.request_log), build_control(sim))

@@ -148,7 +148,10 @@ class FaultMiddleware:
 
     `key_fn(scope)` names the caller for rate limiting (the auth layer runs later, inside).
     `clock` (monotonic seconds) drives the buckets, `wall_clock` the `X-RateLimit-Reset` and
-    HTTP-date `Retry-After` values, `sleep` the latency and timeouts.
+    HTTP-date `Retry-After` values, `sleep` the latency and timeouts. `date_of(scope)`, when given,
+    is the server's clock for that request (the simulated organization's): a faulted answer then
+    carries it as `Date` and dates `Retry-After` and `X-RateLimit-Reset` on it, so a client that
+    measures one against the other waits what was meant, not the gap between two clocks.
 
     Resets and truncations end by raising. Through `httpx.ASGITransport` the client sees
     that exception (or, with `raise_app_exceptions=False`, the half body). Under uvicorn a
@@ -168,6 +171,7 @@ class FaultMiddleware:
         *,
         key_fn: Callable[[dict], str] = authorization_key,
         wall_clock: Callable[[], datetime] = _utcnow,
+        date_of: Callable[[dict], datetime] | None = None,
     ):
         self.app = app
         self.config = config
@@ -176,6 +180,7 @@ class FaultMiddleware:
         self.sleep = sleep
         self.key_fn = key_fn
         self.wall_clock = wall_clock
+        self.date_of = date_of
         self._lock = threading.Lock()
         self._rng = random.Random(config.seed)
         self._buckets: dict[tuple[str, str], _Bucket] = {}
@@ -242,17 +247,17 @@ class FaultMiddleware:
 
     # --- responses ---
 
-    def _retry_after(self, seconds: int) -> str:
+    def _retry_after(self, seconds: int, now: datetime) -> str:
         if self.config.retry_after_format == "http-date":
-            return format_datetime(self.wall_clock() + timedelta(seconds=seconds), usegmt=True)
+            return format_datetime(now + timedelta(seconds=seconds), usegmt=True)
         return str(seconds)
 
-    def _rate_limit_headers(self, path: str, decision: _Decision) -> dict[str, str]:
-        reset = self.wall_clock().astimezone(UTC) + timedelta(seconds=decision.retry_after)
+    def _rate_limit_headers(self, path: str, decision: _Decision, now: datetime) -> dict[str, str]:
+        reset = now.astimezone(UTC) + timedelta(seconds=decision.retry_after)
         if reset.second or reset.microsecond:  # the format has minutes only: round up, never early
             reset = reset.replace(second=0, microsecond=0) + timedelta(minutes=1)
         headers = {
-            "Retry-After": self._retry_after(decision.retry_after),
+            "Retry-After": self._retry_after(decision.retry_after, now),
             "X-RateLimit-Limit": str(decision.limit_bucket.capacity),
             "X-RateLimit-Remaining": "0",
             "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%MZ"),
@@ -265,10 +270,13 @@ class FaultMiddleware:
     async def _answer(self, scope, receive, send, decision: _Decision) -> None:
         path = scope["path"]
         headers: dict[str, str] = {}
+        now = self.date_of(scope) if self.date_of is not None else self.wall_clock()
         if decision.status == 429:
-            headers = self._rate_limit_headers(path, decision)
+            headers = self._rate_limit_headers(path, decision, now)
         elif decision.status == 503:
-            headers = {"Retry-After": self._retry_after(self.config.error_retry_after)}
+            headers = {"Retry-After": self._retry_after(self.config.error_retry_after, now)}
+        if self.date_of is not None:
+            headers["Date"] = format_datetime(now.astimezone(UTC), usegmt=True)
         response = error_response(product_kind(path), decision.status, _MESSAGES[decision.status], headers=headers)
         await response(scope, receive, send)
 

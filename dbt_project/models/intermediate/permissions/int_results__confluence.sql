@@ -361,7 +361,7 @@ inputs as (
     union all select 'POSTURE-039', 'confluence_settings'
 ),
 
--- A site whose role assignments (refused or failed) or legacy permissions (refused) could not be read may hide
+-- A site whose role assignments (refused, partly refused or failed) or legacy permissions (refused) could not be read may hide
 -- its access-class grants there (some sites disclose anonymous access in one read only): the exposure checks
 -- are then not_evaluable.
 -- Skipped (PRE_ROLES) and not_available (the site has no such read) are answers, not gaps.
@@ -380,7 +380,7 @@ gaps as (
         from {{ ref('int_coverage_latest') }} as coverage
         cross join shape_inputs
         where coverage.product = 'confluence'
-          and ((coverage.resource_name = 'confluence_space_role_assignments' and coverage.status in ('forbidden', 'failed'))
+          and ((coverage.resource_name = 'confluence_space_role_assignments' and coverage.status in ('forbidden', 'failed', 'partial'))
                -- the v1 list left the document: an odd answer (400, 410) from it means "gone", only a refusal is a gap
                or (coverage.resource_name = 'confluence_legacy_space_permissions' and coverage.status = 'forbidden'))
     ) as all_gaps

@@ -3,7 +3,7 @@ with source as (
         'run_id': 'text', 'resource': 'text', 'tenant': 'text', 'status': 'text', 'reason': 'text',
         'rows': 'int', 'pages': 'int', 'requests': 'int', 'retries': 'int', 'throttled': 'int',
         'started_at': 'ts', 'duration_s': 'float'
-    }) }}
+    }, committed_only=true) }}
 ),
 
 renamed as (

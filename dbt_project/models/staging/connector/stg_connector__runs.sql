@@ -2,7 +2,7 @@ with source as (
     {{ raw_table('runs', {
         'run_id': 'text', 'org_key': 'text', 'org_id': 'text', 'org_id_source': 'text',
         'started_at': 'ts', 'finished_at': 'ts', 'server_time': 'ts'
-    }) }}
+    }, committed_only=true) }}
 ),
 
 renamed as (

@@ -46,7 +46,9 @@ def group_members(listings, client, scope, stats) -> Iterator[list[dict]]:
         return paginate(client, f"{V1}/group/{group['id']}/membersByGroupId", ConfluenceV1(PAGE["confluence_members"]),
                         stats=stats)
 
-    for group, page in fan_out_pages(group_list(listings, client, scope, stats), open_members):
+    for group, page in fan_out_pages(group_list(listings, client, scope, stats), open_members, stats=stats,
+                                     kind="groups", name=lambda g: g.get("name") or g["id"],
+                                     hold=lambda g: {"group_id": g["id"]}):
         if page:
             yield [row(scope, member, group_id=group["id"]) for member in page]
 
@@ -71,7 +73,9 @@ def _per_space(listings, client, scope, stats, suffix: str, page_size: int) -> I
     def open_pages(space: dict):
         return paginate(client, f"{V2}/spaces/{space['id']}/{suffix}", ConfluenceV2(page_size), stats=stats)
 
-    for space, page in fan_out_pages(space_list(listings, client, scope, stats), open_pages):
+    for space, page in fan_out_pages(space_list(listings, client, scope, stats), open_pages, stats=stats,
+                                     kind="spaces", name=lambda sp: sp.get("key") or sp["id"],
+                                     hold=lambda sp: {"space_id": sp["id"]}):
         if page:
             yield [row(scope, item, space_id=space["id"]) for item in page]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import quote
 
-from atlassian_posture.connector.helpers import fan_out, fan_out_pages, unless_missing
+from atlassian_posture.connector.helpers import fan_out, fan_out_pages, per_item
 from atlassian_posture.connector.paging import ConfluenceV1, paginate
 from atlassian_posture.connector.resources.confluence_support import listing, row
 from atlassian_posture.connector.settings import PAGE
@@ -44,7 +44,8 @@ def group_members(listings, client, scope, stats) -> Iterator[list[dict]]:
         return paginate(client, f"{API}/group/{_segment(group['name'])}/member",
                         ConfluenceV1(PAGE["dc_confluence_members"]), stats=stats)
 
-    for group, page in fan_out_pages(group_list(listings, client, scope, stats), open_members):
+    for group, page in fan_out_pages(group_list(listings, client, scope, stats), open_members, stats=stats,
+                                     kind="groups", name=lambda g: g["name"], hold=lambda g: {"group_name": g["name"]}):
         if page:
             yield [row(scope, member, group_name=group["name"]) for member in page]
 
@@ -66,8 +67,10 @@ def space_permissions(listings, client, scope, stats) -> Iterator[list[dict]]:
         return [row(scope, item, spaceKey=item.get("spaceKey", space["key"]),
                     spaceId=item.get("spaceId", space.get("id"))) for item in body]
 
-    # a space deleted since the listing contributes nothing
-    for rows in fan_out(space_list(listings, client, scope, stats), unless_missing(fetch, [])):
+    # a space deleted since the listing contributes nothing; one the PAT may not administer is skipped
+    for rows in fan_out(space_list(listings, client, scope, stats),
+                        per_item(fetch, stats, "spaces", empty=[], name=lambda sp: sp["key"],
+                                 hold=lambda sp: {"space_key": sp["key"]})):
         if rows:
             yield rows
 

@@ -101,8 +101,10 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
                     return paginate(tenant.client, f"{tenant.api}/group/member", PageBean(PAGE["jira_group_member"]),
                                     params={**key, "includeInactiveUsers": "true"}, stats=stats)
 
+                hold = (lambda ref: {"group_id": ref[0]}) if tenant.cloud else (lambda ref: {"group_name": ref[1]})
                 for (group_id, name), page in fan_out_pages(group_refs(tenant, stats), open_members,
-                                                            missing=is_missing):
+                                                            missing=is_missing, stats=stats, kind="groups",
+                                                            name=lambda ref: ref[1], hold=hold):
                     parent = {"group_id": group_id} if tenant.cloud else {"group_name": name}
                     yield [row(tenant.scope, member, **parent) for member in page]
 

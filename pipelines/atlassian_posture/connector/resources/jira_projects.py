@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dlt
 
-from atlassian_posture.connector.helpers import Connections, Coverage, Listings, fan_out, snapshot, unless_missing
+from atlassian_posture.connector.helpers import Connections, Coverage, Listings, fan_out, per_item, snapshot
 from atlassian_posture.connector.paging import SinglePage, paginate
 from atlassian_posture.connector.resources.jira_common import (
     ProjectRef,
@@ -18,6 +18,10 @@ from atlassian_posture.connector.resources.jira_common import (
 
 # Cloud accepts `all`; the DC document lists the expansions one by one (DIGEST 4.1)
 SCHEME_EXPAND = {"cloud": "all", "dc": "permissions,user,group,projectRole,field"}
+
+
+# a per-project call: gone (404, or 400 on DC) or refused (403) skips the project (`helpers.per_item`)
+PROJECT = {"missing": is_missing, "name": lambda p: f"{p.key} ({p.id})", "hold": lambda p: {"project_id": p.id}}
 
 
 def build(connections: Connections, coverage: Coverage, listings: Listings) -> list:
@@ -62,8 +66,10 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
                     stats.add(pages=1, rows=len(out))
                     return out
 
-                # a project deleted since the listing has no actors
-                yield from fan_out(project_refs(listings, tenant, stats), unless_missing(actors_of, [], is_missing))
+                # a project deleted since the listing has no actors; one the credential may not
+                # administer (403) is skipped, its actors kept from the last run (coverage: partial)
+                yield from fan_out(project_refs(listings, tenant, stats),
+                                   per_item(actors_of, stats, "projects", empty=[], **PROJECT))
 
     @snapshot("jira_permission_schemes")
     def permission_schemes():
@@ -96,7 +102,7 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
                                project_key=project.key)
 
                 refs = project_refs(listings, tenant, stats)
-                for found in fan_out(refs, unless_missing(scheme_of, None, is_missing)):
+                for found in fan_out(refs, per_item(scheme_of, stats, "projects", empty=None, **PROJECT)):
                     if found is not None:
                         yield found
 

@@ -26,8 +26,8 @@ from atlassian_posture.connector.helpers import (
     Scope,
     clean_row,
     fan_out,
+    per_item,
     snapshot,
-    unless_missing,
 )
 from atlassian_posture.connector.http import AtlassianClient, AtlassianError, Forbidden, NotAvailable, RequestStats
 from atlassian_posture.connector.incremental import AuditCursor, parse_time, server_now, tenant_state, to_ms
@@ -157,7 +157,8 @@ def build(connections: Connections, coverage: Coverage) -> list:
                 for page in managed_pages(client, org_id, Calls(stats)):
                     # an account that left between the listing and its call gives no row
                     ids = [a["account_id"] for a in page]
-                    rows = [s.stamp(r) for r in fan_out(ids, unless_missing(fetch)) if r is not None]
+                    rows = [s.stamp(r) for r in fan_out(ids, per_item(fetch, stats, "accounts", hold=account))
+                            if r is not None]
                     stats.add(rows=len(rows))
                     yield rows
 
@@ -189,7 +190,9 @@ def build(connections: Connections, coverage: Coverage) -> list:
                 for page in group_pages(client, org_id, ("counts.resources",), Calls(stats)):
                     wanted = [g["id"] for g in page if (g.get("counts") or {}).get("resources", 1)]
                     # a group or user deleted since the listing holds nothing
-                    rows = [s.stamp(r) for rows in fan_out(wanted, unless_missing(fetch, [])) for r in rows]
+                    rows = [s.stamp(r) for rows in fan_out(wanted, per_item(fetch, stats, "groups", empty=[],
+                                                                               hold=lambda g: {"group_id": g}))
+                            for r in rows]
                     stats.add(rows=len(rows))
                     yield rows
 
@@ -214,7 +217,8 @@ def build(connections: Connections, coverage: Coverage) -> list:
                     wanted = [u["accountId"] for u in page
                               if u.get("platformRoles") or (u.get("counts") or {}).get("resources", 1)]
                     # a group or user deleted since the listing holds nothing
-                    rows = [s.stamp(r) for rows in fan_out(wanted, unless_missing(fetch, [])) for r in rows]
+                    rows = [s.stamp(r) for rows in fan_out(wanted, per_item(fetch, stats, "accounts", empty=[],
+                                                                              hold=account)) for r in rows]
                     stats.add(rows=len(rows))
                     yield rows
 
@@ -321,7 +325,8 @@ def build(connections: Connections, coverage: Coverage) -> list:
                     for page in managed_pages(client, org_id, Calls(stats)):
                         # an account that left between the listing and its call has no tokens
                         ids = [a["account_id"] for a in page]
-                        rows = [s.stamp(r) for rows in fan_out(ids, unless_missing(fetch, [])) for r in rows]
+                        rows = [s.stamp(r) for rows in fan_out(ids, per_item(fetch, stats, "accounts", empty=[],
+                                                                             hold=account)) for r in rows]
                         stats.add(rows=len(rows))
                         yield rows
 
@@ -456,6 +461,11 @@ def processed_ms(event: dict) -> int | None:
     attributes = event.get("attributes") or {}
     raw = attributes.get("processedAt") or attributes.get("time")
     return to_ms(parse_time(raw)) if raw else None
+
+
+def account(account_id: str) -> dict:
+    """The hold columns of a per-account call's rows (`helpers.per_item`)."""
+    return {"account_id": account_id}
 
 
 def bare_id(value: str) -> str:
