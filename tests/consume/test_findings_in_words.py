@@ -77,10 +77,13 @@ def page(published, tmp_path_factory, request):
 
 def test_the_integration_account_is_labelled_and_not_ranked(published):
     integration = queries.integration_accounts(published)
-    # each organization of the fixture reads with its own posture-reader token, an admin holding a token
-    assert len(integration) == 2 and integration["email"].str.startswith("posture-reader@").all()
+    # each organization of the fixture reads its Cloud sites with its own posture-reader token (an admin holding
+    # a token), and its Data Center instances with the PAT of the DC user `admin` (the instances say who that is)
+    cloud = integration[integration["email"].str.startswith("posture-reader@")]
+    assert len(cloud) == 2 and (cloud["risk_score"] > 0).all()  # its admin signals still fired: labelled, not hidden
+    dc = integration[integration["display_name"] == "DC Administrator"]
+    assert sorted(dc["org_key"]) == sorted(cloud["org_key"]) and len(integration) == 4
     assert not integration["is_ranked"].any() and integration["integration_concerns"].isna().all()
-    assert (integration["risk_score"] > 0).all()  # its admin signals still fired: labelled, not hidden
     ranked = queries.riskiest_accounts(published, limit=None)
     assert not set(integration["email"]) & set(ranked["email"].dropna())
     table = queries.identity_table(published)

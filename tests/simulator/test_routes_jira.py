@@ -650,3 +650,13 @@ def test_restrict_refuses_some_projects_spaces_and_groups_to_one_credential_only
     assert restricted == [403, 200, 403, 403, 403, 403, 200]
     sim.restrict(ADMIN, every=0)
     assert {r.status_code for r in call(sim, [("GET", p, ADMIN, 0) for p in paths])} == {200}
+
+
+def test_dc_says_who_a_token_authenticates_as(sim):
+    """Jira `myself` and Confluence `user/current`: how the connector learns its own Data Center account."""
+    jira = get(sim, f"{dc(sim)}/rest/api/2/myself", DC_ADMIN)
+    assert jira.status_code == 200 and jira.json()["name"] == sim.credential(DC_ADMIN).username
+    assert get(sim, f"{dc(sim)}/rest/api/2/myself", None).status_code == 401
+    confluence = next(d for d in sim.orgs[0].dc if d.product == "confluence").name
+    current = get(sim, f"/dc/{confluence}/confluence/rest/api/user/current", DC_ADMIN)
+    assert current.status_code == 200 and current.json()["username"] == sim.credential(DC_ADMIN).username

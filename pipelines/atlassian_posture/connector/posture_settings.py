@@ -15,7 +15,8 @@ the object it is about (a policy id, a site, a domain, a list item), `field` the
 A setting that is absent has no row, and its check reports `manual`. One `settings_read` row per
 organization records that the settings were read and whether an attestation was given.
 `integration_account` rows name the account this product reads as (the e-mail of each Cloud
-site's API token): the marts label it rather than rank it as a risky admin (it must be one to read).
+site's API token, the user of each Data Center token): the marts label it rather than rank it as a
+risky admin (it must be one to read).
 """
 
 from __future__ import annotations
@@ -96,8 +97,10 @@ def settings_rows(org_key: str, org_id: str | None, policy: Mapping, attestation
     return rows
 
 
-def integration_rows(org_key: str, org_id: str | None, sites) -> list[dict]:
+def integration_rows(org_key: str, org_id: str | None, sites, dc_users: Mapping[str, str] | None = None) -> list[dict]:
     """One `integration_account` row per Cloud site: the e-mail its API token authenticates as
-    (scope: the site's name). A Data Center PAT's user is not in the configuration."""
-    return [{"org_key": org_key, "org_id": org_id, "source": "connector", "setting": "integration_account",
-             "scope": site.name, "field": "email", "value": site.email} for site in sites if site.email]
+    (scope: the site's name); one per Data Center instance whose personal access token's user the
+    instance told (`dc_users`: instance name -> username, field `username`)."""
+    row = {"org_key": org_key, "org_id": org_id, "source": "connector", "setting": "integration_account"}
+    return [{**row, "scope": site.name, "field": "email", "value": site.email} for site in sites if site.email] + \
+        [{**row, "scope": name, "field": "username", "value": user} for name, user in (dc_users or {}).items() if user]

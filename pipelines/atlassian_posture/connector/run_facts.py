@@ -21,6 +21,7 @@ import dlt
 from dlt.extract.resource import DltResource
 
 from atlassian_posture.connector.helpers import Connections, Coverage
+from atlassian_posture.connector.http import AtlassianError
 from atlassian_posture.connector.posture_settings import integration_rows, settings_rows
 
 RUN_FACT_TABLES = ("coverage", "runs", "posture_settings")
@@ -96,7 +97,22 @@ class RunFacts:
     def settings_rows(self) -> list[dict]:
         return [row for org in self.connections.tenants
                 for row in settings_rows(org.key, self.connections.org_ids.get(org.key), org.policy, org.attestation)
-                + integration_rows(org.key, self.connections.org_ids.get(org.key), org.sites)]
+                + integration_rows(org.key, self.connections.org_ids.get(org.key), org.sites, self._dc_users(org))]
+
+    def _dc_users(self, org) -> dict[str, str]:
+        """Per Data Center instance, the username its token authenticates as (a PAT's user is not in the
+        configuration): Jira `GET /rest/api/2/myself`, Confluence `GET /rest/api/user/current`. An
+        instance that does not say (an old version, an error) gives none: the marts then rank that user."""
+        users = {}
+        for dc in org.data_center:
+            path, field = ("/rest/api/2/myself", "name") if dc.product == "jira" else ("/rest/api/user/current",
+                                                                                       "username")
+            try:
+                client = self.connections.dc(org, dc)
+                users[dc.name] = client.json(client.get(path)).get(field)
+            except (AtlassianError, AttributeError, ValueError):
+                continue
+        return users
 
     def resources(self) -> list[DltResource]:
         """The three fact resources; each waits for the data resources of this run."""

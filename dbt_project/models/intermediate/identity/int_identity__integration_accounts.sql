@@ -1,4 +1,5 @@
--- The accounts this product reads as (the configured e-mail of each Cloud site's API token), and
+-- The accounts this product reads as (the configured e-mail of each Cloud site's API token, the
+-- username each Data Center instance says its token authenticates as), and
 -- whether a signal fired on them that reading does not explain. A reader must be an admin holding a
 -- token: organization/product admin, admin groups, direct grants, a token on a privileged human-looking
 -- account are what the integration needs; no 2SV, a token that never expires or is stale, sign-ins
@@ -6,22 +7,28 @@
 with configured as (
     select distinct
         org_id,
-        lower(setting_value) as email
+        setting_field,
+        lower(setting_value) as identifier
     from {{ ref('int_posture_settings') }}
     where
         setting_source = 'connector'
         and setting_name = 'integration_account'
-        and setting_field = 'email'
+        and setting_field in ('email', 'username')
         and setting_value is not null
 ),
 
 accounts as (
-    select accounts.org_id, accounts.account_key
+    select distinct accounts.org_id, accounts.account_key
     from {{ ref('int_accounts') }} as accounts
     inner join configured
-        on accounts.org_id = configured.org_id
-        and lower(accounts.email) = configured.email
-    where accounts.deployment = 'cloud'
+        on
+            accounts.org_id = configured.org_id
+            and (
+                (configured.setting_field = 'email' and accounts.deployment = 'cloud'
+                    and lower(accounts.email) = configured.identifier)
+                or (configured.setting_field = 'username' and accounts.deployment = 'dc'
+                    and lower(accounts.account_id) = configured.identifier)
+            )
 ),
 
 unexplained as (

@@ -340,6 +340,15 @@ async def user_list(request: Request):
     return dc_v1(request, items, lambda u: render_user(dc, u, base, expand), *USERS)
 
 
+async def current_user(request: Request):
+    """GET /confluence/rest/api/user/current: the user the credential authenticates as."""
+    _, dc, username = caller(request)
+    found = users_by_name(dc).get(username)
+    if found is None:
+        return JSONResponse({"type": "known", "username": username})
+    return JSONResponse(render_user(dc, found, base_url(request), expand_of(request)))
+
+
 async def groups(request: Request):
     """GET /confluence/rest/api/group: group names, alphabetical."""
     _, dc, _ = caller(request)
@@ -513,6 +522,7 @@ def _upm_routes() -> list[Route]:
 
 ROUTES: list[Route] = [
     Route(f"{CONTEXT}/rest/api/user/list", user_list, methods=["GET"]),
+    Route(f"{CONTEXT}/rest/api/user/current", current_user, methods=["GET"]),
     Route(f"{CONTEXT}/rest/api/group", groups, methods=["GET"]),
     Route(f"{CONTEXT}/rest/api/group/{{groupName}}/member", group_members, methods=["GET"]),
     Route(f"{CONTEXT}/rest/api/space", spaces, methods=["GET"]),

@@ -333,6 +333,14 @@ async def user(request: Request):
     return _json(body)
 
 
+async def myself(request: Request):
+    """GET /rest/api/2/myself: the user the credential authenticates as (the connector's own account)."""
+    view = DcView(request)
+    view.require_user()
+    found = view.users.get(view.caller.user_id)
+    return _json(view.user(found) if found else {"name": view.caller.user_id, "active": True})
+
+
 def _highlight(name: str, query: str) -> str:
     i = name.lower().find(query.lower()) if query else -1
     return name if i < 0 else f"{name[:i]}<b>{name[i:i + len(query)]}</b>{name[i + len(query):]}"
@@ -669,6 +677,7 @@ ROUTES: list[Route] = [
     Route(f"{_API}/user/list", user_list, methods=["GET"]),
     Route(f"{_API}/user/search", user_search, methods=["GET"]),
     Route(f"{_API}/user", user, methods=["GET"]),
+    Route(f"{_API}/myself", myself, methods=["GET"]),
     Route(f"{_API}/groups/picker", groups_picker, methods=["GET"]),
     Route(f"{_API}/group/member", group_member, methods=["GET"]),
     Route(f"{_API}/applicationrole", application_roles, methods=["GET"]),
