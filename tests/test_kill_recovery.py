@@ -13,6 +13,7 @@ The kills are seeded (ATLASSIAN_POSTURE_KILL_SEED, default 20261205) and the tes
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
@@ -27,7 +28,7 @@ from atlassian_posture.warehouse import Warehouse
 from atlassian_simulator.core import Simulator
 
 SEED = int(os.environ.get("ATLASSIAN_POSTURE_KILL_SEED", "20261205"))
-DAYS = 3  # each simulated day: two killed runs (in two phases), a recovery run, the oracle's extract
+DAYS = 2  # each simulated day: three killed runs (one per phase, in random order), a recovery run, the oracle's extract
 AUDIT_TABLES = ("org_events", "jira_audit_records", "confluence_audit_records", "dc_audit_events")
 
 
@@ -135,7 +136,7 @@ def test_randomized_kills_across_extract_normalize_and_load_lose_and_duplicate_n
         with duckdb.connect(str(warehouse), read_only=True) as con:
             history = {t: c for t, c in _current(con, _parents(warehouse)).items() if t in AUDIT_TABLES}
         for day in range(1, DAYS + 1):
-            for phase in rng.sample(["extract", "normalize", "load"], 2):
+            for phase in rng.sample(["extract", "normalize", "load"], 3):
                 kills.append(_kill_during(phase, warehouse, config, rng))
             # time travel between the killed runs and the recovery: accounts, memberships, apps and audit
             # events change, so a recovery that loads what a killed run had read holds yesterday's data
@@ -164,7 +165,7 @@ def test_randomized_kills_across_extract_normalize_and_load_lose_and_duplicate_n
     # the staging views never read a killed run's facts (the dbt filter on committed loads)
     print(f"\nkill seed {SEED}: {len(kills)} SIGKILLs in phases {Counter(kills)}; per day (rows compared, stray "
           f"runs rows of killed loads): {figures}")
-    assert len(kills) == 2 * DAYS
+    assert len(kills) == 3 * DAYS
     work = Warehouse(warehouse).state_dir / "atlassian_posture"
     assert not list((work / "load" / "loaded").glob("*/")), "loaded packages are removed after a run"
     assert _phase(work) == "extract", "nothing is left pending after the recovery run"
@@ -184,7 +185,7 @@ def test_a_publish_killed_at_any_moment_leaves_the_last_copy_readable_and_no_par
     warehouse.publish()
     with duckdb.connect(str(warehouse.path)) as con:  # the next version is big enough to take a while to copy
         con.execute("create or replace table marts.check_status as select 2 as version")
-        con.execute("create table marts.filler as select range as n, md5(range::text) as h from range(3000000)")
+        con.execute("create table marts.filler as select range as n, md5(range::text) as h from range(2000000)")
     rng = random.Random(SEED)
     outcomes = []
     for _ in range(4):
@@ -200,3 +201,36 @@ def test_a_publish_killed_at_any_moment_leaves_the_last_copy_readable_and_no_par
     with duckdb.connect(str(warehouse.published_path), read_only=True) as con:
         assert con.execute("select version from marts.check_status").fetchone()[0] == 2
     print(f"\npublish kills: exit codes {outcomes} (-9 killed, 0 finished first)")
+
+
+def test_a_run_killed_while_dbt_builds_keeps_the_published_copy_and_the_next_run_recovers(tmp_path):
+    rng = random.Random(SEED)
+    sim = Simulator.generate("tiny", seed=7, orgs=1)
+    warehouse, config = tmp_path / "posture.duckdb", tmp_path / "atlassian.toml"
+    published = Warehouse(warehouse).published_path
+    command = [sys.executable, "-m", "atlassian_posture", "run", "--warehouse", str(warehouse), "--config-file",
+               str(config), "--log-format", "json"]
+    with sim.serve() as base:
+        config.write_text(sim.secrets_toml(base))
+        assert _extract_process(warehouse, config).wait(300) == 0
+        Warehouse(warehouse).publish()  # what readers had before the run that gets killed (raw tables only)
+        sim.advance(1)
+        killed = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for line in killed.stderr:  # JSON events as they happen: kill once dbt has started
+            if '"event": "transform"' in line:
+                time.sleep(rng.uniform(0.5, 8.0))
+                break
+        finished_first = killed.poll() is not None
+        killed.kill()
+        killed.wait()
+        with duckdb.connect(str(published), read_only=True) as con:  # readers keep the last copy, whole
+            schemas = {s for (s,) in con.execute("select schema_name from information_schema.schemata").fetchall()}
+            assert "raw" in schemas and (finished_first or "marts" not in schemas)
+        recovery = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert recovery.returncode == 0, recovery.stderr[-2000:]
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from marts.check_status").fetchone()[0] > 0
+        latest = con.execute("select max(run_id) from staging.stg_connector__runs").fetchone()[0]
+    assert latest == next(json.loads(line)["run_id"] for line in recovery.stderr.splitlines()
+                          if '"event": "published"' in line)
+    print(f"\ndbt kill: {'after the run ended' if finished_first else 'during dbt build'}; recovery exit 0")

@@ -6,6 +6,7 @@ nobody). Skipped where ../shared is absent."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -35,8 +36,10 @@ def _port() -> int:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     port, log = _port(), tmp_path_factory.mktemp("reference") / "requests.jsonl"
+    # a test worker may have inherited SIGTERM ignored (so would the server): the server starts with it as default
     server = subprocess.Popen([sys.executable, str(REFERENCE / "server.py"), "--tenant", "tenant_a", "--port",
-                               str(port), "--log", str(log)], stdout=subprocess.DEVNULL)
+                               str(port), "--log", str(log)], stdout=subprocess.DEVNULL,
+                              preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
     try:
         for _ in range(100):
             try:
@@ -47,7 +50,11 @@ def served(tmp_path_factory):
         yield f"http://127.0.0.1:{port}", log
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
 
 
 @pytest.mark.parametrize("site_only", [False, True], ids=["org-key", "site-only"])
