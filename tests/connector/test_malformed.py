@@ -63,8 +63,9 @@ def sim_run(tmp_path_factory):
             except RunFailed as exc:
                 outcome = exc
             with duckdb.connect(str(database), read_only=True) as db:
-                latest = db.execute("select resource, status, reason from raw.coverage "
-                                    "where run_id = (select max(run_id) from raw.coverage)").fetchall()
+                # the newest run by when it started (two runs in one second have ids that sort at random)
+                latest = db.execute("select resource, status, reason from raw.coverage where run_id = "
+                                    "(select run_id from raw.coverage order by started_at desc limit 1)").fetchall()
             return outcome, {r: (s, why) for r, s, why in latest}, list(transport.calls)
 
         yield run, tmp

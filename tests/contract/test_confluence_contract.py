@@ -143,6 +143,7 @@ def calls(sim: Simulator, oi: int) -> list[Call]:
     pat = "dc-admin-pat"
     out += [
         Call(f"{D}/rest/api/user/list", f"{dc_url}/rest/api/user/list?limit=4&expand=status", pat, "v1"),
+        Call(f"{D}/rest/api/user/current", f"{dc_url}/rest/api/user/current", pat),
         Call(f"{D}/rest/api/group", f"{dc_url}/rest/api/group?limit=2", pat, "v1"),
         Call(f"{D}/rest/api/group/{{groupName}}/member", f"{dc_url}/rest/api/group/{dc_team}/member?limit=2", pat, "v1"),
         Call(f"{D}/rest/api/space", f"{dc_url}/rest/api/space?limit=2", pat, "v1"),

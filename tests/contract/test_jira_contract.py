@@ -213,6 +213,7 @@ def dc_calls(sim: Simulator, org: int) -> list[tuple[str, str, str | None, dict 
     get(f"{api}/user/search?username=.&includeInactive=true&maxResults=10")
     get(f"{api}/user/search?username=.&includeInactive=true&startAt=10&maxResults=10")
     get(f"{api}/user?username=admin&expand=groups,applicationRoles")
+    get(f"{api}/myself")
     get(f"{api}/user?key=JIRAUSER10000")
     get(f"{api}/groups/picker?maxResults=1000")
     get(f"{api}/groups/picker?query=team")

@@ -314,7 +314,19 @@ ACTOR = ("coalesce(d.actor_name, actors.display_name, d.actor_account_id) "
          "|| case when actors.is_integration_account then ' (this integration)' else '' end")
 ACTORS = """(select org_id, account_id, any_value(display_name) as display_name,
         bool_or(is_integration_account) as is_integration_account
-    from marts.identity_risks group by org_id, account_id)"""
+    from (
+        select org_id, account_id, display_name, is_integration_account from marts.identity_risks
+        union all  -- Data Center audit logs name a user by its key; the directory (and the marts) by its username
+        select risks.org_id, keys.user_key, risks.display_name, risks.is_integration_account
+        from marts.identity_risks as risks
+        inner join (
+            select org_id, username, user_key from staging.stg_directory__jira_dc_users where is_current
+            union
+            select org_id, username, user_key from staging.stg_directory__confluence_dc_users where is_current
+        ) as keys on keys.org_id = risks.org_id and keys.username = risks.account_id
+        where keys.user_key is not null
+    ) as named
+    group by org_id, account_id)"""
 
 
 def detections(warehouse: Warehouse = None, org: str | None = None, limit: int | None = 200) -> pd.DataFrame:
