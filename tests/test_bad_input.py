@@ -3,13 +3,12 @@ and what to fix, the documented exit code, and no traceback (README, "When somet
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from atlassian_posture.cli import main
 from atlassian_posture.warehouse import Warehouse
-from atlassian_simulator.core import Simulator
+from atlassian_simulator.core import Simulator, config_toml
 from click.testing import CliRunner
 
 
@@ -18,23 +17,6 @@ def served():
     sim = Simulator.generate("tiny", seed=7, orgs=1)
     with sim.serve() as base:
         yield sim, base
-
-
-def _toml(orgs: dict, credentials: dict) -> str:
-    lines = []
-
-    def table(prefix: str, value: dict) -> None:
-        lines.append(f"[{prefix}]")
-        lines.extend(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in value.items() if not isinstance(v, dict))
-        for k, v in value.items():
-            if isinstance(v, dict):
-                table(f"{prefix}.{json.dumps(k)}", v)
-
-    for key, org in orgs.items():
-        table(f"sources.atlassian.orgs.{json.dumps(key)}", org)
-    for key, secret in credentials.items():
-        table(f"sources.atlassian.credentials.{json.dumps(key)}", secret)
-    return "\n".join(lines) + "\n"
 
 
 def _site_only(sim, base) -> tuple[dict, dict]:
@@ -96,7 +78,7 @@ CASES = [
 def test_bad_input_is_one_line_naming_the_fix(served, tmp_path, case, configure, args, code, words):
     sim, base = served
     config = tmp_path / "atlassian.toml"
-    config.write_text(_toml(*configure(sim, base, tmp_path)))
+    config.write_text(config_toml(*configure(sim, base, tmp_path)))
     result = CliRunner().invoke(main, ["extract", "--config-file", str(config), "--warehouse",
                                        str(tmp_path / "w.duckdb"), *args])
     assert result.exit_code == code, (case, result.output)
@@ -119,7 +101,7 @@ def _values(value) -> list[str]:
 def test_a_locked_warehouse_is_one_line_naming_the_holder(served, tmp_path):
     sim, base = served
     config = tmp_path / "atlassian.toml"
-    config.write_text(_toml(*_site_only(sim, base)))
+    config.write_text(config_toml(*_site_only(sim, base)))
     with Warehouse(Path(tmp_path / "w.duckdb")).lock():
         result = CliRunner().invoke(main, ["extract", "--config-file", str(config), "--warehouse",
                                            str(tmp_path / "w.duckdb")])

@@ -193,23 +193,7 @@ class Simulator:
     def secrets_toml(self, base: str, **config) -> str:
         """The connector's configuration for this simulator as dlt TOML (config and secrets in one file);
         `config` goes to `connector_config` (e.g. `attestation_dir`)."""
-        orgs, credentials = self.connector_config(base, **config)
-        lines = ["# Simulated Atlassian credentials: fake, but treat the file like real secrets.", ""]
-
-        def table(prefix: str, value: dict) -> None:
-            scalars = {k: v for k, v in value.items() if not isinstance(v, dict)}
-            lines.append(f"[{prefix}]")
-            lines.extend(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in scalars.items())
-            lines.append("")
-            for k, v in value.items():
-                if isinstance(v, dict):
-                    table(f"{prefix}.{json.dumps(k)}", v)
-
-        for key, org in orgs.items():
-            table(f"sources.atlassian.orgs.{json.dumps(key)}", org)
-        for key, secret in credentials.items():
-            table(f"sources.atlassian.credentials.{json.dumps(key)}", secret)
-        return "\n".join(lines)
+        return config_toml(*self.connector_config(base, **config))
 
     # --- clients and serving -------------------------------------------------------------------
 
@@ -250,3 +234,23 @@ class BearerAuth(httpx.Auth):
     def auth_flow(self, request):
         request.headers["Authorization"] = f"Bearer {self._token}"
         yield request
+
+
+def config_toml(orgs: dict, credentials: dict) -> str:
+    """(orgs, credentials) in the connector's configuration shape as dlt TOML, config and secrets in one file."""
+    lines = ["# Simulated Atlassian credentials: fake, but treat the file like real secrets.", ""]
+
+    def table(prefix: str, value: dict) -> None:
+        scalars = {k: v for k, v in value.items() if not isinstance(v, dict)}
+        lines.append(f"[{prefix}]")
+        lines.extend(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in scalars.items())
+        lines.append("")
+        for k, v in value.items():
+            if isinstance(v, dict):
+                table(f"{prefix}.{json.dumps(k)}", v)
+
+    for key, org in orgs.items():
+        table(f"sources.atlassian.orgs.{json.dumps(key)}", org)
+    for key, secret in credentials.items():
+        table(f"sources.atlassian.credentials.{json.dumps(key)}", secret)
+    return "\n".join(lines)

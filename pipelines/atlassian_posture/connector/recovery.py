@@ -61,7 +61,8 @@ def _is_partially_loaded(pipeline, load_id: str) -> bool:
     from dlt.common.storages.load_package import PackageStorage
 
     try:
-        return PackageStorage.is_package_partially_loaded(pipeline._get_load_storage().get_load_package_info(load_id))
+        info = pipeline._get_load_storage().get_load_package_info(load_id)
+        return PackageStorage.is_package_partially_loaded(info)
     except Exception:  # noqa: BLE001 - only for the note
         return False
 
