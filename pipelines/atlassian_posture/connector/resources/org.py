@@ -14,7 +14,7 @@ outcome of the resource that reads them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import dlt
@@ -23,15 +23,25 @@ from atlassian_posture.connector.helpers import (
     Calls,
     Connections,
     Coverage,
+    Listings,
     Scope,
     clean_row,
     fan_out,
+    listed_rows,
     per_item,
     snapshot,
 )
-from atlassian_posture.connector.http import AtlassianClient, AtlassianError, Forbidden, NotAvailable, RequestStats
+from atlassian_posture.connector.http import (
+    AtlassianClient,
+    AtlassianError,
+    AuthenticationFailed,
+    Forbidden,
+    NotAvailable,
+    RequestStats,
+)
 from atlassian_posture.connector.incremental import AuditCursor, parse_time, server_now, tenant_state, to_ms
 from atlassian_posture.connector.paging import AdminV1, AdminV2, paginate
+from atlassian_posture.connector.resources import org_roles
 from atlassian_posture.connector.settings import (
     ADMIN_ALL_DIRECTORIES,
     ADMIN_DIRECTORIES_PAGE,
@@ -50,6 +60,8 @@ LINEAGE = {"_site": {"data_type": "text", "nullable": True}}
 
 
 def build(connections: Connections, coverage: Coverage) -> list:
+    listings = Listings()  # workspaces and group role assignments, read once and shared (user role assignments)
+
     def tenant(org, client, scope, stats) -> tuple[str, Scope]:
         """The org id (already resolved by the runner; resolved here when the resources run without it)."""
         org_id = connections.org_id(org, Calls(stats))
@@ -92,9 +104,11 @@ def build(connections: Connections, coverage: Coverage) -> list:
         for org, client, scope in connections.org_scopes():
             with coverage.track("org_workspaces", scope) as stats:
                 org_id, s = tenant(org, client, scope, stats)
-                for page in paginate(client, f"/admin/v2/orgs/{org_id}/workspaces",
-                                     AdminV2(PAGE["admin_workspaces"], post=True), json={}, stats=stats):
+                ids = []
+                for page in workspace_pages(client, org_id, stats):
+                    ids += [row.get("id") for row in page]
                     yield [snap(s, row) for row in page]
+                listings.remember("workspaces", s, ids)
 
     # --- accounts -----------------------------------------------------------------------------
 
@@ -178,31 +192,25 @@ def build(connections: Connections, coverage: Coverage) -> list:
         """The roles a group grants on one resource (a product on a site), with `group_id`.
 
         Groups whose `counts.resources` is 0 are not asked: the listing already says they grant nothing.
+        The rows are a shared listing (`group_roles`): user role assignments read them too.
         """
         for org, client, scope in connections.org_scopes():
             with coverage.track("org_group_role_assignments", scope) as stats:
                 org_id, s = tenant(org, client, scope, stats)
-                base = f"/admin/v2/orgs/{org_id}/directories/{ADMIN_ALL_DIRECTORIES}/groups"
-
-                def fetch(group_id: str, base=base, stats=stats, client=client) -> list[dict]:
-                    return role_rows(client, f"{base}/{group_id}/role-assignments", "group_id", group_id, Calls(stats))
-
-                for page in group_pages(client, org_id, ("counts.resources",), Calls(stats)):
-                    wanted = [g["id"] for g in page if (g.get("counts") or {}).get("resources", 1)]
-                    # a group or user deleted since the listing holds nothing
-                    rows = [s.stamp(r) for rows in fan_out(wanted, per_item(fetch, stats, "groups", empty=[],
-                                                                               hold=lambda g: {"group_id": g}))
-                            for r in rows]
-                    stats.add(rows=len(rows))
-                    yield rows
+                found = group_roles(client, org_id, s, stats)
+                found.charge(stats)
+                yield from listed_rows(found.rows, s, stats)
 
     @snapshot("org_user_role_assignments", LINEAGE)
     def user_role_assignments():
         """The roles a user holds on one resource, directly or through groups, with `account_id`.
 
-        `platformRoles` in the users search names a role but not the sites it applies to, says
-        nothing of product roles granted directly to a user, and never shows the guest role;
-        this call does. Users with no platform role and `counts.resources` 0 are not asked.
+        From one users search per (resource, role) plus the listings, with per-user calls only for
+        the users those cannot explain (`org_roles`). Where the server's searches cannot be trusted,
+        per user as before, and the coverage row says why: `platformRoles` in the users search
+        names a role but not the sites it applies to, says nothing of product roles granted
+        directly to a user, and never shows the guest role; the per-user call does. Users with no
+        platform role and `counts.resources` 0 are not asked.
         """
         for org, client, scope in connections.org_scopes():
             with coverage.track("org_user_role_assignments", scope) as stats:
@@ -213,6 +221,18 @@ def build(connections: Connections, coverage: Coverage) -> list:
                     return role_rows(client, f"{base}/{account_id}/role-assignments", "account_id", account_id,
                                      Calls(stats))
 
+                try:
+                    derived = org_roles.derive(
+                        client, org_id, group_roles(client, org_id, s, stats).rows, workspace_ids(client, org_id, s, stats),
+                        per_item(fetch, stats, "accounts", empty=None, hold=account), fan_out, Calls(stats))
+                except AuthenticationFailed:
+                    raise
+                except (org_roles.Untrusted, AtlassianError) as exc:
+                    note_coverage("org_user_role_assignments", scope, f"per-user role assignments: {exc}")
+                else:
+                    rows = derived.rows + [r for rs in derived.per_user.values() for r in rs]
+                    yield from listed_rows(rows, s, stats)
+                    continue
                 for page in user_pages(client, org_id, ADMIN_USER_ROLES_EXPAND, Calls(stats)):
                     wanted = [u["accountId"] for u in page
                               if u.get("platformRoles") or (u.get("counts") or {}).get("resources", 1)]
@@ -359,6 +379,31 @@ def build(connections: Connections, coverage: Coverage) -> list:
 
     # --- helpers bound to this run ------------------------------------------------------------------
 
+    def group_roles(client: AtlassianClient, org_id: str, scope: Scope, stats: RequestStats) -> GroupRoles:
+        """Every group's role assignments, read once per tenant and run (see `GroupRoles`)."""
+
+        def load(_):
+            own = RequestStats()
+            base = f"/admin/v2/orgs/{org_id}/directories/{ADMIN_ALL_DIRECTORIES}/groups"
+
+            def fetch(group_id: str) -> list[dict]:
+                return role_rows(client, f"{base}/{group_id}/role-assignments", "group_id", group_id, Calls(own))
+
+            rows = []
+            for page in group_pages(client, org_id, ("counts.resources",), Calls(own)):
+                wanted = [g["id"] for g in page if (g.get("counts") or {}).get("resources", 1)]
+                # a group or user deleted since the listing holds nothing
+                rows += [r for rs in fan_out(wanted, per_item(fetch, own, "groups", empty=[],
+                                                               hold=lambda g: {"group_id": g})) for r in rs]
+            return [GroupRoles(rows, own)]
+
+        return listings.get("group_roles", scope, load, stats)[0]
+
+    def workspace_ids(client: AtlassianClient, org_id: str, scope: Scope, stats: RequestStats) -> list[str]:
+        """The workspace ARIs `org_workspaces` listed, or listed here when it has not completed yet."""
+        return listings.get("workspaces", scope, lambda own: (w.get("id") for page in workspace_pages(
+            client, org_id, own) for w in page), stats)
+
     def mirror_coverage(resource: str, scope: Scope, rows: RequestStats, failure: Exception | None) -> None:
         """A coverage row for a table another resource's listing fills: same outcome, its own row count."""
         with coverage.track(resource, scope) as stats:
@@ -383,6 +428,11 @@ def managed_pages(client: AtlassianClient, org_id: str, stats: RequestStats) -> 
     return paginate(client, f"/admin/v1/orgs/{org_id}/users", AdminV1(), stats=stats)
 
 
+def workspace_pages(client: AtlassianClient, org_id: str, stats: RequestStats) -> Iterator[list[dict]]:
+    return paginate(client, f"/admin/v2/orgs/{org_id}/workspaces", AdminV2(PAGE["admin_workspaces"], post=True),
+                    json={}, stats=stats)
+
+
 def user_pages(client: AtlassianClient, org_id: str, expand, stats: RequestStats) -> Iterator[list[dict]]:
     path = f"/admin/v2/orgs/{org_id}/directories/{ADMIN_ALL_DIRECTORIES}/users/search"
     return paginate(client, path, AdminV2(PAGE["admin_users_search"], post=True), json={"expand": list(expand)},
@@ -399,6 +449,26 @@ def role_rows(client: AtlassianClient, path: str, key: str, value: str, stats: R
     """Every role-assignment row of one user or group, with its parent key."""
     return [{key: value, **row}
             for page in paginate(client, path, AdminV2(ADMIN_ROLE_ASSIGNMENTS_PAGE), stats=stats) for row in page]
+
+
+@dataclass
+class GroupRoles:
+    """The group role-assignment listing shared by group and user role assignments. Its requests and
+    refused groups are kept with it and charged to `org_group_role_assignments` (`charge`), whichever
+    resource read it first: the coverage row of the table it fills says what it cost and missed."""
+
+    rows: list[dict]
+    stats: RequestStats
+
+    def charge(self, stats: RequestStats) -> None:
+        stats.add(requests=self.stats.requests, pages=self.stats.pages, retries=self.stats.retries,
+                  throttled=self.stats.throttled)
+        for kind, count in self.stats.asked.items():
+            for _ in range(count):
+                stats.ask(kind)
+        for kind, items in self.stats.refused.items():
+            for name, hold in items:
+                stats.refuse(kind, name, hold)
 
 
 class ObjectPages(AdminV1):

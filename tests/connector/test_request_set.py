@@ -1,0 +1,91 @@
+"""The minimal request set (issue 12): values come from the cheapest listing that carries them, and the
+rows are the same as the per-entity reads give.
+
+Each test reads a few resources of the small simulated organization straight from their dlt resources
+(no pipeline, no dbt): once as the connector reads them, once from a server that ignores what the
+cheap path relies on, and compares rows and request counts.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from atlassian_posture.connector.config import load_tenants
+from atlassian_posture.connector.helpers import Connections, Coverage
+from atlassian_posture.connector.resources import org
+
+LINEAGE = {"_org_key", "_org_id", "_site", "_product", "_deployment", "_tenant"}
+
+
+class Rewriting(httpx.BaseTransport):
+    """A real HTTP transport that drops body filters from the users search, as a look-alike server might."""
+
+    def __init__(self, drop: tuple[str, ...]):
+        self.inner, self.drop = httpx.HTTPTransport(), drop
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/users/search"):
+            body = json.loads(request.read() or b"{}")
+            if "cursor" not in body:
+                body = {k: v for k, v in body.items() if k not in self.drop}
+            request = httpx.Request("POST", request.url, headers={k: v for k, v in request.headers.items()
+                                                                  if k.lower() != "content-length"}, json=body)
+        return self.inner.handle_request(request)
+
+
+def read(served, names: list[str], transport: httpx.BaseTransport | None = None) -> tuple[dict, dict]:
+    """(table -> canonical rows, resource -> coverage entry) of the named org resources, read in order."""
+    sim, base = served
+    orgs, credentials = sim.connector_config(base)
+    connections, coverage = Connections(load_tenants(orgs, credentials), transport=transport), Coverage()
+    tables: dict[str, set] = {}
+    try:
+        connections.resolve_org_ids()
+        for resource in org.build(connections, coverage):
+            if resource.name not in names:
+                continue
+            for item in resource:
+                rows = item if isinstance(item, list) else [item]
+                tables.setdefault(resource.name, set()).update(canonical(r) for r in rows if isinstance(r, dict))
+    finally:
+        connections.close()
+    return tables, {e.resource: e for e in coverage.entries}
+
+
+def canonical(row: dict) -> str:
+    return json.dumps({k: v for k, v in row.items() if k not in LINEAGE}, sort_keys=True)
+
+
+@pytest.fixture(scope="module")
+def role_reads(served):
+    names = ["org_workspaces", "org_group_role_assignments", "org_user_role_assignments"]
+    return {"filtered": read(served, names),
+            "ignoring": read(served, names, Rewriting(("accountIds", "resourceIds", "roleIds"))),
+            "no_roles": read(served, names, Rewriting(("roleIds",)))}
+
+
+def test_user_role_assignments_come_from_filtered_searches_with_the_per_user_rows(role_reads):
+    (filtered, cheap), (per_user, dear) = role_reads["filtered"], role_reads["ignoring"]
+    assert filtered["org_user_role_assignments"] == per_user["org_user_role_assignments"]
+    assert any('"atlassian/admin"' in r for r in filtered["org_user_role_assignments"])
+    assert cheap["org_user_role_assignments"].status == dear["org_user_role_assignments"].status == "ok"
+    assert cheap["org_user_role_assignments"].reason == ""
+    # the small org has ~100 users: one call each before, a few dozen searches now
+    assert cheap["org_user_role_assignments"].stats.requests * 2 < dear["org_user_role_assignments"].stats.requests
+    # the group listing is read once and charged to its own table
+    assert filtered["org_group_role_assignments"] == per_user["org_group_role_assignments"]
+
+
+def test_a_server_ignoring_the_search_filters_is_read_per_user(role_reads):
+    _, coverage = role_reads["ignoring"]
+    assert "ignored the accountIds filter" in coverage["org_user_role_assignments"].reason
+
+
+def test_a_server_ignoring_the_role_filter_names_no_one_admin_wrongly(role_reads):
+    """Honouring accountIds but not roleIds: every user on a site would hold every role there. The
+    per-user answers contradict the searches, so every user is read per user."""
+    (filtered, _), (lax, coverage) = role_reads["filtered"], role_reads["no_roles"]
+    assert lax["org_user_role_assignments"] == filtered["org_user_role_assignments"]
+    assert coverage["org_user_role_assignments"].reason.startswith("per-user role assignments")
