@@ -14,18 +14,21 @@ import httpx
 import pytest
 from atlassian_posture.connector.config import load_tenants
 from atlassian_posture.connector.helpers import Connections, Coverage
-from atlassian_posture.connector.resources import org
+from atlassian_posture.connector.resources import jira, org
 
+ORG_ROLES = ("org_user_role_assignments", "cloud")
 LINEAGE = {"_org_key", "_org_id", "_site", "_product", "_deployment", "_tenant"}
 
 
 class Rewriting(httpx.BaseTransport):
     """A real HTTP transport that drops body filters from the users search, as a look-alike server might."""
 
-    def __init__(self, drop: tuple[str, ...]):
-        self.inner, self.drop = httpx.HTTPTransport(), drop
+    def __init__(self, drop: tuple[str, ...] = (), refuse: str | None = None):
+        self.inner, self.drop, self.refuse = httpx.HTTPTransport(), drop, refuse
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.refuse and request.url.path.endswith(self.refuse):
+            return httpx.Response(403, json={"errorMessages": ["refused by the test"]})
         if request.method == "POST" and request.url.path.endswith("/users/search"):
             body = json.loads(request.read() or b"{}")
             if "cursor" not in body:
@@ -35,15 +38,15 @@ class Rewriting(httpx.BaseTransport):
         return self.inner.handle_request(request)
 
 
-def read(served, names: list[str], transport: httpx.BaseTransport | None = None) -> tuple[dict, dict]:
-    """(table -> canonical rows, resource -> coverage entry) of the named org resources, read in order."""
+def read(served, names: list[str], transport: httpx.BaseTransport | None = None, family=org) -> tuple[dict, dict]:
+    """(table -> canonical rows, resource -> coverage entry) of the named resources of one family, in order."""
     sim, base = served
     orgs, credentials = sim.connector_config(base)
     connections, coverage = Connections(load_tenants(orgs, credentials), transport=transport), Coverage()
     tables: dict[str, set] = {}
     try:
         connections.resolve_org_ids()
-        for resource in org.build(connections, coverage):
+        for resource in family.build(connections, coverage):
             if resource.name not in names:
                 continue
             for item in resource:
@@ -51,7 +54,7 @@ def read(served, names: list[str], transport: httpx.BaseTransport | None = None)
                 tables.setdefault(resource.name, set()).update(canonical(r) for r in rows if isinstance(r, dict))
     finally:
         connections.close()
-    return tables, {e.resource: e for e in coverage.entries}
+    return tables, {(e.resource, e.tenant.rpartition("/")[2]): e for e in coverage.entries}
 
 
 def canonical(row: dict) -> str:
@@ -70,17 +73,17 @@ def test_user_role_assignments_come_from_filtered_searches_with_the_per_user_row
     (filtered, cheap), (per_user, dear) = role_reads["filtered"], role_reads["ignoring"]
     assert filtered["org_user_role_assignments"] == per_user["org_user_role_assignments"]
     assert any('"atlassian/admin"' in r for r in filtered["org_user_role_assignments"])
-    assert cheap["org_user_role_assignments"].status == dear["org_user_role_assignments"].status == "ok"
-    assert cheap["org_user_role_assignments"].reason == ""
+    assert cheap[ORG_ROLES].status == dear[ORG_ROLES].status == "ok"
+    assert cheap[ORG_ROLES].reason == ""
     # the small org has ~100 users: one call each before, a few dozen searches now
-    assert cheap["org_user_role_assignments"].stats.requests * 2 < dear["org_user_role_assignments"].stats.requests
+    assert cheap[ORG_ROLES].stats.requests * 2 < dear[ORG_ROLES].stats.requests
     # the group listing is read once and charged to its own table
     assert filtered["org_group_role_assignments"] == per_user["org_group_role_assignments"]
 
 
 def test_a_server_ignoring_the_search_filters_is_read_per_user(role_reads):
     _, coverage = role_reads["ignoring"]
-    assert "ignored the accountIds filter" in coverage["org_user_role_assignments"].reason
+    assert "ignored the accountIds filter" in coverage[ORG_ROLES].reason
 
 
 def test_a_server_ignoring_the_role_filter_names_no_one_admin_wrongly(role_reads):
@@ -88,4 +91,17 @@ def test_a_server_ignoring_the_role_filter_names_no_one_admin_wrongly(role_reads
     per-user answers contradict the searches, so every user is read per user."""
     (filtered, _), (lax, coverage) = role_reads["filtered"], role_reads["no_roles"]
     assert lax["org_user_role_assignments"] == filtered["org_user_role_assignments"]
-    assert coverage["org_user_role_assignments"].reason.startswith("per-user role assignments")
+    assert coverage[ORG_ROLES].reason.startswith("per-user role assignments")
+
+
+def test_role_actors_of_company_managed_projects_need_no_role_map(served):
+    """Company-managed projects use the global roles: their actors are read without the per-project role map,
+    and the rows equal those read with it (the catalogue refused, every project reads its map)."""
+    names = ["jira_project_roles", "jira_projects", "jira_role_actors"]
+    cheap, cheap_coverage = read(served, names, family=jira)
+    dear, dear_coverage = read(served, names, Rewriting(refuse="/rest/api/3/role"), family=jira)
+    assert cheap["jira_role_actors"] == dear["jira_role_actors"] and cheap["jira_role_actors"]
+    assert dear_coverage[("jira_project_roles", "cloud")].status == "forbidden"
+    saved = dear_coverage[("jira_role_actors", "cloud")].stats.requests - \
+        cheap_coverage[("jira_role_actors", "cloud")].stats.requests
+    assert 0 < saved <= len(cheap["jira_projects"])  # one role map call less per company-managed project

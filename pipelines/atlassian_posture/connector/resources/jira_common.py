@@ -72,6 +72,14 @@ def is_missing(exc: AtlassianError) -> bool:
 class ProjectRef:
     id: str
     key: str
+    # company-managed (Cloud `style: classic`, every DC project): its roles are the global role catalogue
+    shared_roles: bool = False
+
+
+def project_ref(tenant: JiraTenant, project: dict) -> ProjectRef:
+    """A project's id and key, and whether it uses the global roles (team-managed Cloud projects have their own;
+    a listing without `style` says nothing, so the project's own role map is read)."""
+    return ProjectRef(str(project["id"]), project["key"], not tenant.cloud or project.get("style") == "classic")
 
 
 def project_pages(tenant: JiraTenant, stats: RequestStats, expand: str | None = None) -> Iterator[list[dict]]:
@@ -93,7 +101,7 @@ def project_refs(listings: Listings, tenant: JiraTenant, stats: RequestStats) ->
     def load(own: RequestStats):
         for page in project_pages(tenant, own):
             for project in page:
-                yield ProjectRef(str(project["id"]), project["key"])
+                yield project_ref(tenant, project)
 
     return listings.get("projects", tenant.scope, load, stats)
 
