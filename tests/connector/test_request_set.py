@@ -14,7 +14,8 @@ import httpx
 import pytest
 from atlassian_posture.connector.config import load_tenants
 from atlassian_posture.connector.helpers import Connections, Coverage
-from atlassian_posture.connector.resources import jira, org
+from atlassian_posture.connector.resources import confluence, jira, org
+from atlassian_posture.connector.resources.site_members import CONFLUENCE, JIRA, SiteMembers
 
 ORG_ROLES = ("org_user_role_assignments", "cloud")
 LINEAGE = {"_org_key", "_org_id", "_site", "_product", "_deployment", "_tenant"}
@@ -105,3 +106,32 @@ def test_role_actors_of_company_managed_projects_need_no_role_map(served):
     saved = dear_coverage[("jira_role_actors", "cloud")].stats.requests - \
         cheap_coverage[("jira_role_actors", "cloud")].stats.requests
     assert 0 < saved <= len(cheap["jira_projects"])  # one role map call less per company-managed project
+
+
+def test_confluence_cloud_members_are_the_pages_jira_read_on_the_same_site(served):
+    """Jira and Confluence on one Cloud site share groups and users: Jira's member read fills both tables
+    when a run selects both, and the Confluence pairs equal those Confluence's own endpoint gives."""
+    sim, base = served
+    orgs, credentials = sim.connector_config(base)
+
+    def members(shared: bool) -> tuple[set, dict]:
+        connections, coverage = Connections(load_tenants(orgs, credentials)), Coverage()
+        handover = SiteMembers({JIRA, CONFLUENCE} if shared else ())
+        resources = {r.name: r for r in [*jira.build(connections, coverage, handover),
+                                         *confluence.build(connections, coverage, handover)]}
+        pairs = set()
+        try:
+            connections.resolve_org_ids()
+            for name in (JIRA, CONFLUENCE):  # Jira first: dlt interleaves them, this test need not
+                for r in resources[name]:  # dlt yields the rows one by one
+                    pairs.add((name, r["_deployment"], r.get("group_id") or r.get("group_name"),
+                               r.get("accountId") or r.get("username") or r.get("name")))
+        finally:
+            connections.close()
+        return pairs, {(e.resource, e.tenant.rpartition("/")[2]): e for e in coverage.entries}
+
+    (shared, cheap), (own, dear) = members(True), members(False)
+    assert shared == own and any(p[:2] == (CONFLUENCE, "cloud") for p in shared)
+    assert cheap[(CONFLUENCE, "cloud")].stats.requests == 0 < dear[(CONFLUENCE, "cloud")].stats.requests
+    assert cheap[(CONFLUENCE, "cloud")].status == "ok"
+    assert cheap[(CONFLUENCE, "dc")].stats.requests == dear[(CONFLUENCE, "dc")].stats.requests > 0

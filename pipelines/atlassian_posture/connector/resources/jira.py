@@ -23,14 +23,16 @@ from atlassian_posture.connector.resources import (
     jira_sharing,
 )
 from atlassian_posture.connector.resources.jira_audit import build_dc_audit_resource
+from atlassian_posture.connector.resources.site_members import SiteMembers
 
 __all__ = ["build", "build_dc_audit_resource"]
 
 
-def build(connections: Connections, coverage: Coverage) -> list:
+def build(connections: Connections, coverage: Coverage, members: SiteMembers | None = None) -> list:
+    """`members`: the hand-over of Cloud group members to Confluence (`site_members`); without it, none."""
     listings = Listings()  # project and group ids, listed once per run and shared by the fan-out resources
     return [
-        *jira_identity.build(connections, coverage, listings),
+        *jira_identity.build(connections, coverage, listings, members or SiteMembers()),
         *jira_projects.build(connections, coverage, listings),
         *jira_sharing.build(connections, coverage),
         *jira_audit.build(connections, coverage),

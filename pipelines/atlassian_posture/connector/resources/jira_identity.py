@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from atlassian_posture.connector.helpers import Connections, Coverage, Listings, fan_out_pages, snapshot
-from atlassian_posture.connector.http import AtlassianError, NotAvailable
+from atlassian_posture.connector.http import AtlassianError, NotAvailable, RequestStats
 from atlassian_posture.connector.paging import BareArray, DcStream, PageBean, SinglePage, paginate
 from atlassian_posture.connector.resources.jira_common import JiraTenant, is_missing, jira_tenants, row
+from atlassian_posture.connector.resources.site_members import SiteMembers
 from atlassian_posture.connector.settings import (
     JIRA_CLOUD_GROUP_PICKER_MAX,
     JIRA_DC_GROUP_PICKER_MAX,
@@ -27,7 +28,7 @@ def group_picker(tenant: JiraTenant, stats, limit: int) -> list[dict]:
     return groups
 
 
-def build(connections: Connections, coverage: Coverage, listings: Listings) -> list:
+def build(connections: Connections, coverage: Coverage, listings: Listings, members: SiteMembers) -> list:
     def cloud_groups(tenant, stats):
         yield from paginate(tenant.client, f"{tenant.api}/group/bulk", PageBean(PAGE["jira_group_bulk"]), stats=stats)
 
@@ -92,21 +93,37 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
     def group_members():
         """One row per (group, member), inactive members included (group/member per group).
         Cloud: the member's `UserDetails` plus `group_id`; DC: the member's user (`name` = username)
-        plus `group_name`."""
+        plus `group_name`. A Cloud site with Confluence too hands its pages to `confluence_group_members`
+        (`site_members`)."""
         for tenant in jira_tenants(connections):
-            with coverage.track("jira_group_members", tenant.scope) as stats:
-                def open_members(ref, tenant=tenant, stats=stats):
-                    group_id, name = ref
-                    key = {"groupId": group_id} if tenant.cloud else {"groupname": name}
-                    return paginate(tenant.client, f"{tenant.api}/group/member", PageBean(PAGE["jira_group_member"]),
-                                    params={**key, "includeInactiveUsers": "true"}, stats=stats)
+            shared = tenant.cloud and members.shared(tenant.org.key, tenant.target)
+            stats, failure = RequestStats(), AtlassianError("the Jira member read stopped")  # until it ends
+            try:
+                with coverage.track("jira_group_members", tenant.scope) as stats:
+                    try:
+                        def open_members(ref, tenant=tenant, stats=stats):
+                            group_id, name = ref
+                            key = {"groupId": group_id} if tenant.cloud else {"groupname": name}
+                            return paginate(tenant.client, f"{tenant.api}/group/member",
+                                            PageBean(PAGE["jira_group_member"]),
+                                            params={**key, "includeInactiveUsers": "true"}, stats=stats)
 
-                hold = (lambda ref: {"group_id": ref[0]}) if tenant.cloud else (lambda ref: {"group_name": ref[1]})
-                for (group_id, name), page in fan_out_pages(group_refs(tenant, stats), open_members,
-                                                            missing=is_missing, stats=stats, kind="groups",
-                                                            name=lambda ref: ref[1], hold=hold):
-                    parent = {"group_id": group_id} if tenant.cloud else {"group_name": name}
-                    yield [row(tenant.scope, member, **parent) for member in page]
+                        hold = ((lambda ref: {"group_id": ref[0]}) if tenant.cloud
+                                else (lambda ref: {"group_name": ref[1]}))
+                        for (group_id, name), page in fan_out_pages(group_refs(tenant, stats), open_members,
+                                                                    missing=is_missing, stats=stats, kind="groups",
+                                                                    name=lambda ref: ref[1], hold=hold):
+                            if shared:  # before `row` cleans the members in place
+                                members.put(tenant.org.key, tenant.target.name, group_id, page)
+                            parent = {"group_id": group_id} if tenant.cloud else {"group_name": name}
+                            yield [row(tenant.scope, member, **parent) for member in page]
+                        failure = None
+                    except Exception as exc:
+                        failure = exc
+                        raise
+            finally:
+                if shared:
+                    members.close(tenant.org.key, tenant.target.name, stats, failure)
 
     @snapshot("jira_application_roles")
     def application_roles():
