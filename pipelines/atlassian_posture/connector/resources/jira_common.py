@@ -94,16 +94,23 @@ def project_pages(tenant: JiraTenant, stats: RequestStats, expand: str | None = 
         yield from paginate(tenant.client, f"{tenant.api}/project", SinglePage(), params=params, stats=stats)
 
 
-def project_refs(listings: Listings, tenant: JiraTenant, stats: RequestStats) -> list[ProjectRef]:
-    """The project ids the fan-out resources iterate: those `jira_projects` listed once it completed,
-    else listed here."""
+PROJECT_EXPAND = "lead,description"
+
+
+def project_list(listings: Listings, tenant: JiraTenant, stats: RequestStats) -> list[dict]:
+    """Every project as listed (with lead and description), read once per tenant and run: `jira_projects`
+    loads it and the fan-out resources iterate it. A shared listing: copy a project before cleaning it."""
 
     def load(own: RequestStats):
-        for page in project_pages(tenant, own):
-            for project in page:
-                yield project_ref(tenant, project)
+        for page in project_pages(tenant, own, expand=PROJECT_EXPAND):
+            yield from page
 
     return listings.get("projects", tenant.scope, load, stats)
+
+
+def project_refs(listings: Listings, tenant: JiraTenant, stats: RequestStats) -> list[ProjectRef]:
+    """The projects the fan-out resources iterate."""
+    return [project_ref(tenant, project) for project in project_list(listings, tenant, stats)]
 
 
 def role_id_of(url: str) -> str:

@@ -65,29 +65,27 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, memb
     @snapshot("jira_groups")
     def groups():
         """One row per group. Cloud: group/bulk (`groupId`, `name`; key `groupId`). DC: groups/picker
-        (`name`, key; its `labels` say which groups grant admin or product access)."""
+        (`name`, key; its `labels` say which groups grant admin or product access). The listing is shared
+        with `jira_group_members`: read once per tenant and run."""
         for tenant in jira_tenants(connections):
             with coverage.track("jira_groups", tenant.scope) as stats:
-                refs = []
-                if tenant.cloud:
-                    for page in cloud_groups(tenant, stats):
-                        refs += [(g["groupId"], g["name"]) for g in page]
-                        yield [row(tenant.scope, g) for g in page]
-                else:
-                    found = group_picker(tenant, stats, JIRA_DC_GROUP_PICKER_MAX)
-                    refs = [(None, g["name"]) for g in found]
-                    yield [row(tenant.scope, g) for g in found]
-                listings.remember("groups", tenant.scope, refs)
+                found = group_list(tenant, stats)
+                stats.add(rows=len(found))
+                yield [row(tenant.scope, dict(g)) for g in found]
 
-    def group_refs(tenant, stats):
+    def group_list(tenant, stats) -> list[dict]:
+        """Every group of the tenant, as listed (the shared listing: copy before cleaning a row)."""
         def load(own):
             if tenant.cloud:
                 for page in cloud_groups(tenant, own):
-                    yield from ((g["groupId"], g["name"]) for g in page)
+                    yield from page
             else:
-                yield from ((None, g["name"]) for g in group_picker(tenant, own, JIRA_DC_GROUP_PICKER_MAX))
+                yield from group_picker(tenant, own, JIRA_DC_GROUP_PICKER_MAX)
 
         return listings.get("groups", tenant.scope, load, stats)
+
+    def group_refs(tenant, stats):
+        return [(g["groupId"] if tenant.cloud else None, g["name"]) for g in group_list(tenant, stats)]
 
     @snapshot("jira_group_members")
     def group_members():

@@ -11,8 +11,7 @@ from atlassian_posture.connector.resources.jira_common import (
     ProjectRef,
     is_missing,
     jira_tenants,
-    project_pages,
-    project_ref,
+    project_list,
     project_refs,
     role_id_of,
     row,
@@ -33,11 +32,17 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
         Key: `id`. Who holds a role in a project is `jira_role_actors`."""
         for tenant in jira_tenants(connections):
             with coverage.track("jira_project_roles", tenant.scope) as stats:
-                catalogue = []
-                for page in paginate(tenant.client, f"{tenant.api}/role", SinglePage(), stats=stats):
-                    catalogue += [(str(role["id"]), role["name"]) for role in page]
-                    yield [row(tenant.scope, role) for role in page]
-                listings.remember("roles", tenant.scope, catalogue)
+                found = role_list(tenant, stats)
+                stats.add(rows=len(found))
+                yield [row(tenant.scope, dict(role)) for role in found]
+
+    def role_list(tenant, stats) -> list[dict]:
+        """The role catalogue, read once per tenant and run (shared with `jira_role_actors`)."""
+        def load(own):
+            for page in paginate(tenant.client, f"{tenant.api}/role", SinglePage(), stats=own):
+                yield from page
+
+        return listings.get("roles", tenant.scope, load, stats)
 
     @snapshot("jira_projects")
     def projects():
@@ -45,11 +50,9 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
         DC: project?includeArchived=true). Key: `id`."""
         for tenant in jira_tenants(connections):
             with coverage.track("jira_projects", tenant.scope) as stats:
-                refs = []
-                for page in project_pages(tenant, stats, expand="lead,description"):
-                    refs += [project_ref(tenant, p) for p in page]
-                    yield [row(tenant.scope, p) for p in page]
-                listings.remember("projects", tenant.scope, refs)
+                found = project_list(listings, tenant, stats)
+                stats.add(rows=len(found))
+                yield [row(tenant.scope, dict(p)) for p in found]
 
     @snapshot("jira_role_actors")
     def role_actors():
@@ -87,12 +90,8 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
 
     def role_catalogue(tenant, stats) -> list[tuple[str, str]] | None:
         """(id, name) of every project role (`role`, shared with `jira_project_roles`); None when refused."""
-        def load(own):
-            for page in paginate(tenant.client, f"{tenant.api}/role", SinglePage(), stats=own):
-                yield from ((str(role["id"]), role["name"]) for role in page)
-
         try:
-            return listings.get("roles", tenant.scope, load, stats)
+            return [(str(role["id"]), role["name"]) for role in role_list(tenant, stats)]
         except AuthenticationFailed:
             raise
         except AtlassianError:

@@ -11,7 +11,7 @@ does not say is filled from listings the run reads anyway:
   resource (group role assignments + the users search `groups` expansion).
 
 Per-user calls remain for the users the listings cannot explain: platform roles (their
-resources are no workspace), a role none of their groups grants (a direct grant, a guest),
+resources are no workspace, so no search asks for them), a role none of their groups grants (a direct grant, a guest),
 a resource count (`counts.resources`) the searches do not reproduce, an account in several
 directories or in none. They double as the check that the server honoured the filters: so do
 a few users sampled from the rest (`VERIFY_SAMPLE`). A server that ignores the filters (an
@@ -35,6 +35,10 @@ from atlassian_posture.connector.settings import ADMIN_DIRECTORIES_PAGE, PAGE
 ROLE_IDS = ("atlassian/user", "atlassian/admin", "atlassian/guest", "atlassian/customer",
             "atlassian/user-access-admin", "atlassian/contributor", "atlassian/basic", "atlassian/stakeholder",
             "atlassian/org-admin", "atlassian/site-admin", "atlassian/ai-access")
+# Platform roles (org-wide admin roles): whoever holds one has `platformRoles` in the users search and is
+# read per user anyway, so no search asks for them.
+PLATFORM_ROLES = ("atlassian/org-admin", "atlassian/site-admin", "atlassian/user-access-admin")
+SEARCHED_ROLES = tuple(r for r in ROLE_IDS if r not in PLATFORM_ROLES)
 USER_EXPAND = ("platformRoles", "counts.resources", "groups")
 VERIFY_SAMPLE = 3  # users the listings explain whose per-user answer is compared all the same
 GROUP_DIRECT = "group_direct"
@@ -76,6 +80,8 @@ def derive(client: AtlassianClient, org_id: str, group_roles: list[dict], worksp
     holders = directory_users(client, base, stats)
     if not holders:
         raise Untrusted("the users search of the directories listed nobody")
+    if not any(h.platform for h in holders.values()):  # every org has an org admin
+        raise Untrusted("the users search names no platform role (not even an org admin)")
     probe = sorted(holders)[0]
     found = search(client, base, {"accountIds": [probe]}, stats)
     if found != [probe]:
@@ -93,7 +99,7 @@ def derive(client: AtlassianClient, org_id: str, group_roles: list[dict], worksp
 
     held: dict[str, dict[str, set[str]]] = {}  # account -> resource -> roles
     for resource in resources:
-        for role in ROLE_IDS:
+        for role in SEARCHED_ROLES:
             for account in search(client, base, {"resourceIds": [resource], "roleIds": [role]}, stats):
                 held.setdefault(account, {}).setdefault(resource, set()).add(role)
 
@@ -117,7 +123,7 @@ def derive(client: AtlassianClient, org_id: str, group_roles: list[dict], worksp
         if rows is None:
             continue  # refused or gone: the resource's coverage says so; no evidence either way
         answered = {(r["resourceId"], role) for r in rows if r.get("resourceId") in resources
-                    for role in r.get("roles") or []}
+                    for role in r.get("roles") or [] if role in SEARCHED_ROLES}
         searched = {(r, role) for r, roles in held.get(account, {}).items() for role in roles}
         if answered != searched:
             raise Untrusted(f"the per-user answer of {account} differs from the filtered searches")
