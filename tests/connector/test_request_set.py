@@ -15,7 +15,8 @@ import pytest
 from atlassian_posture.connector.config import load_tenants
 from atlassian_posture.connector.helpers import Connections, Coverage
 from atlassian_posture.connector.resources import confluence, jira, org
-from atlassian_posture.connector.resources.site_members import CONFLUENCE, JIRA, SiteMembers
+from atlassian_posture.connector.handover import Handover
+from atlassian_posture.connector.resources.site_members import CONFLUENCE, JIRA
 
 ORG_ROLES = ("org_user_role_assignments", "cloud")
 LINEAGE = {"_org_key", "_org_id", "_site", "_product", "_deployment", "_tenant"}
@@ -39,15 +40,17 @@ class Rewriting(httpx.BaseTransport):
         return self.inner.handle_request(request)
 
 
-def read(served, names: list[str], transport: httpx.BaseTransport | None = None, family=org) -> tuple[dict, dict]:
-    """(table -> canonical rows, resource -> coverage entry) of the named resources of one family, in order."""
+def read(served, names: list[str], transport: httpx.BaseTransport | None = None, family=org,
+         handover: Handover | None = None) -> tuple[dict, dict]:
+    """(table -> canonical rows, (resource, deployment) -> coverage entry) of the named resources of one
+    family, in the family's order (dlt interleaves them; a hand-over buffers instead)."""
     sim, base = served
     orgs, credentials = sim.connector_config(base)
     connections, coverage = Connections(load_tenants(orgs, credentials), transport=transport), Coverage()
     tables: dict[str, set] = {}
     try:
         connections.resolve_org_ids()
-        for resource in family.build(connections, coverage):
+        for resource in family.build(connections, coverage, *([handover] if handover else [])):
             if resource.name not in names:
                 continue
             for item in resource:
@@ -116,7 +119,7 @@ def test_confluence_cloud_members_are_the_pages_jira_read_on_the_same_site(serve
 
     def members(shared: bool) -> tuple[set, dict]:
         connections, coverage = Connections(load_tenants(orgs, credentials)), Coverage()
-        handover = SiteMembers({JIRA, CONFLUENCE} if shared else ())
+        handover = Handover({JIRA, CONFLUENCE} if shared else ())
         resources = {r.name: r for r in [*jira.build(connections, coverage, handover),
                                          *confluence.build(connections, coverage, handover)]}
         pairs = set()
@@ -135,3 +138,13 @@ def test_confluence_cloud_members_are_the_pages_jira_read_on_the_same_site(serve
     assert cheap[(CONFLUENCE, "cloud")].stats.requests == 0 < dear[(CONFLUENCE, "cloud")].stats.requests
     assert cheap[(CONFLUENCE, "cloud")].status == "ok"
     assert cheap[(CONFLUENCE, "dc")].stats.requests == dear[(CONFLUENCE, "dc")].stats.requests > 0
+
+
+def test_auth_policy_members_take_the_managed_account_ids_as_the_managed_listing_reads_them(served):
+    names = ["org_managed_accounts", "org_auth_policy_members"]
+    shared, cheap = read(served, names, handover=Handover(names))
+    own, dear = read(served, names)
+    assert shared == own and shared["org_auth_policy_members"]
+    key = ("org_auth_policy_members", "cloud")
+    listing = dear[("org_managed_accounts", "cloud")].stats.requests  # the listing, read by its table only now
+    assert cheap[key].stats.requests == dear[key].stats.requests - listing > 0 and cheap[key].status == "ok"

@@ -30,21 +30,23 @@ import logging
 
 import dlt
 
+from atlassian_posture.connector.handover import Handover
 from atlassian_posture.connector.helpers import Connections, Coverage, Listings, listed_rows
 from atlassian_posture.connector.incremental import tenant_state
 from atlassian_posture.connector.resources import confluence_cloud as cloud
 from atlassian_posture.connector.resources import confluence_dc as dc
+from atlassian_posture.connector.resources import site_members
 from atlassian_posture.connector.resources.confluence_support import LINEAGE_COLUMNS, row, snapshot
 from atlassian_posture.connector.resources.jira import build_dc_audit_resource
-from atlassian_posture.connector.resources.site_members import SiteMembers
+from atlassian_posture.connector.resources.site_members import CONFLUENCE, JIRA
 
 log = logging.getLogger(__name__)
 
 
-def build(connections: Connections, coverage: Coverage, members: SiteMembers | None = None) -> list:
-    """`members`: Cloud group members Jira reads for both products (`site_members`); without it, read here."""
+def build(connections: Connections, coverage: Coverage, handover: Handover | None = None) -> list:
+    """`handover`: Cloud group members Jira reads for both products (`site_members`); without it, read here."""
     listings = Listings()
-    members = members or SiteMembers()
+    handover = handover or Handover()
 
     def cloud_scopes():
         return connections.site_scopes("confluence")
@@ -69,11 +71,11 @@ def build(connections: Connections, coverage: Coverage, members: SiteMembers | N
         A Cloud site with Jira too: the members `jira_group_members` read (`site_members`), with the
         fields Jira's user carries; those sites first, in Jira's order."""
         sites = list(cloud_scopes())
-        shared = {scope.label for org, site, _, scope in sites if members.shared(org.key, site)}
+        shared = {scope.label for org, site, _, scope in sites if site_members.shared(handover, org.key, site)}
         for org, site, client, scope in sorted(sites, key=lambda s: s[3].label not in shared):
             with coverage.track("confluence_group_members", scope) as stats:
                 if scope.label in shared:
-                    yield from shared_members(members, org.key, site.name, scope, stats)
+                    yield from shared_members((org.key, site.name), scope, stats)
                 else:
                     yield from cloud.group_members(listings, client, scope, stats)
         for _, _, client, scope in dc_scopes():
@@ -189,9 +191,9 @@ def build(connections: Connections, coverage: Coverage, members: SiteMembers | N
             with coverage.track("confluence_audit_records", scope, snapshot=False) as stats:
                 yield from cloud.audit_records(client, scope, stats, tenant_state(scope))
 
-    def shared_members(members: SiteMembers, org_key: str, site_name: str, scope, stats):
+    def shared_members(site: tuple[str, str], scope, stats):
         """Jira's pages as this table's rows; then Jira's outcome as this one's (refused groups, failure)."""
-        for item in members.take(org_key, site_name):
+        for item in handover.take(JIRA, CONFLUENCE, site):
             if item is None:
                 yield None  # Jira has not read more yet: dlt runs the other resources meanwhile
                 continue
@@ -199,15 +201,7 @@ def build(connections: Connections, coverage: Coverage, members: SiteMembers | N
             stats.add(rows=len(page))
             if page:
                 yield [row(scope, member, group_id=group_id) for member in page]
-        read, failure = members.outcome(org_key, site_name)
-        for kind, count in read.asked.items():
-            for _ in range(count):
-                stats.ask(kind)
-        for kind, refused in read.refused.items():
-            for name, hold in refused:
-                stats.refuse(kind, name, hold)
-        if failure is not None:
-            raise failure
+        handover.outcome(JIRA, CONFLUENCE, site, stats)
 
     return [groups, group_members, users, dc_users, spaces, space_permissions, role_assignments,
             legacy_space_permissions, space_roles,

@@ -13,6 +13,7 @@ table: it builds its resource with `build_dc_audit_resource(connections, coverag
 
 from __future__ import annotations
 
+from atlassian_posture.connector.handover import Handover
 from atlassian_posture.connector.helpers import Connections, Coverage, Listings
 from atlassian_posture.connector.resources import (
     jira_audit,
@@ -23,16 +24,15 @@ from atlassian_posture.connector.resources import (
     jira_sharing,
 )
 from atlassian_posture.connector.resources.jira_audit import build_dc_audit_resource
-from atlassian_posture.connector.resources.site_members import SiteMembers
 
 __all__ = ["build", "build_dc_audit_resource"]
 
 
-def build(connections: Connections, coverage: Coverage, members: SiteMembers | None = None) -> list:
-    """`members`: the hand-over of Cloud group members to Confluence (`site_members`); without it, none."""
+def build(connections: Connections, coverage: Coverage, handover: Handover | None = None) -> list:
+    """`handover`: this run's listings handed between resources (`site_members`); without it, none."""
     listings = Listings()  # project and group ids, listed once per run and shared by the fan-out resources
     return [
-        *jira_identity.build(connections, coverage, listings, members or SiteMembers()),
+        *jira_identity.build(connections, coverage, listings, handover or Handover()),
         *jira_projects.build(connections, coverage, listings),
         *jira_sharing.build(connections, coverage),
         *jira_audit.build(connections, coverage),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from atlassian_posture.connector.handover import Handover
 from atlassian_posture.connector.helpers import Connections, Coverage, Listings, fan_out_pages, snapshot
 from atlassian_posture.connector.http import AtlassianError, NotAvailable, RequestStats
 from atlassian_posture.connector.paging import BareArray, DcStream, PageBean, SinglePage, paginate
+from atlassian_posture.connector.resources import site_members
 from atlassian_posture.connector.resources.jira_common import JiraTenant, is_missing, jira_tenants, row
-from atlassian_posture.connector.resources.site_members import SiteMembers
+from atlassian_posture.connector.resources.site_members import CONFLUENCE, JIRA
 from atlassian_posture.connector.settings import (
     JIRA_CLOUD_GROUP_PICKER_MAX,
     JIRA_DC_GROUP_PICKER_MAX,
@@ -28,7 +30,7 @@ def group_picker(tenant: JiraTenant, stats, limit: int) -> list[dict]:
     return groups
 
 
-def build(connections: Connections, coverage: Coverage, listings: Listings, members: SiteMembers) -> list:
+def build(connections: Connections, coverage: Coverage, listings: Listings, handover: Handover) -> list:
     def cloud_groups(tenant, stats):
         yield from paginate(tenant.client, f"{tenant.api}/group/bulk", PageBean(PAGE["jira_group_bulk"]), stats=stats)
 
@@ -94,7 +96,8 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, memb
         plus `group_name`. A Cloud site with Confluence too hands its pages to `confluence_group_members`
         (`site_members`)."""
         for tenant in jira_tenants(connections):
-            shared = tenant.cloud and members.shared(tenant.org.key, tenant.target)
+            site = (tenant.org.key, tenant.target.name)
+            shared = tenant.cloud and site_members.shared(handover, tenant.org.key, tenant.target)
             stats, failure = RequestStats(), AtlassianError("the Jira member read stopped")  # until it ends
             try:
                 with coverage.track("jira_group_members", tenant.scope) as stats:
@@ -112,7 +115,7 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, memb
                                                                     missing=is_missing, stats=stats, kind="groups",
                                                                     name=lambda ref: ref[1], hold=hold):
                             if shared:  # before `row` cleans the members in place
-                                members.put(tenant.org.key, tenant.target.name, group_id, page)
+                                handover.put(JIRA, CONFLUENCE, site, (group_id, site_members.as_confluence(page)))
                             parent = {"group_id": group_id} if tenant.cloud else {"group_name": name}
                             yield [row(tenant.scope, member, **parent) for member in page]
                         failure = None
@@ -121,7 +124,7 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, memb
                         raise
             finally:
                 if shared:
-                    members.close(tenant.org.key, tenant.target.name, stats, failure)
+                    handover.close(JIRA, CONFLUENCE, site, stats, failure)
 
     @snapshot("jira_application_roles")
     def application_roles():

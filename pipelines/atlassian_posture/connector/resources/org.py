@@ -19,6 +19,7 @@ from datetime import timedelta
 
 import dlt
 
+from atlassian_posture.connector.handover import Handover
 from atlassian_posture.connector.helpers import (
     Calls,
     Connections,
@@ -55,12 +56,15 @@ from atlassian_posture.connector.settings import (
 )
 
 DATA_SECURITY = "data-security"
+MANAGED, POLICY_MEMBERS = "org_managed_accounts", "org_auth_policy_members"
 # Org rows have no site: typed here so the column exists (and dlt does not warn) although always null.
 LINEAGE = {"_site": {"data_type": "text", "nullable": True}}
 
 
-def build(connections: Connections, coverage: Coverage) -> list:
+def build(connections: Connections, coverage: Coverage, handover: Handover | None = None) -> list:
+    """`handover`: listings one resource of this run reads for another (`handover.py`); without it, none."""
     listings = Listings()  # workspaces and group role assignments, read once and shared (user role assignments)
+    handover = handover or Handover()
 
     def tenant(org, client, scope, stats) -> tuple[str, Scope]:
         """The org id (already resolved by the runner; resolved here when the resources run without it)."""
@@ -114,12 +118,27 @@ def build(connections: Connections, coverage: Coverage) -> list:
 
     @snapshot("org_managed_accounts", LINEAGE)
     def managed_accounts():
-        """A managed account (claimed through a verified domain): status, last active, product access (v1)."""
+        """A managed account (claimed through a verified domain): status, last active, product access (v1).
+
+        The listing's account ids go on to `org_auth_policy_members` when the run reads both (`handover`)."""
         for org, client, scope in connections.org_scopes():
-            with coverage.track("org_managed_accounts", scope) as stats:
-                org_id, s = tenant(org, client, scope, stats)
-                for page in managed_pages(client, org_id, stats):
-                    yield [snap(s, row) for row in page]
+            shared = handover.shared(MANAGED, POLICY_MEMBERS, org.key)
+            stats, failure = RequestStats(), AtlassianError("the managed accounts listing stopped")  # until it ends
+            try:
+                with coverage.track("org_managed_accounts", scope) as stats:
+                    try:
+                        org_id, s = tenant(org, client, scope, stats)
+                        for page in managed_pages(client, org_id, stats):
+                            if shared:
+                                handover.put(MANAGED, POLICY_MEMBERS, org.key, [a["account_id"] for a in page])
+                            yield [snap(s, row) for row in page]
+                        failure = None
+                    except Exception as exc:
+                        failure = exc
+                        raise
+            finally:
+                if shared:
+                    handover.close(MANAGED, POLICY_MEMBERS, org.key, stats, failure)
 
     @snapshot("org_users", LINEAGE)
     def users():
@@ -301,19 +320,33 @@ def build(connections: Connections, coverage: Coverage) -> list:
 
     @snapshot("org_auth_policy_members", LINEAGE)
     def auth_policy_members():
-        """Which authentication policy a managed account is in (bulk fetch of ≤ 100 ids a call). Needs Guard."""
+        """Which authentication policy a managed account is in (bulk fetch of ≤ 100 ids a call). Needs Guard.
+
+        The account ids come from `org_managed_accounts`' listing as it reads it, when the run reads
+        both (`handover`); else from the listing read here."""
         for org, client, scope in connections.org_scopes():
-            with coverage.track("org_auth_policy_members", scope) as stats:
-                org_id, s = tenant(org, client, scope, stats)
-                path = f"/admin/control/v1/orgs/{org_id}/users/auth-policies/bulk-fetch"
-                for page in managed_pages(client, org_id, Calls(stats)):
-                    ids = [a["account_id"] for a in page]
-                    for start in range(0, len(ids), AUTH_POLICY_BULK_FETCH_MAX):
-                        chunk = ids[start:start + AUTH_POLICY_BULK_FETCH_MAX]
-                        body = client.json(client.post_search(path, {"accountIds": chunk}, stats=stats))
-                        rows = body if isinstance(body, list) else body.get("data") or []
-                        stats.add(rows=len(rows))
-                        yield [s.stamp(row) for row in rows]
+            shared = handover.shared(MANAGED, POLICY_MEMBERS, org.key)
+            try:
+                with coverage.track("org_auth_policy_members", scope) as stats:
+                    org_id, s = tenant(org, client, scope, stats)
+                    path = f"/admin/control/v1/orgs/{org_id}/users/auth-policies/bulk-fetch"
+                    pages = (handover.take(MANAGED, POLICY_MEMBERS, org.key) if shared else
+                             ([a["account_id"] for a in page] for page in managed_pages(client, org_id, Calls(stats))))
+                    for ids in pages:
+                        if ids is None:
+                            yield None  # the listing has not read more yet: dlt runs the other resources meanwhile
+                            continue
+                        for start in range(0, len(ids), AUTH_POLICY_BULK_FETCH_MAX):
+                            chunk = ids[start:start + AUTH_POLICY_BULK_FETCH_MAX]
+                            body = client.json(client.post_search(path, {"accountIds": chunk}, stats=stats))
+                            rows = body if isinstance(body, list) else body.get("data") or []
+                            stats.add(rows=len(rows))
+                            yield [s.stamp(row) for row in rows]
+                    if shared:
+                        handover.outcome(MANAGED, POLICY_MEMBERS, org.key, stats)
+            finally:
+                if shared:
+                    handover.release(MANAGED, POLICY_MEMBERS, org.key)
 
     # --- API tokens -------------------------------------------------------------------------------
 
