@@ -13,9 +13,9 @@ import json
 import httpx
 import pytest
 from atlassian_posture.connector.config import load_tenants
-from atlassian_posture.connector.helpers import Connections, Coverage
-from atlassian_posture.connector.resources import confluence, jira, org
 from atlassian_posture.connector.handover import Handover
+from atlassian_posture.connector.helpers import Connections, Coverage
+from atlassian_posture.connector.resources import apps, confluence, jira, org
 from atlassian_posture.connector.resources.site_members import CONFLUENCE, JIRA
 
 ORG_ROLES = ("org_user_role_assignments", "cloud")
@@ -23,12 +23,18 @@ LINEAGE = {"_org_key", "_org_id", "_site", "_product", "_deployment", "_tenant"}
 
 
 class Rewriting(httpx.BaseTransport):
-    """A real HTTP transport that drops body filters from the users search, as a look-alike server might."""
+    """A real HTTP transport that ignores what a look-alike server might: the named users search body filters
+    or query parameters (`drop`), or a whole endpoint (`refuse`: 403)."""
 
     def __init__(self, drop: tuple[str, ...] = (), refuse: str | None = None):
         self.inner, self.drop, self.refuse = httpx.HTTPTransport(), drop, refuse
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and set(self.drop) & set(request.url.params):
+            url = request.url
+            for name in self.drop:
+                url = url.copy_remove_param(name)
+            request = httpx.Request("GET", url, headers=request.headers)
         if self.refuse and request.url.path.endswith(self.refuse):
             return httpx.Response(403, json={"errorMessages": ["refused by the test"]})
         if request.method == "POST" and request.url.path.endswith("/users/search"):
@@ -148,3 +154,13 @@ def test_auth_policy_members_take_the_managed_account_ids_as_the_managed_listing
     key = ("org_auth_policy_members", "cloud")
     listing = dear[("org_managed_accounts", "cloud")].stats.requests  # the listing, read by its table only now
     assert cheap[key].stats.requests == dear[key].stats.requests - listing > 0 and cheap[key].status == "ok"
+
+
+def test_marketplace_listings_embed_their_latest_version(served):
+    """One call per app key: `withVersion=true` embeds the latest version; a Marketplace that ignores it
+    is asked for `/versions/latest` as before, and the rows are the same."""
+    cheap_rows, cheap = read(served, ["apps_marketplace"], family=apps)
+    dear_rows, dear = read(served, ["apps_marketplace"], Rewriting(("withVersion",)), family=apps)
+    assert cheap_rows == dear_rows and any('"scopes"' in r for r in cheap_rows["apps_marketplace"])
+    key = ("apps_marketplace", "cloud")
+    assert 0 < cheap[key].stats.requests < dear[key].stats.requests
