@@ -74,7 +74,9 @@ def canonical(row: dict) -> str:
 @pytest.fixture(scope="module")
 def role_reads(served):
     names = ["org_workspaces", "org_group_role_assignments", "org_user_role_assignments"]
+    handed = ["org_users", "org_user_role_assignments"]
     return {"filtered": read(served, names),
+            "handed": read(served, [*names, "org_users"], handover=Handover(handed)),
             "ignoring": read(served, names, Rewriting(("accountIds", "resourceIds", "roleIds"))),
             "no_roles": read(served, names, Rewriting(("roleIds",)))}
 
@@ -89,6 +91,14 @@ def test_user_role_assignments_come_from_filtered_searches_with_the_per_user_row
     assert cheap[ORG_ROLES].stats.requests * 2 < dear[ORG_ROLES].stats.requests
     # the group listing is read once and charged to its own table
     assert filtered["org_group_role_assignments"] == per_user["org_group_role_assignments"]
+
+
+def test_the_users_listing_org_users_reads_is_not_read_again_for_the_roles(role_reads):
+    (filtered, alone), (handed, shared) = role_reads["filtered"], role_reads["handed"]
+    assert handed["org_user_role_assignments"] == filtered["org_user_role_assignments"]
+    assert "counts" not in next(iter(handed["org_users"]))  # asked for the roles, not kept in the user rows
+    saved = alone[ORG_ROLES].stats.requests - shared[ORG_ROLES].stats.requests
+    assert saved == shared[("org_users", "cloud")].stats.requests > 0
 
 
 def test_a_server_ignoring_the_search_filters_is_read_per_user(role_reads):

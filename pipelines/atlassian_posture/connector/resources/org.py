@@ -57,6 +57,7 @@ from atlassian_posture.connector.settings import (
 
 DATA_SECURITY = "data-security"
 MANAGED, POLICY_MEMBERS = "org_managed_accounts", "org_auth_policy_members"
+USERS, USER_ROLES = "org_users", "org_user_role_assignments"
 # Org rows have no site: typed here so the column exists (and dlt does not warn) although always null.
 LINEAGE = {"_site": {"data_type": "text", "nullable": True}}
 
@@ -146,27 +147,43 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
 
         The same listing fills `org_group_memberships` (one row per group id and account id)
         from the `groups` expansion, which is taken out of the user row: a membership change
-        then adds a membership version, not a new version of the user.
+        then adds a membership version, not a new version of the user. When the run reads
+        `org_user_role_assignments` too, the listing also asks for `counts.resources` (not kept in
+        the row) and hands what the role derivation needs over to it (`handover`, `org_roles.holder`).
         """
         for org, client, scope in connections.org_scopes():
             memberships = RequestStats()
             failure = None
-            with coverage.track("org_users", scope) as stats:
-                try:
-                    org_id, s = tenant(org, client, scope, stats)
-                    for page in user_pages(client, org_id, ADMIN_USER_EXPAND, stats):
-                        pairs = []
-                        for user in page:
-                            for group in user.pop("groups", None) or []:
-                                pairs.append(s.stamp({"group_id": bare_id(group["id"]),
-                                                      "account_id": user.get("accountId")}))
-                        yield [snap(s, user) for user in page]
-                        if pairs:
-                            memberships.add(rows=len(pairs))
-                            yield dlt.mark.with_table_name(pairs, "org_group_memberships")
-                except AtlassianError as exc:
-                    failure = exc
-                    raise
+            shared = handover.shared(USERS, USER_ROLES, org.key)
+            expand = (*ADMIN_USER_EXPAND, "counts.resources") if shared else ADMIN_USER_EXPAND
+            stats, handed = RequestStats(), AtlassianError("the users listing stopped")  # the taker's, until it ends
+            try:
+                with coverage.track("org_users", scope) as stats:
+                    try:
+                        org_id, s = tenant(org, client, scope, stats)
+                        for page in user_pages(client, org_id, expand, stats):
+                            if shared:
+                                handover.put(USERS, USER_ROLES, org.key, [org_roles.holder(user) for user in page])
+                            pairs = []
+                            for user in page:
+                                if shared:
+                                    user.pop("counts", None)
+                                for group in user.pop("groups", None) or []:
+                                    pairs.append(s.stamp({"group_id": bare_id(group["id"]),
+                                                          "account_id": user.get("accountId")}))
+                            yield [snap(s, user) for user in page]
+                            if pairs:
+                                memberships.add(rows=len(pairs))
+                                yield dlt.mark.with_table_name(pairs, "org_group_memberships")
+                        handed = None
+                    except Exception as exc:
+                        handed = exc
+                        if isinstance(exc, AtlassianError):
+                            failure = exc
+                        raise
+            finally:
+                if shared:
+                    handover.close(USERS, USER_ROLES, org.key, stats, handed)
             mirror_coverage("org_group_memberships", scope, memberships, failure)
 
     @snapshot("org_last_active", LINEAGE)
@@ -240,9 +257,24 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
                     return role_rows(client, f"{base}/{account_id}/role-assignments", "account_id", account_id,
                                      Calls(stats))
 
+                holders = None  # the users listing as `org_users` reads it, when the run reads both
+                if handover.shared(USERS, USER_ROLES, org.key):
+                    try:
+                        holders = {}
+                        for page in handover.take(USERS, USER_ROLES, org.key):
+                            if page is None:
+                                yield None  # org_users has not read more yet: dlt runs the others meanwhile
+                                continue
+                            holders.update(page)
+                        handover.outcome(USERS, USER_ROLES, org.key, RequestStats())
+                    except AtlassianError:  # the users listing failed there: read here
+                        holders = None
+                    finally:
+                        handover.release(USERS, USER_ROLES, org.key)
                 try:
                     derived = org_roles.derive(
-                        client, org_id, group_roles(client, org_id, s, stats).rows, workspace_ids(client, org_id, s, stats),
+                        client, org_id, holders, group_roles(client, org_id, s, stats).rows,
+                        workspace_ids(client, org_id, s, stats),
                         per_item(fetch, stats, "accounts", empty=None, hold=account), fan_out, Calls(stats))
                 except AuthenticationFailed:
                     raise

@@ -6,7 +6,10 @@ simulated org). The users search takes `resourceIds` and `roleIds` filters, so o
 does not say is filled from listings the run reads anyway:
 
 - the resources: the workspaces listing and the resources group role assignments name;
-- the user's directory and membership status: the users search of each directory;
+- the user's membership status, platform roles, resource count and groups: the users search
+  (`org_users` hands its pages over, `handover.py`; read here when the run does not read it);
+- the user's directory: the only directory, or the users of every directory but the largest (the
+  rest are the largest's when its user count says so);
 - `roleAssignmentMethods`: `group_direct` when a group of the user grants that role on that
   resource (group role assignments + the users search `groups` expansion).
 
@@ -24,7 +27,7 @@ two apart, and no check reads the methods).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from atlassian_posture.connector.http import AtlassianClient, RequestStats
@@ -67,17 +70,20 @@ class Untrusted(Exception):
     """The searches cannot be trusted on this server: read every user instead (the reason says why)."""
 
 
-def derive(client: AtlassianClient, org_id: str, group_roles: list[dict], workspaces: list[str],
-           fetch_user: Callable[[str], list[dict] | None],
+def derive(client: AtlassianClient, org_id: str, holders: dict[str, Holder] | None, group_roles: list[dict],
+           workspaces: list[str], fetch_user: Callable[[str], list[dict] | None],
            fan_out: Callable, stats: RequestStats) -> Derived:
     """Every account's role-assignment rows, as the per-user call would give them.
 
+    `holders`: the users search by account (`holder`), or None to read it here;
     `group_roles`: org_group_role_assignments rows (with `group_id`); `workspaces`: resource ARIs;
     `fetch_user(account_id)`: the per-user call (None when the account vanished or was refused);
     `fan_out(items, fetch)`: concurrent map in order. Raises `Untrusted` when the server's
     answers contradict each other."""
     base = f"/admin/v2/orgs/{org_id}/directories"
-    holders = directory_users(client, base, stats)
+    if holders is None:
+        holders = dict(pair for page in user_pages(client, base, stats) for pair in page)
+    place(client, base, holders, stats)
     if not holders:
         raise Untrusted("the users search of the directories listed nobody")
     if not any(h.platform for h in holders.values()):  # every org has an org admin
@@ -144,32 +150,48 @@ def derive(client: AtlassianClient, org_id: str, group_roles: list[dict], worksp
     return Derived(out, per_user)
 
 
-def directory_users(client: AtlassianClient, base: str, stats: RequestStats) -> dict[str, Holder]:
-    """Every directory user by account id, from the users search of each directory (which says the directory)."""
-    holders: dict[str, Holder] = {}
-    directories = [d["directoryId"] if "directoryId" in d else d["id"]
+def holder(user: dict) -> tuple[str, Holder]:
+    """(account id, what the derivation needs) of one users search row (expanded with `USER_EXPAND`)."""
+    counts = user.get("counts") or {}
+    return user["accountId"], Holder(None, user.get("membershipStatus"), bool(user.get("platformRoles")),
+                                     counts.get("resources"),
+                                     frozenset(bare_id(g["id"]) for g in user.get("groups") or []))
+
+
+def user_pages(client: AtlassianClient, base: str, stats: RequestStats) -> Iterator[list[tuple[str, Holder]]]:
+    for page in paginate(client, f"{base}/-/users/search", AdminV2(PAGE["admin_users_search"], post=True),
+                         json={"expand": list(USER_EXPAND)}, stats=stats):
+        yield [holder(user) for user in page]
+
+
+def place(client: AtlassianClient, base: str, holders: dict[str, Holder], stats: RequestStats) -> None:
+    """Each holder's directory: the org's only one; else the directory whose users search lists the account,
+    the largest directory not listed (its users are the accounts no other directory lists, if its count
+    agrees). An account listed twice, or not placed for sure, keeps None (it is read per user)."""
+    directories = [d.get("directoryId") or d.get("id")
                    for page in paginate(client, base, AdminV2(ADMIN_DIRECTORIES_PAGE), stats=stats) for d in page]
+    if len(directories) == 1:
+        for h in holders.values():
+            h.directory = directories[0] if h.status != "no_membership" else None
+        return
+    counts = {d: client.json(client.get(f"{base}/{d}/users/count", stats=stats)).get("count") for d in directories}
+    largest = max(directories, key=lambda d: counts[d] or 0)
+    found: dict[str, str | None] = {}
     for directory in directories:
-        for page in paginate(client, f"{base}/{directory}/users/search",
-                             AdminV2(PAGE["admin_users_search"], post=True), json={"expand": list(USER_EXPAND)},
-                             stats=stats):
-            for user in page:
-                account = user["accountId"]
-                counts = user.get("counts") or {}
-                holder = Holder(directory, user.get("membershipStatus"), bool(user.get("platformRoles")),
-                                counts.get("resources"),
-                                frozenset(bare_id(g["id"]) for g in user.get("groups") or []))
-                if account in holders:
-                    holder.directory = None  # in several directories: the per-user call says which
-                holders[account] = holder
-    return holders
+        if directory != largest:
+            for account in search(client, base, {}, stats, directory):
+                found[account] = directory if account not in found else None
+    rest = [a for a in holders if a not in found]
+    for account, h in holders.items():
+        h.directory = found[account] if account in found else (largest if len(rest) == counts[largest] else None)
 
 
-def search(client: AtlassianClient, base: str, filters: dict, stats: RequestStats) -> list[str]:
-    """The account ids a users search across every directory answers for these filters."""
+def search(client: AtlassianClient, base: str, filters: dict, stats: RequestStats,
+           directory: str = "-") -> list[str]:
+    """The account ids a users search of one directory (`-`: every directory) answers for these filters."""
     return [user["accountId"]
-            for page in paginate(client, f"{base}/-/users/search", AdminV2(PAGE["admin_users_search"], post=True),
-                                 json=filters, stats=stats)
+            for page in paginate(client, f"{base}/{directory}/users/search",
+                                 AdminV2(PAGE["admin_users_search"], post=True), json=filters, stats=stats)
             for user in page]
 
 
