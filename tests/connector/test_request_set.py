@@ -127,33 +127,44 @@ def test_role_actors_of_company_managed_projects_need_no_role_map(served):
     assert 0 < saved <= len(cheap["jira_projects"])  # one role map call less per company-managed project
 
 
+def site_members(served, shared: bool, transport: httpx.BaseTransport | None = None) -> tuple[set, dict]:
+    """(table, deployment, group, member) of Jira's and Confluence's group members, and their coverage."""
+    sim, base = served
+    orgs, credentials = sim.connector_config(base)
+    connections, coverage = Connections(load_tenants(orgs, credentials), transport=transport), Coverage()
+    handover = Handover({JIRA, CONFLUENCE} if shared else ())
+    resources = {r.name: r for r in [*jira.build(connections, coverage, handover),
+                                     *confluence.build(connections, coverage, handover)]}
+    pairs = set()
+    try:
+        connections.resolve_org_ids()
+        for name in (JIRA, CONFLUENCE):  # Jira first: dlt interleaves them, this test need not
+            for r in resources[name]:  # dlt yields the rows one by one
+                pairs.add((name, r["_deployment"], r.get("group_id") or r.get("group_name"),
+                           r.get("accountId") or r.get("username") or r.get("name")))
+    finally:
+        connections.close()
+    return pairs, {(e.resource, e.tenant.rpartition("/")[2]): e for e in coverage.entries}
+
+
 def test_confluence_cloud_members_are_the_pages_jira_read_on_the_same_site(served):
     """Jira and Confluence on one Cloud site share groups and users: Jira's member read fills both tables
     when a run selects both, and the Confluence pairs equal those Confluence's own endpoint gives."""
-    sim, base = served
-    orgs, credentials = sim.connector_config(base)
-
-    def members(shared: bool) -> tuple[set, dict]:
-        connections, coverage = Connections(load_tenants(orgs, credentials)), Coverage()
-        handover = Handover({JIRA, CONFLUENCE} if shared else ())
-        resources = {r.name: r for r in [*jira.build(connections, coverage, handover),
-                                         *confluence.build(connections, coverage, handover)]}
-        pairs = set()
-        try:
-            connections.resolve_org_ids()
-            for name in (JIRA, CONFLUENCE):  # Jira first: dlt interleaves them, this test need not
-                for r in resources[name]:  # dlt yields the rows one by one
-                    pairs.add((name, r["_deployment"], r.get("group_id") or r.get("group_name"),
-                               r.get("accountId") or r.get("username") or r.get("name")))
-        finally:
-            connections.close()
-        return pairs, {(e.resource, e.tenant.rpartition("/")[2]): e for e in coverage.entries}
-
-    (shared, cheap), (own, dear) = members(True), members(False)
+    (shared, cheap), (own, dear) = site_members(served, True), site_members(served, False)
     assert shared == own and any(p[:2] == (CONFLUENCE, "cloud") for p in shared)
     assert cheap[(CONFLUENCE, "cloud")].stats.requests == 0 < dear[(CONFLUENCE, "cloud")].stats.requests
     assert cheap[(CONFLUENCE, "cloud")].status == "ok"
     assert cheap[(CONFLUENCE, "dc")].stats.requests == dear[(CONFLUENCE, "dc")].stats.requests > 0
+
+
+def test_groups_jira_may_not_read_are_read_by_confluence(served):
+    """A token refused Jira's group members (403 per group) still gets Confluence's: those groups are read
+    from Confluence's endpoint, and Jira's coverage alone is partial."""
+    refused = Rewriting(refuse="/rest/api/3/group/member")
+    (shared, coverage), (own, _) = site_members(served, True, refused), site_members(served, False)
+    confluence_pairs = {p for p in own if p[0] == CONFLUENCE}
+    assert confluence_pairs and confluence_pairs <= shared
+    assert coverage[(JIRA, "cloud")].status == "partial" and coverage[(CONFLUENCE, "cloud")].status == "ok"
 
 
 def test_auth_policy_members_take_the_managed_account_ids_as_the_managed_listing_reads_them(served):

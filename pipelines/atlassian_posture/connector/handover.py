@@ -84,6 +84,11 @@ class Handover:
             if not ready:
                 yield None
 
+    def result(self, reader: str, taker: str, tenant: Hashable) -> tuple[RequestStats, Exception | None]:
+        """After `take` ended: the reader's counts (its refused items) and its failure, if any."""
+        channel = self._channels[(reader, taker, tenant)]
+        return channel.stats or RequestStats(), channel.failure
+
     def outcome(self, reader: str, taker: str, tenant: Hashable, stats: RequestStats) -> None:
         """After `take` ended: the reader's refused items counted in `stats`; its failure raised."""
         channel = self._channels[(reader, taker, tenant)]

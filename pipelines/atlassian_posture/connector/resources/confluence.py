@@ -75,7 +75,7 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
         for org, site, client, scope in sorted(sites, key=lambda s: s[3].label not in shared):
             with coverage.track("confluence_group_members", scope) as stats:
                 if scope.label in shared:
-                    yield from shared_members((org.key, site.name), scope, stats)
+                    yield from shared_members((org.key, site.name), client, scope, stats)
                 else:
                     yield from cloud.group_members(listings, client, scope, stats)
         for _, _, client, scope in dc_scopes():
@@ -191,8 +191,9 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
             with coverage.track("confluence_audit_records", scope, snapshot=False) as stats:
                 yield from cloud.audit_records(client, scope, stats, tenant_state(scope))
 
-    def shared_members(site: tuple[str, str], scope, stats):
-        """Jira's pages as this table's rows; then Jira's outcome as this one's (refused groups, failure)."""
+    def shared_members(site: tuple[str, str], client, scope, stats):
+        """Jira's pages as this table's rows. What Jira could not read, Confluence's endpoint may: the whole
+        site when Jira failed before any page, the groups Jira was refused (403) otherwise."""
         for item in handover.take(JIRA, CONFLUENCE, site):
             if item is None:
                 yield None  # Jira has not read more yet: dlt runs the other resources meanwhile
@@ -201,7 +202,14 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
             stats.add(rows=len(page))
             if page:
                 yield [row(scope, member, group_id=group_id) for member in page]
-        handover.outcome(JIRA, CONFLUENCE, site, stats)
+        read, failure = handover.result(JIRA, CONFLUENCE, site)
+        if failure is not None and not stats.rows:
+            yield from cloud.group_members(listings, client, scope, stats)
+        elif failure is not None:
+            raise failure  # a partial read (Jira's snapshot fails the run too)
+        elif read.refused.get("groups"):
+            only = {hold.get("group_id") for _, hold in read.refused["groups"]}
+            yield from cloud.group_members(listings, client, scope, stats, only)
 
     return [groups, group_members, users, dc_users, spaces, space_permissions, role_assignments,
             legacy_space_permissions, space_roles,
