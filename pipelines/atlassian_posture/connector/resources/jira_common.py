@@ -103,7 +103,9 @@ def project_list(listings: Listings, tenant: JiraTenant, stats: RequestStats) ->
 
     def load(own: RequestStats):
         for page in project_pages(tenant, own, expand=PROJECT_EXPAND):
-            yield from page
+            for project in page:
+                project_ref(tenant, project)  # a project without id or key fails the listing, where it was read
+                yield project
 
     return listings.get("projects", tenant.scope, load, stats)
 

@@ -78,11 +78,11 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, hand
     def group_list(tenant, stats) -> list[dict]:
         """Every group of the tenant, as listed (the shared listing: copy before cleaning a row)."""
         def load(own):
-            if tenant.cloud:
-                for page in cloud_groups(tenant, own):
-                    yield from page
-            else:
-                yield from group_picker(tenant, own, JIRA_DC_GROUP_PICKER_MAX)
+            groups = ([g for page in cloud_groups(tenant, own) for g in page] if tenant.cloud
+                      else group_picker(tenant, own, JIRA_DC_GROUP_PICKER_MAX))
+            for group in groups:
+                _ = group["groupId"] if tenant.cloud else group["name"]  # a group without its key fails the listing
+            return groups
 
         return listings.get("groups", tenant.scope, load, stats)
 
