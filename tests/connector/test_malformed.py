@@ -6,6 +6,7 @@ Each case runs the real connector against the served simulator, with one endpoin
 way back, and selects only the resource it breaks, so the whole module takes seconds."""
 
 import json
+import re
 from urllib.parse import urlencode
 
 import duckdb
@@ -112,8 +113,16 @@ def test_a_renamed_field_fails_the_resource_in_one_line_naming_the_field_and_req
 
 def test_a_list_where_an_object_was_fails_the_resource(sim_run):
     run, _ = sim_run
-    # project/{id}/role answers {role name: url}: here a list of the urls
-    rule = json_rewrite("/role", lambda body: list(body.values()) if isinstance(body, dict) else body)
+
+    def as_list(request, forward):  # project/{id}/role/{roleId} answers {.., actors: [..]}: here a list of its values
+        response = forward(request)
+        if not re.search(r"/project/[^/]+/role/\d+$", request.url.path):
+            return response
+        response.read()
+        return httpx.Response(response.status_code, headers={"content-type": "application/json"},
+                              content=json.dumps(list(response.json().values())).encode())
+
+    rule = as_list
     outcome, coverage, _ = run("jira_role_actors", rule)
     message = one_line_failure(outcome, "jira_role_actors")
     assert "AttributeError" in message

@@ -15,6 +15,7 @@ from dlt.common.typing import TSecretValue
 from dlt.extract.resource import DltResource
 
 from atlassian_posture.connector.config import load_tenants, with_env
+from atlassian_posture.connector.handover import Handover
 from atlassian_posture.connector.helpers import Connections, Coverage
 from atlassian_posture.connector.resources import apps, confluence, jira, org
 from atlassian_posture.connector.run_facts import RUN_FACT_TABLES, RunFacts
@@ -36,8 +37,9 @@ def all_resources(connections: Connections, coverage: Coverage, facts: RunFacts 
     """Every data resource, bound to these tenants' clients and this run's coverage; with `facts`, each
     watched by the run, followed by the run-fact resources (coverage, runs, posture_settings). The
     `OPT_IN` resources only when `include` names them."""
-    built = [*org.build(connections, coverage), *jira.build(connections, coverage),
-             *confluence.build(connections, coverage), *apps.build(connections, coverage)]
+    handover = Handover(facts.selected if facts else ())  # listings one resource reads for another (handover.py)
+    built = [*org.build(connections, coverage, handover), *jira.build(connections, coverage, handover),
+             *confluence.build(connections, coverage, handover), *apps.build(connections, coverage)]
     data = [guarded(resource, coverage, facts.run_id if facts else None) for resource in built
             if resource.name not in OPT_IN or resource.name in include]
     if facts is None:

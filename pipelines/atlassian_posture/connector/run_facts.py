@@ -56,6 +56,11 @@ class RunFacts:
         self._selected: set[str] = set()
         self._finished: set[str] = set()
 
+    @property
+    def selected(self) -> set[str]:
+        """The data resources dlt selected for this run: all known before any of them runs (see `watch`)."""
+        return self._selected
+
     def watch(self, resource: DltResource) -> DltResource:
         """`resource`, reporting when dlt selects it and when its generator ends."""
         produce = resource._pipe.gen  # the resource function (dlt calls it when it builds the iterator)

@@ -127,14 +127,18 @@ def build(connections: Connections, coverage: Coverage) -> list:
 
 
 def marketplace_listing(market: AtlassianClient, key: str, stats: RequestStats) -> dict:
-    """`/rest/2/addons/{key}` plus `/versions/latest`; a 404 is the answer `listed = false`."""
+    """`/rest/2/addons/{key}?withVersion=true` (the latest version embedded), else plus `/versions/latest`
+    when the answer embeds none with its deployment; a 404 is the answer `listed = false`."""
     path = f"/rest/2/addons/{quote(key, safe='')}"
     try:
-        addon = market.json(market.get(path, stats=stats))
+        addon = market.json(market.get(path, params={"withVersion": "true"}, stats=stats))
     except NotAvailable:
         return {"key": key, "listed": False}
-    try:
-        version = market.json(market.get(f"{path}/versions/latest", stats=stats))
-    except NotAvailable:
-        version = None
+    embedded = addon.get("_embedded") if isinstance(addon.get("_embedded"), dict) else {}
+    version = embedded.pop("version", None)  # the row keeps the listing as it was read without it
+    if not (isinstance(version, dict) and isinstance(version.get("deployment"), dict)):
+        try:
+            version = market.json(market.get(f"{path}/versions/latest", stats=stats))
+        except NotAvailable:
+            version = None
     return {**addon, "key": addon.get("key") or key, "listed": True, "latest_version": version}

@@ -30,18 +30,23 @@ import logging
 
 import dlt
 
+from atlassian_posture.connector.handover import Handover
 from atlassian_posture.connector.helpers import Connections, Coverage, Listings, listed_rows
 from atlassian_posture.connector.incremental import tenant_state
 from atlassian_posture.connector.resources import confluence_cloud as cloud
 from atlassian_posture.connector.resources import confluence_dc as dc
-from atlassian_posture.connector.resources.confluence_support import LINEAGE_COLUMNS, snapshot
+from atlassian_posture.connector.resources import site_members
+from atlassian_posture.connector.resources.confluence_support import LINEAGE_COLUMNS, row, snapshot
 from atlassian_posture.connector.resources.jira import build_dc_audit_resource
+from atlassian_posture.connector.resources.site_members import CONFLUENCE, JIRA
 
 log = logging.getLogger(__name__)
 
 
-def build(connections: Connections, coverage: Coverage) -> list:
+def build(connections: Connections, coverage: Coverage, handover: Handover | None = None) -> list:
+    """`handover`: Cloud group members Jira reads for both products (`site_members`); without it, read here."""
     listings = Listings()
+    handover = handover or Handover()
 
     def cloud_scopes():
         return connections.site_scopes("confluence")
@@ -61,10 +66,18 @@ def build(connections: Connections, coverage: Coverage) -> list:
 
     @snapshot("confluence_group_members")
     def group_members():
-        """One membership: a user object and its group (`group_id` on Cloud, `group_name` on DC)."""
-        for _, _, client, scope in cloud_scopes():
+        """One membership: a user object and its group (`group_id` on Cloud, `group_name` on DC).
+
+        A Cloud site with Jira too: the members `jira_group_members` read (`site_members`), with the
+        fields Jira's user carries; those sites first, in Jira's order."""
+        sites = list(cloud_scopes())
+        shared = {scope.label for org, site, _, scope in sites if site_members.shared(handover, org.key, site)}
+        for org, site, client, scope in sorted(sites, key=lambda s: s[3].label not in shared):
             with coverage.track("confluence_group_members", scope) as stats:
-                yield from cloud.group_members(listings, client, scope, stats)
+                if scope.label in shared:
+                    yield from shared_members((org.key, site.name), client, scope, stats)
+                else:
+                    yield from cloud.group_members(listings, client, scope, stats)
         for _, _, client, scope in dc_scopes():
             with coverage.track("confluence_group_members", scope) as stats:
                 yield from dc.group_members(listings, client, scope, stats)
@@ -177,6 +190,26 @@ def build(connections: Connections, coverage: Coverage) -> list:
         for _, _, client, scope in cloud_scopes():
             with coverage.track("confluence_audit_records", scope, snapshot=False) as stats:
                 yield from cloud.audit_records(client, scope, stats, tenant_state(scope))
+
+    def shared_members(site: tuple[str, str], client, scope, stats):
+        """Jira's pages as this table's rows. What Jira could not read, Confluence's endpoint may: the whole
+        site when Jira failed before any page, the groups Jira was refused (403) otherwise."""
+        for item in handover.take(JIRA, CONFLUENCE, site):
+            if item is None:
+                yield None  # Jira has not read more yet: dlt runs the other resources meanwhile
+                continue
+            group_id, page = item
+            stats.add(rows=len(page))
+            if page:
+                yield [row(scope, member, group_id=group_id) for member in page]
+        read, failure = handover.result(JIRA, CONFLUENCE, site)
+        if failure is not None and not stats.rows:
+            yield from cloud.group_members(listings, client, scope, stats)
+        elif failure is not None:
+            raise failure  # a partial read (Jira's snapshot fails the run too)
+        elif read.refused.get("groups"):
+            only = {hold.get("group_id") for _, hold in read.refused["groups"]}
+            yield from cloud.group_members(listings, client, scope, stats, only)
 
     return [groups, group_members, users, dc_users, spaces, space_permissions, role_assignments,
             legacy_space_permissions, space_roles,

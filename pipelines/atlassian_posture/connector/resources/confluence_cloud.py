@@ -39,14 +39,16 @@ def group_list(listings: Listings, client: AtlassianClient, scope: Scope, stats:
                    lambda: ConfluenceV1(PAGE["confluence_groups"]), stats)
 
 
-def group_members(listings, client, scope, stats) -> Iterator[list[dict]]:
-    """Members per group id, fanned out; a group deleted since the listing contributes nothing."""
+def group_members(listings, client, scope, stats, only: set[str] | None = None) -> Iterator[list[dict]]:
+    """Members per group id (of every group, or the ids in `only`), fanned out; a group deleted since the
+    listing contributes nothing."""
 
     def open_members(group: dict):
         return paginate(client, f"{V1}/group/{group['id']}/membersByGroupId", ConfluenceV1(PAGE["confluence_members"]),
                         stats=stats)
 
-    for group, page in fan_out_pages(group_list(listings, client, scope, stats), open_members, stats=stats,
+    groups = [g for g in group_list(listings, client, scope, stats) if only is None or g["id"] in only]
+    for group, page in fan_out_pages(groups, open_members, stats=stats,
                                      kind="groups", name=lambda g: g.get("name") or g["id"],
                                      hold=lambda g: {"group_id": g["id"]}):
         if page:

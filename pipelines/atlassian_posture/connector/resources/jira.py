@@ -13,6 +13,7 @@ table: it builds its resource with `build_dc_audit_resource(connections, coverag
 
 from __future__ import annotations
 
+from atlassian_posture.connector.handover import Handover
 from atlassian_posture.connector.helpers import Connections, Coverage, Listings
 from atlassian_posture.connector.resources import (
     jira_audit,
@@ -27,10 +28,11 @@ from atlassian_posture.connector.resources.jira_audit import build_dc_audit_reso
 __all__ = ["build", "build_dc_audit_resource"]
 
 
-def build(connections: Connections, coverage: Coverage) -> list:
+def build(connections: Connections, coverage: Coverage, handover: Handover | None = None) -> list:
+    """`handover`: this run's listings handed between resources (`site_members`); without it, none."""
     listings = Listings()  # project and group ids, listed once per run and shared by the fan-out resources
     return [
-        *jira_identity.build(connections, coverage, listings),
+        *jira_identity.build(connections, coverage, listings, handover or Handover()),
         *jira_projects.build(connections, coverage, listings),
         *jira_sharing.build(connections, coverage),
         *jira_audit.build(connections, coverage),

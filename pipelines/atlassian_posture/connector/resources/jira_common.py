@@ -72,6 +72,14 @@ def is_missing(exc: AtlassianError) -> bool:
 class ProjectRef:
     id: str
     key: str
+    # company-managed (Cloud `style: classic`, every DC project): its roles are the global role catalogue
+    shared_roles: bool = False
+
+
+def project_ref(tenant: JiraTenant, project: dict) -> ProjectRef:
+    """A project's id and key, and whether it uses the global roles (team-managed Cloud projects have their own;
+    a listing without `style` says nothing, so the project's own role map is read)."""
+    return ProjectRef(str(project["id"]), project["key"], not tenant.cloud or project.get("style") == "classic")
 
 
 def project_pages(tenant: JiraTenant, stats: RequestStats, expand: str | None = None) -> Iterator[list[dict]]:
@@ -86,16 +94,25 @@ def project_pages(tenant: JiraTenant, stats: RequestStats, expand: str | None = 
         yield from paginate(tenant.client, f"{tenant.api}/project", SinglePage(), params=params, stats=stats)
 
 
-def project_refs(listings: Listings, tenant: JiraTenant, stats: RequestStats) -> list[ProjectRef]:
-    """The project ids the fan-out resources iterate: those `jira_projects` listed once it completed,
-    else listed here."""
+PROJECT_EXPAND = "lead,description"
+
+
+def project_list(listings: Listings, tenant: JiraTenant, stats: RequestStats) -> list[dict]:
+    """Every project as listed (with lead and description), read once per tenant and run: `jira_projects`
+    loads it and the fan-out resources iterate it. A shared listing: copy a project before cleaning it."""
 
     def load(own: RequestStats):
-        for page in project_pages(tenant, own):
+        for page in project_pages(tenant, own, expand=PROJECT_EXPAND):
             for project in page:
-                yield ProjectRef(str(project["id"]), project["key"])
+                project_ref(tenant, project)  # a project without id or key fails the listing, where it was read
+                yield project
 
     return listings.get("projects", tenant.scope, load, stats)
+
+
+def project_refs(listings: Listings, tenant: JiraTenant, stats: RequestStats) -> list[ProjectRef]:
+    """The projects the fan-out resources iterate."""
+    return [project_ref(tenant, project) for project in project_list(listings, tenant, stats)]
 
 
 def role_id_of(url: str) -> str:

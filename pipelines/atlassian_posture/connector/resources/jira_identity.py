@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from atlassian_posture.connector.handover import Handover
 from atlassian_posture.connector.helpers import Connections, Coverage, Listings, fan_out_pages, snapshot
-from atlassian_posture.connector.http import AtlassianError, NotAvailable
+from atlassian_posture.connector.http import AtlassianError, NotAvailable, RequestStats
 from atlassian_posture.connector.paging import BareArray, DcStream, PageBean, SinglePage, paginate
+from atlassian_posture.connector.resources import site_members
 from atlassian_posture.connector.resources.jira_common import JiraTenant, is_missing, jira_tenants, row
+from atlassian_posture.connector.resources.site_members import CONFLUENCE, JIRA
 from atlassian_posture.connector.settings import (
     JIRA_CLOUD_GROUP_PICKER_MAX,
     JIRA_DC_GROUP_PICKER_MAX,
@@ -27,7 +30,7 @@ def group_picker(tenant: JiraTenant, stats, limit: int) -> list[dict]:
     return groups
 
 
-def build(connections: Connections, coverage: Coverage, listings: Listings) -> list:
+def build(connections: Connections, coverage: Coverage, listings: Listings, handover: Handover) -> list:
     def cloud_groups(tenant, stats):
         yield from paginate(tenant.client, f"{tenant.api}/group/bulk", PageBean(PAGE["jira_group_bulk"]), stats=stats)
 
@@ -64,49 +67,64 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
     @snapshot("jira_groups")
     def groups():
         """One row per group. Cloud: group/bulk (`groupId`, `name`; key `groupId`). DC: groups/picker
-        (`name`, key; its `labels` say which groups grant admin or product access)."""
+        (`name`, key; its `labels` say which groups grant admin or product access). The listing is shared
+        with `jira_group_members`: read once per tenant and run."""
         for tenant in jira_tenants(connections):
             with coverage.track("jira_groups", tenant.scope) as stats:
-                refs = []
-                if tenant.cloud:
-                    for page in cloud_groups(tenant, stats):
-                        refs += [(g["groupId"], g["name"]) for g in page]
-                        yield [row(tenant.scope, g) for g in page]
-                else:
-                    found = group_picker(tenant, stats, JIRA_DC_GROUP_PICKER_MAX)
-                    refs = [(None, g["name"]) for g in found]
-                    yield [row(tenant.scope, g) for g in found]
-                listings.remember("groups", tenant.scope, refs)
+                found = group_list(tenant, stats)
+                stats.add(rows=len(found))
+                yield [row(tenant.scope, dict(g)) for g in found]
 
-    def group_refs(tenant, stats):
+    def group_list(tenant, stats) -> list[dict]:
+        """Every group of the tenant, as listed (the shared listing: copy before cleaning a row)."""
         def load(own):
-            if tenant.cloud:
-                for page in cloud_groups(tenant, own):
-                    yield from ((g["groupId"], g["name"]) for g in page)
-            else:
-                yield from ((None, g["name"]) for g in group_picker(tenant, own, JIRA_DC_GROUP_PICKER_MAX))
+            groups = ([g for page in cloud_groups(tenant, own) for g in page] if tenant.cloud
+                      else group_picker(tenant, own, JIRA_DC_GROUP_PICKER_MAX))
+            for group in groups:
+                _ = group["groupId"] if tenant.cloud else group["name"]  # a group without its key fails the listing
+            return groups
 
         return listings.get("groups", tenant.scope, load, stats)
+
+    def group_refs(tenant, stats):
+        return [(g["groupId"] if tenant.cloud else None, g["name"]) for g in group_list(tenant, stats)]
 
     @snapshot("jira_group_members")
     def group_members():
         """One row per (group, member), inactive members included (group/member per group).
         Cloud: the member's `UserDetails` plus `group_id`; DC: the member's user (`name` = username)
-        plus `group_name`."""
+        plus `group_name`. A Cloud site with Confluence too hands its pages to `confluence_group_members`
+        (`site_members`)."""
         for tenant in jira_tenants(connections):
-            with coverage.track("jira_group_members", tenant.scope) as stats:
-                def open_members(ref, tenant=tenant, stats=stats):
-                    group_id, name = ref
-                    key = {"groupId": group_id} if tenant.cloud else {"groupname": name}
-                    return paginate(tenant.client, f"{tenant.api}/group/member", PageBean(PAGE["jira_group_member"]),
-                                    params={**key, "includeInactiveUsers": "true"}, stats=stats)
+            site = (tenant.org.key, tenant.target.name)
+            shared = tenant.cloud and site_members.shared(handover, tenant.org.key, tenant.target)
+            stats, failure = RequestStats(), AtlassianError("the Jira member read stopped")  # until it ends
+            try:
+                with coverage.track("jira_group_members", tenant.scope) as stats:
+                    try:
+                        def open_members(ref, tenant=tenant, stats=stats):
+                            group_id, name = ref
+                            key = {"groupId": group_id} if tenant.cloud else {"groupname": name}
+                            return paginate(tenant.client, f"{tenant.api}/group/member",
+                                            PageBean(PAGE["jira_group_member"]),
+                                            params={**key, "includeInactiveUsers": "true"}, stats=stats)
 
-                hold = (lambda ref: {"group_id": ref[0]}) if tenant.cloud else (lambda ref: {"group_name": ref[1]})
-                for (group_id, name), page in fan_out_pages(group_refs(tenant, stats), open_members,
-                                                            missing=is_missing, stats=stats, kind="groups",
-                                                            name=lambda ref: ref[1], hold=hold):
-                    parent = {"group_id": group_id} if tenant.cloud else {"group_name": name}
-                    yield [row(tenant.scope, member, **parent) for member in page]
+                        hold = ((lambda ref: {"group_id": ref[0]}) if tenant.cloud
+                                else (lambda ref: {"group_name": ref[1]}))
+                        for (group_id, name), page in fan_out_pages(group_refs(tenant, stats), open_members,
+                                                                    missing=is_missing, stats=stats, kind="groups",
+                                                                    name=lambda ref: ref[1], hold=hold):
+                            if shared:  # before `row` cleans the members in place
+                                handover.put(JIRA, CONFLUENCE, site, (group_id, site_members.as_confluence(page)))
+                            parent = {"group_id": group_id} if tenant.cloud else {"group_name": name}
+                            yield [row(tenant.scope, member, **parent) for member in page]
+                        failure = None
+                    except Exception as exc:
+                        failure = exc
+                        raise
+            finally:
+                if shared:
+                    handover.close(JIRA, CONFLUENCE, site, stats, failure)
 
     @snapshot("jira_application_roles")
     def application_roles():

@@ -5,12 +5,13 @@ from __future__ import annotations
 import dlt
 
 from atlassian_posture.connector.helpers import Connections, Coverage, Listings, fan_out, per_item, snapshot
+from atlassian_posture.connector.http import AtlassianError, AuthenticationFailed
 from atlassian_posture.connector.paging import SinglePage, paginate
 from atlassian_posture.connector.resources.jira_common import (
     ProjectRef,
     is_missing,
     jira_tenants,
-    project_pages,
+    project_list,
     project_refs,
     role_id_of,
     row,
@@ -31,8 +32,17 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
         Key: `id`. Who holds a role in a project is `jira_role_actors`."""
         for tenant in jira_tenants(connections):
             with coverage.track("jira_project_roles", tenant.scope) as stats:
-                for page in paginate(tenant.client, f"{tenant.api}/role", SinglePage(), stats=stats):
-                    yield [row(tenant.scope, role) for role in page]
+                found = role_list(tenant, stats)
+                stats.add(rows=len(found))
+                yield [row(tenant.scope, dict(role)) for role in found]
+
+    def role_list(tenant, stats) -> list[dict]:
+        """The role catalogue, read once per tenant and run (shared with `jira_role_actors`)."""
+        def load(own):
+            for page in paginate(tenant.client, f"{tenant.api}/role", SinglePage(), stats=own):
+                yield from page
+
+        return listings.get("roles", tenant.scope, load, stats)
 
     @snapshot("jira_projects")
     def projects():
@@ -40,25 +50,32 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
         DC: project?includeArchived=true). Key: `id`."""
         for tenant in jira_tenants(connections):
             with coverage.track("jira_projects", tenant.scope) as stats:
-                refs = []
-                for page in project_pages(tenant, stats, expand="lead,description"):
-                    refs += [ProjectRef(str(p["id"]), p["key"]) for p in page]
-                    yield [row(tenant.scope, p) for p in page]
-                listings.remember("projects", tenant.scope, refs)
+                found = project_list(listings, tenant, stats)
+                stats.add(rows=len(found))
+                yield [row(tenant.scope, dict(p)) for p in found]
 
     @snapshot("jira_role_actors")
     def role_actors():
         """One row per (project, role, actor): a user (Cloud `actorUser.accountId`, DC `name` = username) or
         a group (Cloud `actorGroup.groupId`, DC `name` = group name) holding a project role, with
-        `project_id`, `project_key`, `role_id`, `role_name`. Key: (`project_id`, `role_id`, `id`)."""
+        `project_id`, `project_key`, `role_id`, `role_name`. Key: (`project_id`, `role_id`, `id`).
+
+        A company-managed project's roles are the global catalogue (`jira_project_roles`), so only
+        team-managed projects (and every project when the catalogue is refused) need their
+        `project/{id}/role` map: one call fewer per project."""
         for tenant in jira_tenants(connections):
             with coverage.track("jira_role_actors", tenant.scope) as stats:
-                def actors_of(project: ProjectRef, tenant=tenant, stats=stats) -> list[dict]:
+                catalogue = role_catalogue(tenant, stats)
+
+                def actors_of(project: ProjectRef, tenant=tenant, stats=stats, catalogue=catalogue) -> list[dict]:
                     base = f"{tenant.api}/project/{project.id}/role"
-                    roles = tenant.client.json(tenant.client.get(base, stats=stats))
+                    if project.shared_roles and catalogue is not None:
+                        roles = {name: role_id for role_id, name in catalogue}
+                    else:
+                        roles = {name: role_id_of(url)
+                                 for name, url in tenant.client.json(tenant.client.get(base, stats=stats)).items()}
                     out = []
-                    for name, url in sorted(roles.items()):
-                        role_id = role_id_of(url)
+                    for name, role_id in sorted(roles.items()):
                         body = tenant.client.json(tenant.client.get(f"{base}/{role_id}", stats=stats))
                         out += [row(tenant.scope, actor, project_id=project.id, project_key=project.key,
                                     role_id=int(role_id), role_name=name)
@@ -70,6 +87,15 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
                 # administer (403) is skipped, its actors kept from the last run (coverage: partial)
                 yield from fan_out(project_refs(listings, tenant, stats),
                                    per_item(actors_of, stats, "projects", empty=[], **PROJECT))
+
+    def role_catalogue(tenant, stats) -> list[tuple[str, str]] | None:
+        """(id, name) of every project role (`role`, shared with `jira_project_roles`); None when refused."""
+        try:
+            return [(str(role["id"]), role["name"]) for role in role_list(tenant, stats)]
+        except AuthenticationFailed:
+            raise
+        except AtlassianError:
+            return None
 
     @snapshot("jira_permission_schemes")
     def permission_schemes():

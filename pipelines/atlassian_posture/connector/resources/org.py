@@ -14,24 +14,35 @@ outcome of the resource that reads them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import dlt
 
+from atlassian_posture.connector.handover import Handover
 from atlassian_posture.connector.helpers import (
     Calls,
     Connections,
     Coverage,
+    Listings,
     Scope,
     clean_row,
     fan_out,
+    listed_rows,
     per_item,
     snapshot,
 )
-from atlassian_posture.connector.http import AtlassianClient, AtlassianError, Forbidden, NotAvailable, RequestStats
+from atlassian_posture.connector.http import (
+    AtlassianClient,
+    AtlassianError,
+    AuthenticationFailed,
+    Forbidden,
+    NotAvailable,
+    RequestStats,
+)
 from atlassian_posture.connector.incremental import AuditCursor, parse_time, server_now, tenant_state, to_ms
 from atlassian_posture.connector.paging import AdminV1, AdminV2, paginate
+from atlassian_posture.connector.resources import org_roles
 from atlassian_posture.connector.settings import (
     ADMIN_ALL_DIRECTORIES,
     ADMIN_DIRECTORIES_PAGE,
@@ -45,11 +56,17 @@ from atlassian_posture.connector.settings import (
 )
 
 DATA_SECURITY = "data-security"
+MANAGED, POLICY_MEMBERS = "org_managed_accounts", "org_auth_policy_members"
+USERS, USER_ROLES = "org_users", "org_user_role_assignments"
 # Org rows have no site: typed here so the column exists (and dlt does not warn) although always null.
 LINEAGE = {"_site": {"data_type": "text", "nullable": True}}
 
 
-def build(connections: Connections, coverage: Coverage) -> list:
+def build(connections: Connections, coverage: Coverage, handover: Handover | None = None) -> list:
+    """`handover`: listings one resource of this run reads for another (`handover.py`); without it, none."""
+    listings = Listings()  # workspaces and group role assignments, read once and shared (user role assignments)
+    handover = handover or Handover()
+
     def tenant(org, client, scope, stats) -> tuple[str, Scope]:
         """The org id (already resolved by the runner; resolved here when the resources run without it)."""
         org_id = connections.org_id(org, Calls(stats))
@@ -92,20 +109,37 @@ def build(connections: Connections, coverage: Coverage) -> list:
         for org, client, scope in connections.org_scopes():
             with coverage.track("org_workspaces", scope) as stats:
                 org_id, s = tenant(org, client, scope, stats)
-                for page in paginate(client, f"/admin/v2/orgs/{org_id}/workspaces",
-                                     AdminV2(PAGE["admin_workspaces"], post=True), json={}, stats=stats):
+                ids = []
+                for page in workspace_pages(client, org_id, stats):
+                    ids += [row.get("id") for row in page]
                     yield [snap(s, row) for row in page]
+                listings.remember("workspaces", s, ids)
 
     # --- accounts -----------------------------------------------------------------------------
 
     @snapshot("org_managed_accounts", LINEAGE)
     def managed_accounts():
-        """A managed account (claimed through a verified domain): status, last active, product access (v1)."""
+        """A managed account (claimed through a verified domain): status, last active, product access (v1).
+
+        The listing's account ids go on to `org_auth_policy_members` when the run reads both (`handover`)."""
         for org, client, scope in connections.org_scopes():
-            with coverage.track("org_managed_accounts", scope) as stats:
-                org_id, s = tenant(org, client, scope, stats)
-                for page in managed_pages(client, org_id, stats):
-                    yield [snap(s, row) for row in page]
+            shared = handover.shared(MANAGED, POLICY_MEMBERS, org.key)
+            stats, failure = RequestStats(), AtlassianError("the managed accounts listing stopped")  # until it ends
+            try:
+                with coverage.track("org_managed_accounts", scope) as stats:
+                    try:
+                        org_id, s = tenant(org, client, scope, stats)
+                        for page in managed_pages(client, org_id, stats):
+                            if shared:
+                                handover.put(MANAGED, POLICY_MEMBERS, org.key, [a["account_id"] for a in page])
+                            yield [snap(s, row) for row in page]
+                        failure = None
+                    except Exception as exc:
+                        failure = exc
+                        raise
+            finally:
+                if shared:
+                    handover.close(MANAGED, POLICY_MEMBERS, org.key, stats, failure)
 
     @snapshot("org_users", LINEAGE)
     def users():
@@ -113,27 +147,43 @@ def build(connections: Connections, coverage: Coverage) -> list:
 
         The same listing fills `org_group_memberships` (one row per group id and account id)
         from the `groups` expansion, which is taken out of the user row: a membership change
-        then adds a membership version, not a new version of the user.
+        then adds a membership version, not a new version of the user. When the run reads
+        `org_user_role_assignments` too, the listing also asks for `counts.resources` (not kept in
+        the row) and hands what the role derivation needs over to it (`handover`, `org_roles.holder`).
         """
         for org, client, scope in connections.org_scopes():
             memberships = RequestStats()
             failure = None
-            with coverage.track("org_users", scope) as stats:
-                try:
-                    org_id, s = tenant(org, client, scope, stats)
-                    for page in user_pages(client, org_id, ADMIN_USER_EXPAND, stats):
-                        pairs = []
-                        for user in page:
-                            for group in user.pop("groups", None) or []:
-                                pairs.append(s.stamp({"group_id": bare_id(group["id"]),
-                                                      "account_id": user.get("accountId")}))
-                        yield [snap(s, user) for user in page]
-                        if pairs:
-                            memberships.add(rows=len(pairs))
-                            yield dlt.mark.with_table_name(pairs, "org_group_memberships")
-                except AtlassianError as exc:
-                    failure = exc
-                    raise
+            shared = handover.shared(USERS, USER_ROLES, org.key)
+            expand = (*ADMIN_USER_EXPAND, "counts.resources") if shared else ADMIN_USER_EXPAND
+            stats, handed = RequestStats(), AtlassianError("the users listing stopped")  # the taker's, until it ends
+            try:
+                with coverage.track("org_users", scope) as stats:
+                    try:
+                        org_id, s = tenant(org, client, scope, stats)
+                        for page in user_pages(client, org_id, expand, stats):
+                            if shared:
+                                handover.put(USERS, USER_ROLES, org.key, [org_roles.holder(user) for user in page])
+                            pairs = []
+                            for user in page:
+                                if shared:
+                                    user.pop("counts", None)
+                                for group in user.pop("groups", None) or []:
+                                    pairs.append(s.stamp({"group_id": bare_id(group["id"]),
+                                                          "account_id": user.get("accountId")}))
+                            yield [snap(s, user) for user in page]
+                            if pairs:
+                                memberships.add(rows=len(pairs))
+                                yield dlt.mark.with_table_name(pairs, "org_group_memberships")
+                        handed = None
+                    except Exception as exc:
+                        handed = exc
+                        if isinstance(exc, AtlassianError):
+                            failure = exc
+                        raise
+            finally:
+                if shared:
+                    handover.close(USERS, USER_ROLES, org.key, stats, handed)
             mirror_coverage("org_group_memberships", scope, memberships, failure)
 
     @snapshot("org_last_active", LINEAGE)
@@ -178,31 +228,25 @@ def build(connections: Connections, coverage: Coverage) -> list:
         """The roles a group grants on one resource (a product on a site), with `group_id`.
 
         Groups whose `counts.resources` is 0 are not asked: the listing already says they grant nothing.
+        The rows are a shared listing (`group_roles`): user role assignments read them too.
         """
         for org, client, scope in connections.org_scopes():
             with coverage.track("org_group_role_assignments", scope) as stats:
                 org_id, s = tenant(org, client, scope, stats)
-                base = f"/admin/v2/orgs/{org_id}/directories/{ADMIN_ALL_DIRECTORIES}/groups"
-
-                def fetch(group_id: str, base=base, stats=stats, client=client) -> list[dict]:
-                    return role_rows(client, f"{base}/{group_id}/role-assignments", "group_id", group_id, Calls(stats))
-
-                for page in group_pages(client, org_id, ("counts.resources",), Calls(stats)):
-                    wanted = [g["id"] for g in page if (g.get("counts") or {}).get("resources", 1)]
-                    # a group or user deleted since the listing holds nothing
-                    rows = [s.stamp(r) for rows in fan_out(wanted, per_item(fetch, stats, "groups", empty=[],
-                                                                               hold=lambda g: {"group_id": g}))
-                            for r in rows]
-                    stats.add(rows=len(rows))
-                    yield rows
+                found = group_roles(client, org_id, s, stats)
+                found.charge(stats)
+                yield from listed_rows(found.rows, s, stats)
 
     @snapshot("org_user_role_assignments", LINEAGE)
     def user_role_assignments():
         """The roles a user holds on one resource, directly or through groups, with `account_id`.
 
-        `platformRoles` in the users search names a role but not the sites it applies to, says
-        nothing of product roles granted directly to a user, and never shows the guest role;
-        this call does. Users with no platform role and `counts.resources` 0 are not asked.
+        From one users search per (resource, role) plus the listings, with per-user calls only for
+        the users those cannot explain (`org_roles`). Where the server's searches cannot be trusted,
+        per user as before, and the coverage row says why: `platformRoles` in the users search
+        names a role but not the sites it applies to, says nothing of product roles granted
+        directly to a user, and never shows the guest role; the per-user call does. Users with no
+        platform role and `counts.resources` 0 are not asked.
         """
         for org, client, scope in connections.org_scopes():
             with coverage.track("org_user_role_assignments", scope) as stats:
@@ -213,6 +257,33 @@ def build(connections: Connections, coverage: Coverage) -> list:
                     return role_rows(client, f"{base}/{account_id}/role-assignments", "account_id", account_id,
                                      Calls(stats))
 
+                holders = None  # the users listing as `org_users` reads it, when the run reads both
+                if handover.shared(USERS, USER_ROLES, org.key):
+                    try:
+                        holders = {}
+                        for page in handover.take(USERS, USER_ROLES, org.key):
+                            if page is None:
+                                yield None  # org_users has not read more yet: dlt runs the others meanwhile
+                                continue
+                            holders.update(page)
+                        handover.outcome(USERS, USER_ROLES, org.key, RequestStats())
+                    except AtlassianError:  # the users listing failed there: read here
+                        holders = None
+                    finally:
+                        handover.release(USERS, USER_ROLES, org.key)
+                try:
+                    derived = org_roles.derive(
+                        client, org_id, holders, group_roles(client, org_id, s, stats).rows,
+                        workspace_ids(client, org_id, s, stats),
+                        per_item(fetch, stats, "accounts", empty=None, hold=account), fan_out, Calls(stats))
+                except AuthenticationFailed:
+                    raise
+                except (org_roles.Untrusted, AtlassianError) as exc:
+                    note_coverage("org_user_role_assignments", scope, f"per-user role assignments: {exc}")
+                else:
+                    rows = derived.rows + [r for rs in derived.per_user.values() for r in rs]
+                    yield from listed_rows(rows, s, stats)
+                    continue
                 for page in user_pages(client, org_id, ADMIN_USER_ROLES_EXPAND, Calls(stats)):
                     wanted = [u["accountId"] for u in page
                               if u.get("platformRoles") or (u.get("counts") or {}).get("resources", 1)]
@@ -281,19 +352,33 @@ def build(connections: Connections, coverage: Coverage) -> list:
 
     @snapshot("org_auth_policy_members", LINEAGE)
     def auth_policy_members():
-        """Which authentication policy a managed account is in (bulk fetch of ≤ 100 ids a call). Needs Guard."""
+        """Which authentication policy a managed account is in (bulk fetch of ≤ 100 ids a call). Needs Guard.
+
+        The account ids come from `org_managed_accounts`' listing as it reads it, when the run reads
+        both (`handover`); else from the listing read here."""
         for org, client, scope in connections.org_scopes():
-            with coverage.track("org_auth_policy_members", scope) as stats:
-                org_id, s = tenant(org, client, scope, stats)
-                path = f"/admin/control/v1/orgs/{org_id}/users/auth-policies/bulk-fetch"
-                for page in managed_pages(client, org_id, Calls(stats)):
-                    ids = [a["account_id"] for a in page]
-                    for start in range(0, len(ids), AUTH_POLICY_BULK_FETCH_MAX):
-                        chunk = ids[start:start + AUTH_POLICY_BULK_FETCH_MAX]
-                        body = client.json(client.post_search(path, {"accountIds": chunk}, stats=stats))
-                        rows = body if isinstance(body, list) else body.get("data") or []
-                        stats.add(rows=len(rows))
-                        yield [s.stamp(row) for row in rows]
+            shared = handover.shared(MANAGED, POLICY_MEMBERS, org.key)
+            try:
+                with coverage.track("org_auth_policy_members", scope) as stats:
+                    org_id, s = tenant(org, client, scope, stats)
+                    path = f"/admin/control/v1/orgs/{org_id}/users/auth-policies/bulk-fetch"
+                    pages = (handover.take(MANAGED, POLICY_MEMBERS, org.key) if shared else
+                             ([a["account_id"] for a in page] for page in managed_pages(client, org_id, Calls(stats))))
+                    for ids in pages:
+                        if ids is None:
+                            yield None  # the listing has not read more yet: dlt runs the other resources meanwhile
+                            continue
+                        for start in range(0, len(ids), AUTH_POLICY_BULK_FETCH_MAX):
+                            chunk = ids[start:start + AUTH_POLICY_BULK_FETCH_MAX]
+                            body = client.json(client.post_search(path, {"accountIds": chunk}, stats=stats))
+                            rows = body if isinstance(body, list) else body.get("data") or []
+                            stats.add(rows=len(rows))
+                            yield [s.stamp(row) for row in rows]
+                    if shared:
+                        handover.outcome(MANAGED, POLICY_MEMBERS, org.key, stats)
+            finally:
+                if shared:
+                    handover.release(MANAGED, POLICY_MEMBERS, org.key)
 
     # --- API tokens -------------------------------------------------------------------------------
 
@@ -359,6 +444,31 @@ def build(connections: Connections, coverage: Coverage) -> list:
 
     # --- helpers bound to this run ------------------------------------------------------------------
 
+    def group_roles(client: AtlassianClient, org_id: str, scope: Scope, stats: RequestStats) -> GroupRoles:
+        """Every group's role assignments, read once per tenant and run (see `GroupRoles`)."""
+
+        def load(_):
+            own = RequestStats()
+            base = f"/admin/v2/orgs/{org_id}/directories/{ADMIN_ALL_DIRECTORIES}/groups"
+
+            def fetch(group_id: str) -> list[dict]:
+                return role_rows(client, f"{base}/{group_id}/role-assignments", "group_id", group_id, Calls(own))
+
+            rows = []
+            for page in group_pages(client, org_id, ("counts.resources",), Calls(own)):
+                wanted = [g["id"] for g in page if (g.get("counts") or {}).get("resources", 1)]
+                # a group or user deleted since the listing holds nothing
+                rows += [r for rs in fan_out(wanted, per_item(fetch, own, "groups", empty=[],
+                                                               hold=lambda g: {"group_id": g})) for r in rs]
+            return [GroupRoles(rows, own)]
+
+        return listings.get("group_roles", scope, load, stats)[0]
+
+    def workspace_ids(client: AtlassianClient, org_id: str, scope: Scope, stats: RequestStats) -> list[str]:
+        """The workspace ARIs `org_workspaces` listed, or listed here when it has not completed yet."""
+        return listings.get("workspaces", scope, lambda own: (w.get("id") for page in workspace_pages(
+            client, org_id, own) for w in page), stats)
+
     def mirror_coverage(resource: str, scope: Scope, rows: RequestStats, failure: Exception | None) -> None:
         """A coverage row for a table another resource's listing fills: same outcome, its own row count."""
         with coverage.track(resource, scope) as stats:
@@ -383,6 +493,11 @@ def managed_pages(client: AtlassianClient, org_id: str, stats: RequestStats) -> 
     return paginate(client, f"/admin/v1/orgs/{org_id}/users", AdminV1(), stats=stats)
 
 
+def workspace_pages(client: AtlassianClient, org_id: str, stats: RequestStats) -> Iterator[list[dict]]:
+    return paginate(client, f"/admin/v2/orgs/{org_id}/workspaces", AdminV2(PAGE["admin_workspaces"], post=True),
+                    json={}, stats=stats)
+
+
 def user_pages(client: AtlassianClient, org_id: str, expand, stats: RequestStats) -> Iterator[list[dict]]:
     path = f"/admin/v2/orgs/{org_id}/directories/{ADMIN_ALL_DIRECTORIES}/users/search"
     return paginate(client, path, AdminV2(PAGE["admin_users_search"], post=True), json={"expand": list(expand)},
@@ -399,6 +514,26 @@ def role_rows(client: AtlassianClient, path: str, key: str, value: str, stats: R
     """Every role-assignment row of one user or group, with its parent key."""
     return [{key: value, **row}
             for page in paginate(client, path, AdminV2(ADMIN_ROLE_ASSIGNMENTS_PAGE), stats=stats) for row in page]
+
+
+@dataclass
+class GroupRoles:
+    """The group role-assignment listing shared by group and user role assignments. Its requests and
+    refused groups are kept with it and charged to `org_group_role_assignments` (`charge`), whichever
+    resource read it first: the coverage row of the table it fills says what it cost and missed."""
+
+    rows: list[dict]
+    stats: RequestStats
+
+    def charge(self, stats: RequestStats) -> None:
+        stats.add(requests=self.stats.requests, pages=self.stats.pages, retries=self.stats.retries,
+                  throttled=self.stats.throttled)
+        for kind, count in self.stats.asked.items():
+            for _ in range(count):
+                stats.ask(kind)
+        for kind, items in self.stats.refused.items():
+            for name, hold in items:
+                stats.refuse(kind, name, hold)
 
 
 class ObjectPages(AdminV1):

@@ -183,10 +183,10 @@ def search_users(org: Organization, scope: Directory | None, filters: dict) -> l
         if wanted_groups and not any(g.group_id in wanted_groups for g in index.get(account.account_id, ())):
             continue
         if "roleIds" in filters or "resourceIds" in filters:
-            rows = user_role_rows(org, account)
-            if "roleIds" in filters and not any(role in filters["roleIds"] for _, role, _ in rows):
-                continue
-            if "resourceIds" in filters and not any(ari in filters["resourceIds"] for ari, _, _ in rows):
+            # both filters name one assignment: the role held on one of the resources, not anywhere
+            if not any(("roleIds" not in filters or role in filters["roleIds"])
+                       and ("resourceIds" not in filters or ari in filters["resourceIds"])
+                       for ari, role, _ in user_role_rows(org, account)):
                 continue
         out.append(account)
     if "sortBy" in filters:

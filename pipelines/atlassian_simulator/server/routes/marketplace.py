@@ -72,7 +72,13 @@ def _version(app: InstalledApp) -> dict:
 
 
 async def addon(request: Request) -> JSONResponse:
-    return JSONResponse(_addon(_find(request)))
+    """`withVersion=true` embeds the latest version (`_embedded.version`), as the Marketplace's
+    `AddonQuery.withVersion` does."""
+    app = _find(request)
+    body = _addon(app)
+    if request.query_params.get("withVersion", "").lower() == "true":
+        body["_embedded"]["version"] = _version(app)
+    return JSONResponse(body)
 
 
 async def latest_version(request: Request) -> JSONResponse:

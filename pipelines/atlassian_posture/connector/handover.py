@@ -1,0 +1,102 @@
+"""Pages one resource reads, handed to another resource of the same run that needs the same listing.
+
+Some listings feed two tables (a site's group members feed Jira's and Confluence's tables; the
+managed accounts feed their table and the authentication-policy bulk fetch). Caching whole
+listings would hold tens of thousands of accounts in memory; reading them twice doubles their
+cost. Instead the resource that owns the listing streams it, and `put`s each page (or what the
+other needs of it) here; the other resource `take`s the pages as they come.
+
+dlt runs resources round-robin in one thread: the taker waits by yielding None (dlt moves on to
+the other resources) and drains what was read on each turn, so at most a page or two sit here.
+Whether a pair shares is decided once per run, from the resources dlt selected (`RunFacts.selected`,
+complete before any resource runs): iterating one resource alone, or a run without the reader,
+reads the listing itself as before. Both sides must visit their tenants in the same order.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Collection, Hashable, Iterator
+from dataclasses import dataclass, field
+
+from atlassian_posture.connector.http import RequestStats
+
+
+@dataclass
+class _Channel:
+    pages: deque = field(default_factory=deque)  # read, not yet taken
+    done: bool = False
+    stats: RequestStats | None = None  # the reader's, once done: what it was refused is the taker's too
+    failure: Exception | None = None
+    released: bool = False  # the taker stopped (its own call failed): pages read from now on are dropped
+
+
+class Handover:
+    """Channels between reader and taker resources, per (reader, taker, tenant), for one run."""
+
+    def __init__(self, selected: Collection[str] = ()):
+        self._selected = selected  # filled by dlt's selection before any resource runs
+        self._lock = threading.Lock()
+        self._channels: dict[Hashable, _Channel] = {}
+        self._decided: dict[tuple[str, str], bool] = {}
+
+    def shared(self, reader: str, taker: str, tenant: Hashable) -> bool:
+        """Whether `reader` hands this tenant's pages to `taker` in this run (both ask; both get the same answer)."""
+        with self._lock:
+            pair = (reader, taker)
+            if pair not in self._decided:
+                self._decided[pair] = {reader, taker} <= set(self._selected)
+            if self._decided[pair]:
+                self._channels.setdefault((reader, taker, tenant), _Channel())
+            return self._decided[pair]
+
+    def put(self, reader: str, taker: str, tenant: Hashable, page) -> None:
+        with self._lock:
+            channel = self._channels[(reader, taker, tenant)]
+            if not channel.released:
+                channel.pages.append(page)
+
+    def release(self, reader: str, taker: str, tenant: Hashable) -> None:
+        """The taker needs no more pages of this tenant (it failed on its own): nothing more is kept for it."""
+        with self._lock:
+            channel = self._channels[(reader, taker, tenant)]
+            channel.released = True
+            channel.pages.clear()
+
+    def close(self, reader: str, taker: str, tenant: Hashable, stats: RequestStats,
+              failure: Exception | None) -> None:
+        with self._lock:
+            channel = self._channels[(reader, taker, tenant)]
+            channel.done, channel.stats, channel.failure = True, stats, failure
+
+    def take(self, reader: str, taker: str, tenant: Hashable) -> Iterator:
+        """The pages as they are read, None while waiting for more; ends when the reader is done."""
+        while True:
+            with self._lock:
+                channel = self._channels[(reader, taker, tenant)]
+                ready = list(channel.pages)
+                channel.pages.clear()
+                done = channel.done
+            yield from ready
+            if done:
+                return
+            if not ready:
+                yield None
+
+    def result(self, reader: str, taker: str, tenant: Hashable) -> tuple[RequestStats, Exception | None]:
+        """After `take` ended: the reader's counts (its refused items) and its failure, if any."""
+        channel = self._channels[(reader, taker, tenant)]
+        return channel.stats or RequestStats(), channel.failure
+
+    def outcome(self, reader: str, taker: str, tenant: Hashable, stats: RequestStats) -> None:
+        """After `take` ended: the reader's refused items counted in `stats`; its failure raised."""
+        channel = self._channels[(reader, taker, tenant)]
+        for kind, count in channel.stats.asked.items():
+            for _ in range(count):
+                stats.ask(kind)
+        for kind, refused in channel.stats.refused.items():
+            for name, hold in refused:
+                stats.refuse(kind, name, hold)
+        if channel.failure is not None:
+            raise channel.failure
