@@ -144,7 +144,12 @@ class RateBudget:
             if bucket is None:  # nothing announced: one request per Retry-After to start with
                 bucket = self.buckets[key] = Bucket(1.0 / max(retry_after, 0.1), 1.0, float("inf"), "learned")
             else:
-                bucket.rate = max(bucket.rate * 0.75, 1e-3)
+                # paced and still refused: the limit is lower than we thought (or shared with another
+                # client). The rate that failed bounds it from above; burst less, go slower, recover slowly
+                # (a bucket that just emptied refills a token within Retry-After: 1/Retry-After bounds it too)
+                bucket.ceiling = min(bucket.ceiling, bucket.rate * 0.9)
+                bucket.capacity = max(1.0, bucket.capacity // 2)
+                bucket.rate = max(min(bucket.rate * 0.75, 1.0 / max(retry_after, 0.1)), 1e-3)
             bucket.successes = 0
             bucket.block(now + retry_after)
             return known
