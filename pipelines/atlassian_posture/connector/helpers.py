@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 import json
 import logging
 import queue
@@ -128,6 +129,18 @@ def _host_path(url: str) -> str:
     return (parts.netloc.lower() + parts.path.rstrip("/")) or url
 
 
+def _limited_host(base: str) -> str:
+    """What a concurrency limit is per: the host; on a loopback address the base URL, since one local
+    server stands for several hosts there (the simulator and the reference tenants serve each site,
+    the Admin API and each Data Center instance under its own path)."""
+    parts = urlsplit(base)
+    try:
+        loopback = parts.hostname == "localhost" or ipaddress.ip_address(parts.hostname or "").is_loopback
+    except ValueError:
+        loopback = False
+    return _host_path(base) if loopback else parts.netloc.lower()
+
+
 class Connections:
     """Clients per tenant and product, one concurrency limiter per host shared by all of them."""
 
@@ -205,8 +218,8 @@ class Connections:
     def _client(self, key: tuple, base: str, auth: httpx.Auth | None, label: str) -> AtlassianClient:
         with self._lock:
             if key not in self._clients:
-                host = urlsplit(base).netloc
-                limiter = self._limiters.setdefault(host, HostLimiter(HOST_CONCURRENCY, HOST_CONCURRENCY * 2))
+                limiter = self._limiters.setdefault(_limited_host(base), HostLimiter(HOST_CONCURRENCY,
+                                                                                     HOST_CONCURRENCY * 2))
                 self._clients[key] = AtlassianClient(base, auth, label, limiter=limiter, sleep=self._sleep,
                                                      transport=self._transport)
             return self._clients[key]
