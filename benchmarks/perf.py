@@ -135,8 +135,12 @@ def _limited(entries: list[dict], limits: dict) -> list[dict]:
         timed = [e for e in hits if "started" in e]
         span = (max(e["started"] + e["seconds"] for e in timed) - min(e["started"] for e in timed)) if timed else 0
         achieved = len(hits) / span if span > 0 else 0.0
+        burst = limit.burst or limit.requests
+        # the most a token bucket lets through in `span`: a full bucket, then the refill
+        most = burst + allowed * span
         rows.append({"bucket": f"{pattern} [{who}]", "requests": len(hits), "limit": allowed,
-                     "per": limit.per_seconds, "burst": limit.burst or limit.requests, "achieved": achieved, "floor_s": len(hits) / allowed,
+                     "per": limit.per_seconds, "burst": burst, "achieved": achieved, "used": len(hits) / most,
+                     "floor_s": len(hits) / allowed,
                      "throttled": sum(e["status"] == 429 for e in hits)})
     return sorted(rows, key=lambda r: -r["floor_s"])
 
@@ -200,7 +204,7 @@ def _report(args, entries: list[dict], limits: dict, wall: float, daily, extract
     if limited:
         top = limited[0]  # the largest floor: the limit that binds
         print(f"| floor (binding limit: {top['bucket']}) | {top['floor_s']:,.1f} s |")
-        print(f"| binding limit used | {top['achieved'] / top['limit']:.0%} |")
+        print(f"| binding limit used (requests / what its bucket allows over their span) | {top['used']:.0%} |")
     print(f"| wall, full extract | {wall:,.1f} s |")
     if daily:
         print(f"| daily run: requests, wall | {daily[1]:,} ({daily[1] / max(total, 1):.1%}), "
@@ -214,7 +218,7 @@ def _report(args, entries: list[dict], limits: dict, wall: float, daily, extract
         per = row["per"]
         print(f"| {row['bucket']} | {row['requests']:,} | {row['throttled']:,} | "
               f"{row['achieved'] * per:,.1f} / {row['limit'] * per:,.0f} per {per:g} s | "
-              f"{row['achieved'] / row['limit']:.0%}{' (a burst)' if row['requests'] <= row['burst'] else ''} | "
+              f"{row['used']:.0%}{' (a burst)' if row['requests'] <= row['burst'] else ''} | "
               f"{row['floor_s']:,.1f} s |")
     families = Counter(_family(e["path"]) for e in entries)
     seconds = defaultdict(float)

@@ -39,7 +39,12 @@ from atlassian_posture.connector.http import (
     RequestStats,
 )
 from atlassian_posture.connector.paging import AdminV1, paginate
-from atlassian_posture.connector.settings import FAN_OUT_PAGES_AHEAD, FAN_OUT_WINDOW, HOST_CONCURRENCY
+from atlassian_posture.connector.settings import (
+    FAN_OUT_PAGES_AHEAD,
+    FAN_OUT_WINDOW,
+    HOST_CONCURRENCY,
+    HOST_MAX_CONCURRENCY,
+)
 from atlassian_posture.connector.validation import merge_hints
 
 
@@ -219,7 +224,7 @@ class Connections:
         with self._lock:
             if key not in self._clients:
                 limiter = self._limiters.setdefault(_limited_host(base), HostLimiter(HOST_CONCURRENCY,
-                                                                                     HOST_CONCURRENCY * 2))
+                                                                                     HOST_MAX_CONCURRENCY))
                 self._clients[key] = AtlassianClient(base, auth, label, limiter=limiter, sleep=self._sleep,
                                                      transport=self._transport)
             return self._clients[key]
@@ -561,7 +566,7 @@ def per_item(fetch: Callable, stats: RequestStats, kind: str, *, empty=None,
     return wrapped
 
 
-def fan_out(items: Iterable, fetch: Callable, workers: int = HOST_CONCURRENCY, window: int = FAN_OUT_WINDOW
+def fan_out(items: Iterable, fetch: Callable, workers: int = HOST_MAX_CONCURRENCY, window: int = FAN_OUT_WINDOW
             ) -> Iterator:
     """Run `fetch(item)` concurrently and yield the results in item order.
 
@@ -587,7 +592,7 @@ def fan_out(items: Iterable, fetch: Callable, workers: int = HOST_CONCURRENCY, w
 def fan_out_pages(items: Iterable, open_pages: Callable[[object], Iterator[list]],
                   missing: Callable[[AtlassianError], bool] = is_gone, *, stats: RequestStats | None = None,
                   kind: str = "items", name: Callable[[object], str] = str,
-                  hold: Callable[[object], dict] = lambda item: {}, workers: int = HOST_CONCURRENCY,
+                  hold: Callable[[object], dict] = lambda item: {}, workers: int = HOST_MAX_CONCURRENCY,
                   window: int = FAN_OUT_WINDOW, ahead: int = FAN_OUT_PAGES_AHEAD) -> Iterator[tuple[object, list]]:
     """(item, page) for every page of every item's paginated listing, the items read concurrently.
 

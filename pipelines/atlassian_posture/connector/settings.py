@@ -7,6 +7,9 @@ MAX_RETRIES = 6
 MAX_LOST_RACES = 60
 RETRY_CAP_S = 60.0
 HOST_CONCURRENCY = 4  # Atlassian asks API-token clients to keep concurrency low (2-4 per site)
+# ... which the host limiter (AIMD) raises up to this while the host answers without 429s; a fan-out
+# has as many workers, so one fan-out alone can use what the host allows
+HOST_MAX_CONCURRENCY = 2 * HOST_CONCURRENCY
 # Documented rate limits (DIGEST §3), fnmatch on the URL path -> (requests, per seconds); each is a
 # client-side budget per credential, base URL and pattern (connector/budget.py). The Admin API's audit
 # endpoints allow 10/min per user and per path; the events stream 60/min per user and 50 per path (the
