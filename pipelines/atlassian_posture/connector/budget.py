@@ -55,6 +55,7 @@ class Bucket:
     source: str  # documented | announced | learned
     tat: float = 0.0  # GCRA theoretical arrival time (monotonic seconds)
     successes: int = 0
+    announced: tuple[float, float] | None = None  # the server's last word (rate, burst): a change resets us
 
     @property
     def interval(self) -> float:
@@ -99,10 +100,6 @@ class RateBudget:
             bucket = self.buckets.get(key)
             return bucket.reserve(self.clock()) if bucket else 0.0
 
-    def paced(self, key: str) -> bool:
-        with self._lock:
-            return key in self.buckets
-
     def observe(self, key: str, response: httpx.Response) -> None:
         """Learn from an answer's rate-limit headers (any status)."""
         headers = response.headers
@@ -119,9 +116,8 @@ class RateBudget:
                 announced = (limit / RATE_LIMITS[key][1], limit)
             elif limit and "burst" in reason.lower():  # Jira/Confluence Cloud: per second, per endpoint
                 announced = (limit, limit)
-            if announced and (bucket is None or bucket.source == "learned"
-                              or abs(bucket.ceiling - announced[0] * RATE_MARGIN) > 1e-9):
-                self._set(key, *announced, "announced")
+            if announced and (bucket is None or bucket.announced != announced):
+                self._set(key, *announced)
             bucket = self.buckets.get(key)
             if bucket is None:
                 return
@@ -145,8 +141,9 @@ class RateBudget:
                 bucket = self.buckets[key] = Bucket(1.0 / max(retry_after, 0.1), 1.0, float("inf"), "learned")
             else:
                 # paced and still refused: the limit is lower than we thought (or shared with another
-                # client). The rate that failed bounds it from above; burst less, go slower, recover slowly
-                # (a bucket that just emptied refills a token within Retry-After: 1/Retry-After bounds it too)
+                # client). The rate that failed bounds it from above; burst less, go slower, recover slowly.
+                # Retry-After is at most one token's refill, so one request per Retry-After is at least
+                # the server's rate: never faster than that either
                 bucket.ceiling = min(bucket.ceiling, bucket.rate * 0.9)
                 bucket.capacity = max(1.0, bucket.capacity // 2)
                 bucket.rate = max(min(bucket.rate * 0.75, 1.0 / max(retry_after, 0.1)), 1e-3)
@@ -154,11 +151,12 @@ class RateBudget:
             bucket.block(now + retry_after)
             return known
 
-    def _set(self, key: str, rate: float, capacity: float, source: str) -> None:
+    def _set(self, key: str, rate: float, capacity: float) -> None:
         bucket = self.buckets.get(key)
         if bucket is None:
-            bucket = self.buckets[key] = Bucket(rate, capacity, rate, source)
-        bucket.limit(rate, max(1.0, capacity * RATE_MARGIN // 1), source)
+            bucket = self.buckets[key] = Bucket(rate, capacity, rate, "announced")
+        bucket.limit(rate, max(1.0, capacity * RATE_MARGIN // 1), "announced")
+        bucket.announced = (rate, capacity)
 
 
 def _number(value: str | None) -> float | None:
