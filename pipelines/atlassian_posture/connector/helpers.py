@@ -615,10 +615,10 @@ def fan_out_pages(items: Iterable, open_pages: Callable[[object], Iterator[list]
         return False
 
     def read(item, out: queue.Queue) -> None:
-        if stats is not None:
-            stats.ask(kind)
         first = True
         try:
+            if stats is not None:
+                stats.ask(kind)
             for page in open_pages(item):
                 first = False
                 if not put(out, ("page", page)):
