@@ -4,6 +4,9 @@ resources extracted in parallel so one slow endpoint never stalls the others."""
 from __future__ import annotations
 
 import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import dlt
 import httpx
@@ -94,6 +97,40 @@ def test_a_limit_announced_in_headers_is_learned():
         client.get(EVENTS)
     assert [status for _, status in server.sent].count(429) == 0
     assert client.budget.buckets[family("GET", EVENTS)].capacity < 5
+
+
+class FixedWindowServer:
+    """The Admin API's own words: a limit per period, `X-RateLimit-Remaining` in it, `X-RateLimit-Reset` its end."""
+
+    def __init__(self, clock: FakeClock, limit: int):
+        self.clock, self.limit, self.sent = clock, limit, []
+        self.epoch = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        elapsed = self.clock() - 1000.0
+        window = int(elapsed // 60)
+        used = sum(1 for t, status in self.sent if int((t - 1000.0) // 60) == window and status == 200)
+        reset = self.epoch + timedelta(minutes=window + 1)
+        headers = {"Date": format_datetime(self.epoch + timedelta(seconds=elapsed), usegmt=True),
+                   "X-RateLimit-Limit": str(self.limit), "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%MZ")}
+        if used >= self.limit:
+            self.sent.append((self.clock(), 429))
+            return httpx.Response(429, headers={**headers, "X-RateLimit-Remaining": "0",
+                                                "Retry-After": str(int((reset - self.epoch).total_seconds() - elapsed) + 1)})
+        self.sent.append((self.clock(), 200))
+        return httpx.Response(200, json={}, headers={**headers, "X-RateLimit-Remaining": str(self.limit - used - 1)})
+
+
+def test_a_fixed_window_is_waited_out_until_its_reset():
+    """A token bucket's burst then refill would overrun a per-minute window: the reset says when to go on."""
+    clock = FakeClock()
+    server = FixedWindowServer(clock, 10)
+    client = _client(clock, server)
+    for _ in range(40):
+        client.get(EVENTS)
+    windows = Counter(int((t - 1000.0) // 60) for t, status in server.sent if status == 200)
+    assert [status for _, status in server.sent].count(429) == 0
+    assert max(windows.values()) <= 10 and len(windows) <= 5
 
 
 def test_data_center_bucket_headers_and_a_burst_reason_make_a_budget():

@@ -15,7 +15,8 @@ endpoint and method). A bucket exists when a limit is known:
   while requests succeed.
 
 `X-RateLimit-Remaining` and `X-RateLimit-NearLimit` drain the bucket to what the server says is
-left; a 429 blocks the family until its `Retry-After` and slows it down. Families without a
+left (none left and an `X-RateLimit-Reset`: a fixed window, wait for the next); a 429 blocks the
+family until its `Retry-After` and slows it down. Families without a
 bucket are only concurrency-limited (http.HostLimiter).
 
 The buckets use GCRA (a "virtual scheduling" token bucket): `reserve()` books the next send
@@ -100,11 +101,13 @@ class RateBudget:
             bucket = self.buckets.get(key)
             return bucket.reserve(self.clock()) if bucket else 0.0
 
-    def observe(self, key: str, response: httpx.Response) -> None:
-        """Learn from an answer's rate-limit headers (any status)."""
+    def observe(self, key: str, response: httpx.Response, reset_in: float | None = None) -> None:
+        """Learn from an answer's rate-limit headers (any status). `reset_in`: seconds until the
+        `X-RateLimit-Reset` the answer gave (a fixed window's next period), if any."""
         headers = response.headers
         limit, remaining = _number(headers.get("x-ratelimit-limit")), _number(headers.get("x-ratelimit-remaining"))
-        fill, interval = _number(headers.get("x-ratelimit-fillrate")), _number(headers.get("x-ratelimit-interval-seconds"))
+        fill = _number(headers.get("x-ratelimit-fillrate"))
+        interval = _number(headers.get("x-ratelimit-interval-seconds"))
         reason = headers.get("ratelimit-reason", "")
         with self._lock:
             now = self.clock()
@@ -123,6 +126,8 @@ class RateBudget:
                 return
             if remaining is not None and response.status_code != 429:
                 bucket.at_most(int(remaining), now)
+                if remaining < 1 and reset_in is not None:  # a fixed window spent: nothing until the next
+                    bucket.block(now + reset_in)
             elif headers.get("x-ratelimit-nearlimit", "").lower() == "true":
                 bucket.at_most(max(1, int(bucket.capacity * 0.2)), now)
             if response.status_code < 400:

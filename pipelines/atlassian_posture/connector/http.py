@@ -160,14 +160,24 @@ def retry_delay(response: httpx.Response | None, attempt: int, now: Callable[[],
             parsed = email.utils.parsedate_to_datetime(retry_after)
             seconds = (parsed - now()).total_seconds() if parsed else 0.0
         return min(RETRY_CAP_S, max(seconds, 0.0) + rng.random() * 0.25)  # a little jitter: no thundering herd
-    reset = response.headers.get("x-ratelimit-reset")
-    if reset:
-        try:
-            moment = datetime.fromisoformat(reset.replace("Z", "+00:00"))
-            return min(RETRY_CAP_S, max((moment - now()).total_seconds(), 0.0) + rng.random() * 0.25)
-        except ValueError:
-            pass
+    reset = reset_in(response, now)
+    if reset is not None:
+        return min(RETRY_CAP_S, reset + rng.random() * 0.25)
     return backoff
+
+
+def reset_in(response: httpx.Response, now: Callable[[], datetime]) -> float | None:
+    """Seconds until `X-RateLimit-Reset` (an ISO 8601 moment: the next period of a fixed window), if sent."""
+    reset = response.headers.get("x-ratelimit-reset")
+    if not reset:
+        return None
+    try:
+        moment = datetime.fromisoformat(reset.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max((moment - now()).total_seconds(), 0.0)
 
 
 class AtlassianClient:
@@ -232,12 +242,13 @@ class AtlassianClient:
                 stats.add(requests=1)
                 self._remember_date(response)
                 throttled = response.status_code == 429
+                server_now = lambda: self.last_date or datetime.now(UTC)  # noqa: E731
                 if throttled:  # the family's budget backs off; the whole host only if it had none
-                    delay = retry_delay(response, attempt, lambda: self.last_date or datetime.now(UTC), self.rng)
+                    delay = retry_delay(response, attempt, server_now, self.rng)
                     self.budget.observe(key, response)
                     paced = self.budget.throttled(key, delay + 0.01)  # never early, by a clock tick
                 else:
-                    self.budget.observe(key, response)
+                    self.budget.observe(key, response, reset_in(response, server_now))
             except httpx.TransportError as exc:  # timeouts, resets, truncated bodies
                 stats.add(requests=1)
                 failure = f"{type(exc).__name__}: {exc}"
