@@ -13,7 +13,7 @@ import httpx
 import pytest
 from atlassian_posture.connector import all_resources
 from atlassian_posture.connector.budget import RateBudget, family
-from atlassian_posture.connector.helpers import Connections, Coverage, fan_out_pages
+from atlassian_posture.connector.helpers import Connections, Coverage, fan_out_pages, read_ahead
 from atlassian_posture.connector.http import AtlassianClient, RequestStats
 from atlassian_posture.connector.runner import extract
 from atlassian_simulator.core import Simulator
@@ -138,10 +138,11 @@ def test_data_center_bucket_headers_and_a_burst_reason_make_a_budget():
     budget = RateBudget(clock)
     dc = httpx.Response(200, headers={"X-RateLimit-Limit": "100", "X-RateLimit-FillRate": "20",
                                       "X-RateLimit-Interval-Seconds": "1", "X-RateLimit-Remaining": "100"})
-    key = family("GET", "/rest/api/2/user/search")
+    key, other_key = family("GET", "/rest/api/2/user/search"), family("GET", "/rest/api/2/project/1/role/2")
     assert budget.reserve(key) == 0 and key not in budget.buckets  # unknown: only concurrency-limited
-    budget.observe(key, dc)
-    waits = [budget.reserve(key) for _ in range(300)]
+    budget.observe(budget.scope(key, dc), dc)
+    # one bucket for the user, whatever the endpoint: two endpoints share it
+    waits = [budget.reserve(key if i % 2 else other_key) for i in range(300)]
     assert waits[:90] == [0.0] * 90  # the burst (95 % of the bucket)...
     assert waits[-1] == pytest.approx((300 - 95) / 19, rel=0.02)  # ...then 20/s less the margin
     cloud = httpx.Response(429, headers={"X-RateLimit-Limit": "50", "RateLimit-Reason": "jira-burst-based",
@@ -177,6 +178,26 @@ def test_fan_out_reads_follow_up_pages_of_several_items_at_once():
 
     pages = list(fan_out_pages(range(2), open_pages, stats=RequestStats()))
     assert pages == [(0, ["0-1"]), (0, ["0-2"]), (1, ["1-1"]), (1, ["1-2"])]
+
+
+def test_a_paced_listing_asks_for_its_next_page_while_this_one_is_processed():
+    """The events stream's pages come one per budget slot: the next is fetched before the consumer asks,
+    and each page comes with the cursor read right after it (the position a consumer may save)."""
+    fetched = [threading.Event() for _ in range(3)]
+    cursor = {"at": None}
+
+    def pages():
+        for n in range(3):
+            cursor["at"] = f"c{n}"
+            fetched[n].set()
+            yield [n]
+
+    got = []
+    for page, mark in read_ahead(pages(), lambda: cursor["at"]):
+        if page == [0]:
+            assert fetched[1].wait(10), "page 1 was not read ahead"
+        got.append((page, mark))
+    assert got == [([0], "c0"), ([1], "c1"), ([2], "c2")]
 
 
 def test_a_resource_waiting_on_its_endpoint_does_not_stall_the_others(monkeypatch, tmp_path):

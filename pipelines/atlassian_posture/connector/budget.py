@@ -9,7 +9,7 @@ endpoint and method). A bucket exists when a limit is known:
 - documented (settings.RATE_LIMITS), its size replaced by `X-RateLimit-Limit` when the server
   announces a different one (the period stays the documented one);
 - announced: Data Center's `X-RateLimit-Limit`/`X-RateLimit-FillRate`/`X-RateLimit-Interval-Seconds`
-  (an admin-configured bucket), or a `RateLimit-Reason` naming a burst limit (per second) with
+  (an admin-configured bucket per user: one bucket for all the client's requests, `EVERY`), or a `RateLimit-Reason` naming a burst limit (per second) with
   `X-RateLimit-Limit`;
 - learned from a 429 that says nothing else: one request per `Retry-After`, sped up again
   while requests succeed.
@@ -38,6 +38,7 @@ import httpx
 from atlassian_posture.connector.settings import RATE_LIMITS, RATE_MARGIN
 
 _ID_SEGMENT = re.compile(r"\d")
+EVERY = "*"  # the bucket of every request of the client (Data Center limits a user, not an endpoint)
 
 
 def family(method: str, path: str) -> str:
@@ -96,10 +97,17 @@ class RateBudget:
             self.buckets[pattern] = Bucket(rate, max(1.0, requests * RATE_MARGIN // 1), rate, "documented")
 
     def reserve(self, key: str) -> float:
-        """Seconds to wait before a request of family `key` may go (0 without a known limit)."""
+        """Seconds to wait before a request of family `key` may go (0 without a known limit): booked in
+        the family's bucket and in the credential's (`EVERY`), when known."""
         with self._lock:
-            bucket = self.buckets.get(key)
-            return bucket.reserve(self.clock()) if bucket else 0.0
+            now = self.clock()
+            return max([bucket.reserve(now) for bucket in (self.buckets.get(key), self.buckets.get(EVERY)) if bucket],
+                       default=0.0)
+
+    @staticmethod
+    def scope(key: str, response: httpx.Response) -> str:
+        """Which bucket an answer's headers describe: Data Center's is the user's, over every endpoint."""
+        return EVERY if response.headers.get("x-ratelimit-fillrate") else key
 
     def observe(self, key: str, response: httpx.Response, reset_in: float | None = None) -> None:
         """Learn from an answer's rate-limit headers (any status). `reset_in`: seconds until the

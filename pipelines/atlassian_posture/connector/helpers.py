@@ -589,6 +589,49 @@ def fan_out(items: Iterable, fetch: Callable, workers: int = HOST_MAX_CONCURRENC
                 future.cancel()
 
 
+def read_ahead(pages: Iterator, mark: Callable[[], object] = lambda: None, ahead: int = FAN_OUT_PAGES_AHEAD
+               ) -> Iterator[tuple[object, object]]:
+    """(page, `mark()` right after it was read) from `pages`, read by a thread up to `ahead` pages
+    before the consumer: a rate-limited listing (the org events stream) asks for its next page while
+    this one is processed. The mark (a paginator's cursor) is what a consumer saves as its position:
+    the paginator itself is ahead. An error raises where its page would have come."""
+    out: queue.Queue = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def put(message: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(message, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for page in pages:
+                if not put(("page", (page, mark()))):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 (raised in the consumer's thread)
+            put(("error", exc))
+
+    reader = threading.Thread(target=read, name="read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            what, value = out.get()
+            if what == "page":
+                yield value
+            elif what == "error":
+                raise value
+            else:
+                return
+    finally:
+        stop.set()
+        reader.join()
+
+
 def fan_out_pages(items: Iterable, open_pages: Callable[[object], Iterator[list]],
                   missing: Callable[[AtlassianError], bool] = is_gone, *, stats: RequestStats | None = None,
                   kind: str = "items", name: Callable[[object], str] = str,

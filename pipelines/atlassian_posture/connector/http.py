@@ -243,12 +243,13 @@ class AtlassianClient:
                 self._remember_date(response)
                 throttled = response.status_code == 429
                 server_now = lambda: self.last_date or datetime.now(UTC)  # noqa: E731
+                scope = self.budget.scope(key, response)  # the family's bucket, or the credential's (DC)
                 if throttled:  # the family's budget backs off; the whole host only if it had none
                     delay = retry_delay(response, attempt, server_now, self.rng)
-                    self.budget.observe(key, response)
-                    paced = self.budget.throttled(key, delay + 0.01)  # never early, by a clock tick
+                    self.budget.observe(scope, response)
+                    paced = self.budget.throttled(scope, delay + 0.01)  # never early, by a clock tick
                 else:
-                    self.budget.observe(key, response, reset_in(response, server_now))
+                    self.budget.observe(scope, response, reset_in(response, server_now))
             except httpx.TransportError as exc:  # timeouts, resets, truncated bodies
                 stats.add(requests=1)
                 failure = f"{type(exc).__name__}: {exc}"
