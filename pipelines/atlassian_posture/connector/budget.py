@@ -143,23 +143,28 @@ class RateBudget:
                 if bucket.rate < bucket.ceiling and bucket.successes >= max(bucket.capacity, 5):
                     bucket.rate, bucket.successes = min(bucket.ceiling, bucket.rate * 1.25), 0
 
-    def throttled(self, key: str, retry_after: float) -> bool:
-        """A 429 for family `key`: block it until `retry_after` seconds from now and slow it down.
-        True if the family was already paced (the host as a whole need not back off)."""
+    def throttled(self, key: str, retry_after: float, response: httpx.Response) -> bool:
+        """A 429 for family `key`: learn what its headers say, block the family until `retry_after`
+        seconds from now, and slow it down if it was paced already. True if it was (the host as a
+        whole need not back off)."""
+        with self._lock:
+            known = key in self.buckets
+        self.observe(key, response)
         with self._lock:
             now = self.clock()
             bucket = self.buckets.get(key)
-            known = bucket is not None
             if bucket is None:  # nothing announced: one request per Retry-After to start with
                 bucket = self.buckets[key] = Bucket(1.0 / max(retry_after, 0.1), 1.0, float("inf"), "learned")
-            else:
+            elif known:
                 # paced and still refused: the limit is lower than we thought (or shared with another
                 # client). The rate that failed bounds it from above; burst less, go slower, recover slowly.
-                # Retry-After is at most one token's refill, so one request per Retry-After is at least
-                # the server's rate: never faster than that either
+                # A Retry-After of whole seconds (two or more) is at most about one token's refill: one
+                # request per Retry-After is then about the server's rate, never pace faster than that
                 bucket.ceiling = min(bucket.ceiling, bucket.rate * 0.9)
                 bucket.capacity = max(1.0, bucket.capacity // 2)
-                bucket.rate = max(min(bucket.rate * 0.75, 1.0 / max(retry_after, 0.1)), 1e-3)
+                bucket.rate = max(bucket.rate * 0.75, 1e-3)
+                if retry_after >= 2:
+                    bucket.rate = min(bucket.rate, 1.0 / retry_after)
             bucket.successes = 0
             bucket.block(now + retry_after)
             return known

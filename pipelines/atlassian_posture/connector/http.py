@@ -246,8 +246,7 @@ class AtlassianClient:
                 scope = self.budget.scope(key, response)  # the family's bucket, or the credential's (DC)
                 if throttled:  # the family's budget backs off; the whole host only if it had none
                     delay = retry_delay(response, attempt, server_now, self.rng)
-                    self.budget.observe(scope, response)
-                    paced = self.budget.throttled(scope, delay + 0.01)  # never early, by a clock tick
+                    paced = self.budget.throttled(scope, delay + 0.01, response)  # never early, by a clock tick
                 else:
                     self.budget.observe(scope, response, reset_in(response, server_now))
             except httpx.TransportError as exc:  # timeouts, resets, truncated bodies
