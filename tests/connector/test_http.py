@@ -5,6 +5,7 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
+from atlassian_posture.connector.budget import family
 from atlassian_posture.connector.http import (
     AtlassianClient,
     AtlassianError,
@@ -156,3 +157,22 @@ def test_a_host_that_throttles_everyone_still_fails_after_the_retries_in_one_lin
     with pytest.raises(AtlassianError) as info:
         client.get("/rest/api/3/users/search")
     assert len(sleeps) == 3 and "still failing after 4 attempts (HTTP 429)" in str(info.value)
+
+
+def test_a_429_on_a_paced_family_slows_that_family_not_the_whole_host():
+    """The audit endpoint's 429 is its own budget's business (budget.py); a 429 on an endpoint without a known
+    limit still halves the host's concurrency, and from then on that endpoint is paced too."""
+    limiter = HostLimiter(4, 8)
+    answers = {"/admin/v1/orgs/o1/events": [429, 200], "/admin/v1/orgs/o1/policies": [429, 200]}
+
+    def handler(request):
+        return httpx.Response(answers[request.url.path].pop(0), headers={"Retry-After": "6"}, json={})
+
+    sleeps = []
+    client = AtlassianClient("https://api.atlassian.com", None, "key", limiter=limiter, sleep=sleeps.append,
+                             transport=httpx.MockTransport(handler))
+    client.get("/admin/v1/orgs/o1/events")
+    assert limiter.limit == 4 and 6 <= sleeps[-1] < 6.5
+    client.get("/admin/v1/orgs/o1/policies")
+    assert limiter.limit == 2 and 6 <= sleeps[-1] < 6.5
+    assert family("GET", "/admin/v1/orgs/o1/policies") in client.budget.buckets

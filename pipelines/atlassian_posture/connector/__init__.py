@@ -19,9 +19,16 @@ from atlassian_posture.connector.handover import Handover
 from atlassian_posture.connector.helpers import Connections, Coverage
 from atlassian_posture.connector.resources import apps, confluence, jira, org
 from atlassian_posture.connector.run_facts import RUN_FACT_TABLES, RunFacts
+from atlassian_posture.connector.settings import EXTRACT_WORKERS
 from atlassian_posture.connector.validation import guarded
 
 __all__ = ["OPT_IN", "RUN_FACT_TABLES", "RunFacts", "all_resources", "atlassian"]
+
+# dlt's extract thread pool: one thread per resource in flight (they wait on the network, not the CPU;
+# requests stay capped per host by http.HostLimiter). Set in the environment, dlt's own configuration
+# (EXTRACT__WORKERS, EXTRACT__MAX_PARALLEL_ITEMS), unless the user set them.
+os.environ.setdefault("EXTRACT__WORKERS", str(EXTRACT_WORKERS))
+os.environ.setdefault("EXTRACT__MAX_PARALLEL_ITEMS", str(EXTRACT_WORKERS))
 
 
 # Resources read only when asked for by name (`--resource`, `include`): what they give, another listing
@@ -40,7 +47,9 @@ def all_resources(connections: Connections, coverage: Coverage, facts: RunFacts 
     handover = Handover(facts.selected if facts else ())  # listings one resource reads for another (handover.py)
     built = [*org.build(connections, coverage, handover), *jira.build(connections, coverage, handover),
              *confluence.build(connections, coverage, handover), *apps.build(connections, coverage)]
-    data = [guarded(resource, coverage, facts.run_id if facts else None) for resource in built
+    # parallelized: each resource's generator runs in dlt's extract worker threads, so one waiting on a
+    # slow endpoint (the org audit at 10 requests a minute) never stalls the others
+    data = [guarded(resource, coverage, facts.run_id if facts else None).parallelize() for resource in built
             if resource.name not in OPT_IN or resource.name in include]
     if facts is None:
         return data

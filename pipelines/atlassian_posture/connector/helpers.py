@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 import json
 import logging
+import queue
 import threading
 import time
 from collections import deque
@@ -37,7 +39,12 @@ from atlassian_posture.connector.http import (
     RequestStats,
 )
 from atlassian_posture.connector.paging import AdminV1, paginate
-from atlassian_posture.connector.settings import FAN_OUT_WINDOW, HOST_CONCURRENCY
+from atlassian_posture.connector.settings import (
+    FAN_OUT_PAGES_AHEAD,
+    FAN_OUT_WINDOW,
+    HOST_CONCURRENCY,
+    HOST_MAX_CONCURRENCY,
+)
 from atlassian_posture.connector.validation import merge_hints
 
 
@@ -127,6 +134,18 @@ def _host_path(url: str) -> str:
     return (parts.netloc.lower() + parts.path.rstrip("/")) or url
 
 
+def _limited_host(base: str) -> str:
+    """What a concurrency limit is per: the host; on a loopback address the base URL, since one local
+    server stands for several hosts there (the simulator and the reference tenants serve each site,
+    the Admin API and each Data Center instance under its own path)."""
+    parts = urlsplit(base)
+    try:
+        loopback = parts.hostname == "localhost" or ipaddress.ip_address(parts.hostname or "").is_loopback
+    except ValueError:
+        loopback = False
+    return _host_path(base) if loopback else parts.netloc.lower()
+
+
 class Connections:
     """Clients per tenant and product, one concurrency limiter per host shared by all of them."""
 
@@ -204,8 +223,8 @@ class Connections:
     def _client(self, key: tuple, base: str, auth: httpx.Auth | None, label: str) -> AtlassianClient:
         with self._lock:
             if key not in self._clients:
-                host = urlsplit(base).netloc
-                limiter = self._limiters.setdefault(host, HostLimiter(HOST_CONCURRENCY, HOST_CONCURRENCY * 2))
+                limiter = self._limiters.setdefault(_limited_host(base), HostLimiter(HOST_CONCURRENCY,
+                                                                                     HOST_MAX_CONCURRENCY))
                 self._clients[key] = AtlassianClient(base, auth, label, limiter=limiter, sleep=self._sleep,
                                                      transport=self._transport)
             return self._clients[key]
@@ -451,7 +470,7 @@ class Calls(RequestStats):
 class Listings:
     """One parent listing per (kind, tenant) and run, shared by the resources that fan out over it.
 
-    dlt runs resources round-robin in one thread, so several resources need the same parent
+    dlt runs the resources in parallel (connector/__init__.py), and several resources need the same parent
     list (projects for role actors and scheme assignments, groups for members, spaces for
     permissions and role assignments, UPM for the Marketplace). The first asks, the others
     reuse it; a failure is remembered and raised again to each, so every resource records the
@@ -463,7 +482,8 @@ class Listings:
     """
 
     def __init__(self):
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
+        self._fetching: dict[tuple[str, str], threading.Lock] = {}  # one per listing: others list meanwhile
         self._done: dict[tuple[str, str], tuple[bool, object]] = {}
 
     def remember(self, kind: str, scope: Scope, value: list) -> None:
@@ -474,12 +494,18 @@ class Listings:
         """The listing, from `fetch(stats)` the first time it is asked for this tenant in this run."""
         key = (kind, scope.label)
         with self._lock:
-            if key not in self._done:
+            fetching = self._fetching.setdefault(key, threading.Lock())
+        with fetching:  # resources run in parallel: the second asker waits for the first's listing
+            with self._lock:
+                done = self._done.get(key)
+            if done is None:
                 try:
-                    self._done[key] = (True, list(fetch(Calls(stats))))
+                    done = (True, list(fetch(Calls(stats))))
                 except AtlassianError as exc:
-                    self._done[key] = (False, exc)
-            ok, value = self._done[key]
+                    done = (False, exc)
+                with self._lock:
+                    done = self._done.setdefault(key, done)
+        ok, value = done
         if not ok:
             raise value  # type: ignore[misc]
         return value  # type: ignore[return-value]
@@ -540,7 +566,7 @@ def per_item(fetch: Callable, stats: RequestStats, kind: str, *, empty=None,
     return wrapped
 
 
-def fan_out(items: Iterable, fetch: Callable, workers: int = HOST_CONCURRENCY, window: int = FAN_OUT_WINDOW
+def fan_out(items: Iterable, fetch: Callable, workers: int = HOST_MAX_CONCURRENCY, window: int = FAN_OUT_WINDOW
             ) -> Iterator:
     """Run `fetch(item)` concurrently and yield the results in item order.
 
@@ -563,43 +589,119 @@ def fan_out(items: Iterable, fetch: Callable, workers: int = HOST_CONCURRENCY, w
                 future.cancel()
 
 
+def read_ahead(pages: Iterator, mark: Callable[[], object] = lambda: None, ahead: int = FAN_OUT_PAGES_AHEAD
+               ) -> Iterator[tuple[object, object]]:
+    """(page, `mark()` right after it was read) from `pages`, read by a thread up to `ahead` pages
+    before the consumer: a rate-limited listing (the org events stream) asks for its next page while
+    this one is processed. The mark (a paginator's cursor) is what a consumer saves as its position:
+    the paginator itself is ahead. An error raises where its page would have come."""
+    out: queue.Queue = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def put(message: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(message, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for page in pages:
+                if not put(("page", (page, mark()))):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 (raised in the consumer's thread)
+            put(("error", exc))
+
+    reader = threading.Thread(target=read, name="read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            what, value = out.get()
+            if what == "page":
+                yield value
+            elif what == "error":
+                raise value
+            else:
+                return
+    finally:
+        stop.set()
+        reader.join()
+
+
 def fan_out_pages(items: Iterable, open_pages: Callable[[object], Iterator[list]],
                   missing: Callable[[AtlassianError], bool] = is_gone, *, stats: RequestStats | None = None,
                   kind: str = "items", name: Callable[[object], str] = str,
-                  hold: Callable[[object], dict] = lambda item: {}) -> Iterator[tuple[object, list]]:
-    """(item, page) for every page of every item's paginated listing, first pages fetched concurrently.
+                  hold: Callable[[object], dict] = lambda item: {}, workers: int = HOST_MAX_CONCURRENCY,
+                  window: int = FAN_OUT_WINDOW, ahead: int = FAN_OUT_PAGES_AHEAD) -> Iterator[tuple[object, list]]:
+    """(item, page) for every page of every item's paginated listing, the items read concurrently.
 
-    A worker thread opens each item's listing and reads its first page; the caller's thread
-    reads the rest while streaming, so one huge item (a group with 100,000 members) never sits
-    in memory whole. An item whose first page answers `missing` (it vanished after the parent
-    listing) yields nothing; with `stats`, one that answers 403 (on any page) is skipped and
-    recorded as refused (`per_item`).
+    A worker thread reads each item's listing page after page into a queue at most `ahead` pages
+    long, which the caller drains in item order; at most `window` items are open at once. So the
+    follow-up pages of several items are fetched at the same time, yet one huge item (a group
+    with 100,000 members) never sits in memory whole. An item whose first page answers `missing`
+    (it vanished after the parent listing) yields nothing; with `stats`, one that answers 403 (on
+    any page) is skipped and recorded as refused (`per_item`): the pages read before still load.
     """
+    stop = threading.Event()  # the caller stopped (done, failed or closed): workers give up their queues
 
-    def first(item):
-        if stats is not None:
-            stats.ask(kind)
-        pages = open_pages(item)
+    def put(out: queue.Queue, message: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(message, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read(item, out: queue.Queue) -> None:
+        first = True
         try:
-            return item, next(pages, None), pages
-        except Forbidden:
+            if stats is not None:
+                stats.ask(kind)
+            for page in open_pages(item):
+                first = False
+                if not put(out, ("page", page)):
+                    return
+            put(out, ("end", None))
+        except Forbidden as exc:
             if stats is None:
-                raise
-            stats.refuse(kind, name(item), hold(item))
-            return item, None, iter(())
+                put(out, ("error", exc))
+            else:
+                stats.refuse(kind, name(item), hold(item))
+                put(out, ("end", None))
         except AtlassianError as exc:
-            if missing(exc):
-                return item, None, iter(())
-            raise
+            put(out, ("end", None) if first and missing(exc) else ("error", exc))
+        except BaseException as exc:  # noqa: BLE001 (raised in the caller's thread, where it belongs)
+            put(out, ("error", exc))
 
-    for item, page, rest in fan_out(items, first):
-        if page is None:
-            continue
-        yield item, page
+    def drain(item, out: queue.Queue) -> Iterator[tuple[object, list]]:
+        while True:
+            what, value = out.get()
+            if what == "page":
+                if value is not None:
+                    yield item, value
+            elif what == "error":
+                raise value
+            else:
+                return
+
+    pending: deque[tuple[object, queue.Queue, Future]] = deque()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         try:
-            for more in rest:
-                yield item, more
-        except Forbidden:  # refused half way: the pages read load, and the item's rows are held
-            if stats is None:
-                raise
-            stats.refuse(kind, name(item), hold(item))
+            for item in items:
+                out: queue.Queue = queue.Queue(maxsize=ahead)
+                pending.append((item, out, pool.submit(read, item, out)))
+                if len(pending) >= window:
+                    item, out, _ = pending.popleft()
+                    yield from drain(item, out)
+            while pending:
+                item, out, _ = pending.popleft()
+                yield from drain(item, out)
+        finally:
+            stop.set()
+            for _, _, future in pending:
+                future.cancel()

@@ -3,8 +3,11 @@
 - Retries 429 and 503 (and other 5xx, timeouts, dropped connections) with exponential
   backoff and full jitter, honouring `Retry-After` (seconds or an HTTP date) and
   `X-RateLimit-Reset` when the server sends them.
-- A concurrency limit per host that halves when 429s come and grows back by one after a
-  run of successes (AIMD), so fan-out calls back off together.
+- A rate budget per endpoint family (budget.py): documented limits (the Admin API's audit
+  endpoints), limits the server announces in its headers, and limits learned from 429s are
+  paced client-side, so requests wait their turn instead of being refused.
+- A concurrency limit per host that halves when 429s come on a family without a budget and
+  grows back by one after a run of successes (AIMD), so fan-out calls back off together.
 - Only reads: GET, plus the few POST endpoints that are searches (users/groups search,
   workspaces, bulk fetches). Anything else raises before a byte is sent.
 - Errors name the credential by its label, never its secret; 401 is fatal for the run,
@@ -26,6 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from atlassian_posture.connector.budget import RateBudget, family
 from atlassian_posture.connector.settings import (
     MAX_LOST_RACES,
     MAX_RETRIES,
@@ -156,14 +160,24 @@ def retry_delay(response: httpx.Response | None, attempt: int, now: Callable[[],
             parsed = email.utils.parsedate_to_datetime(retry_after)
             seconds = (parsed - now()).total_seconds() if parsed else 0.0
         return min(RETRY_CAP_S, max(seconds, 0.0) + rng.random() * 0.25)  # a little jitter: no thundering herd
-    reset = response.headers.get("x-ratelimit-reset")
-    if reset:
-        try:
-            moment = datetime.fromisoformat(reset.replace("Z", "+00:00"))
-            return min(RETRY_CAP_S, max((moment - now()).total_seconds(), 0.0) + rng.random() * 0.25)
-        except ValueError:
-            pass
+    reset = reset_in(response, now)
+    if reset is not None:
+        return min(RETRY_CAP_S, reset + rng.random() * 0.25)
     return backoff
+
+
+def reset_in(response: httpx.Response, now: Callable[[], datetime]) -> float | None:
+    """Seconds until `X-RateLimit-Reset` (an ISO 8601 moment: the next period of a fixed window), if sent."""
+    reset = response.headers.get("x-ratelimit-reset")
+    if not reset:
+        return None
+    try:
+        moment = datetime.fromisoformat(reset.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max((moment - now()).total_seconds(), 0.0)
 
 
 class AtlassianClient:
@@ -172,10 +186,11 @@ class AtlassianClient:
     def __init__(self, base_url: str, auth: httpx.Auth | None, label: str, *, limiter: HostLimiter | None = None,
                  timeout: float = REQUEST_TIMEOUT_S, max_retries: int = MAX_RETRIES,
                  sleep: Callable[[float], None] = time.sleep, seed: int | None = None,
-                 transport: httpx.BaseTransport | None = None):
+                 transport: httpx.BaseTransport | None = None, budget: RateBudget | None = None):
         self.base_url = check_base_url(base_url)
         self.label = label
         self.limiter = limiter or HostLimiter()
+        self.budget = budget or RateBudget()  # this credential on this base URL: per credential and site/org
         self.max_retries = max_retries
         self.sleep = sleep
         self.rng = random.Random(seed)
@@ -213,23 +228,34 @@ class AtlassianClient:
         stats = stats or RequestStats()
         attempt = lost_races = 0
         served = self.limiter.served  # the host's answers so far: a 429 after others were served is a lost race
+        key = family(method, urlsplit(url).path)
         while True:
+            wait = self.budget.reserve(key)  # before taking a host slot: a paced family never holds one idle
+            if wait > 0:  # after a 429, this is its Retry-After (the budget blocked the family till then)
+                self.sleep(wait)
             self.limiter.acquire()
             response: httpx.Response | None = None
-            throttled = False
+            throttled = paced = False
             try:
                 stats.requested(f"{method} {urlsplit(url).path}")
                 response = self._http.request(method, url, params=params, json=json)
                 stats.add(requests=1)
+                self._remember_date(response)
                 throttled = response.status_code == 429
+                server_now = lambda: self.last_date or datetime.now(UTC)  # noqa: E731
+                scope = self.budget.scope(key, response)  # the family's bucket, or the credential's (DC)
+                if throttled:  # the family's budget backs off; the whole host only if it had none
+                    delay = retry_delay(response, attempt, server_now, self.rng)
+                    paced = self.budget.throttled(scope, delay + 0.01, response)  # never early, by a clock tick
+                else:
+                    self.budget.observe(scope, response, reset_in(response, server_now))
             except httpx.TransportError as exc:  # timeouts, resets, truncated bodies
                 stats.add(requests=1)
                 failure = f"{type(exc).__name__}: {exc}"
             finally:
-                self.limiter.release(throttled, served=response is not None and response.status_code < 500
-                                     and not throttled)
+                self.limiter.release(throttled and not paced, served=response is not None
+                                     and response.status_code < 500 and not throttled)
             if response is not None:
-                self._remember_date(response)
                 status = response.status_code
                 if status < 400:
                     return response
@@ -252,17 +278,15 @@ class AtlassianClient:
                         # is serving; counting it as an attempt would fail one unlucky request of many
                         served, lost_races = self.limiter.served, lost_races + 1
                         stats.add(retries=1)
-                        self.sleep(retry_delay(response, attempt, lambda: self.last_date or datetime.now(UTC),
-                                               self.rng))
                         continue
                     served = self.limiter.served
                 failure = f"HTTP {status}"
             if attempt >= self.max_retries:
                 raise AtlassianError(f"{method} {urlsplit(url).path} still failing after {attempt + 1} attempts "
                                      f"({failure})", response.status_code if response is not None else None, url)
-            delay = retry_delay(response, attempt, lambda: self.last_date or datetime.now(UTC), self.rng)
             stats.add(retries=1)
-            self.sleep(delay)
+            if not throttled:  # a 429's wait is booked in the family's budget (top of the loop)
+                self.sleep(retry_delay(response, attempt, lambda: self.last_date or datetime.now(UTC), self.rng))
             attempt += 1
 
     def json(self, response: httpx.Response):

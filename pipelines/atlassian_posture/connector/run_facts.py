@@ -6,7 +6,7 @@ clock taken as "now", the configured policy inputs and attestation), so they bel
 
 They can only be written once every other resource of the run is done. dlt calls each selected
 resource's function when it builds its pipe iterator, before pulling any item, and pulls items
-round-robin; so each data resource is wrapped to say it was selected (when called) and finished
+in parallel threads; so each data resource is wrapped to say it was selected (when called) and finished
 (when its generator ends, however it ends), and the fact resources yield nothing (`None`, which
 dlt skips) until every selected data resource has finished.
 """

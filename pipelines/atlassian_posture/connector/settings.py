@@ -7,6 +7,29 @@ MAX_RETRIES = 6
 MAX_LOST_RACES = 60
 RETRY_CAP_S = 60.0
 HOST_CONCURRENCY = 4  # Atlassian asks API-token clients to keep concurrency low (2-4 per site)
+# ... which the host limiter (AIMD) raises up to this while the host answers without 429s; a fan-out
+# has as many workers, so one fan-out alone can use what the host allows
+HOST_MAX_CONCURRENCY = 2 * HOST_CONCURRENCY
+# Documented rate limits (DIGEST §3), fnmatch on the URL path -> (requests, per seconds); each is a
+# client-side budget per credential, base URL and pattern (connector/budget.py). The Admin API's audit
+# endpoints allow 10/min per user and per path; the events stream 60/min per user and 50 per path (the
+# lower binds); last-active dates 200/min per org. Jira/Confluence Cloud burst limits are per endpoint
+# and method and unpublished: learned from RateLimit-Reason + X-RateLimit-Limit or from 429s.
+RATE_LIMITS: dict[str, tuple[int, float]] = {
+    "*/admin/v1/orgs/*/events": (10, 60.0),
+    "*/admin/v1/orgs/*/events/*": (10, 60.0),
+    "*/admin/v1/orgs/*/event-actions": (10, 60.0),
+    "*/admin/v1/orgs/*/events-stream": (50, 60.0),
+    "*/admin/v1/orgs/*/directory/users/*/last-active-dates": (200, 60.0),
+}
+# Budgets spend this share of a limit: requests arrive with jitter, so pacing at exactly the limit
+# would meet an empty server bucket now and then
+RATE_MARGIN = 0.95
+# Fan-out reads each item's follow-up pages in its worker, at most this many pages ahead of the
+# consumer per item (with FAN_OUT_WINDOW items: the memory bound)
+FAN_OUT_PAGES_AHEAD = 2
+# Resources extracted at once (dlt extract workers): enough for every resource of a tenant or two
+EXTRACT_WORKERS = 48
 # Fan-out (members per group, actors per project, permissions per space, calls per account...) keeps
 # at most this many parents in flight or waiting to be streamed, so fetched rows stay bounded
 # however many groups, projects, spaces or accounts a tenant has

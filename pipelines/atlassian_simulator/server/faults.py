@@ -19,6 +19,7 @@ import asyncio
 import hashlib
 import math
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from fnmatch import fnmatchcase
+from typing import NamedTuple
 
 import httpx
 
@@ -39,7 +41,10 @@ class FaultConfig:
 
     `rate_limits` maps an fnmatch pattern on the request path to `(requests, per_seconds)`:
     a token bucket of `requests` tokens refilled evenly over `per_seconds`, one bucket per
-    pattern and caller. The random faults share one draw per request, tried in the order
+    pattern, caller and host (`/site/<name>`, `/gateway`, `/dc/<instance>`). Two optional
+    items more (`Limit`): `per="endpoint"` keys the bucket by host, method and path template
+    instead of caller (Jira/Confluence Cloud burst limits: per tenant, endpoint and method), and
+    `burst` a bucket larger than what refills per period (Data Center's admin-configured buckets). The random faults share one draw per request, tried in the order
     error, timeout, reset, truncate (keep their sum <= 1), and only hit paths matching
     `only` (all paths when empty). `forbidden`/`not_found` patterns always answer 403/404.
     """
@@ -97,17 +102,44 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class Limit(NamedTuple):
+    """A rate limit: `requests` refilled evenly over `per_seconds`; a bucket of `burst` tokens
+    (default `requests`); one bucket per caller, or per endpoint (`per="endpoint"`)."""
+
+    requests: int
+    per_seconds: float
+    per: str = "caller"
+    burst: int | None = None
+
+
+_ID_SEGMENT = re.compile(r"\d")
+
+
+def _host(path: str) -> str:
+    """The simulated host a path is served on: `/site/<name>`, `/gateway`, `/dc/<instance>`."""
+    parts = path.split("/")
+    return "/".join(parts[:3]) if len(parts) > 2 and parts[1] in ("site", "dc") else "/".join(parts[:2])
+
+
+def _template(path: str) -> str:
+    return "/".join("*" if _ID_SEGMENT.search(part) else part for part in path.split("/"))
+
+
 @dataclass
 class _Bucket:
     capacity: int
     per_seconds: float
     tokens: float
     stamp: float
+    requests: int = 0  # refilled per `per_seconds` (default: `capacity`)
+
+    @property
+    def rate(self) -> float:
+        return (self.requests or self.capacity) / self.per_seconds if self.per_seconds > 0 else 0.0
 
     def refill(self, now: float) -> None:
         if self.per_seconds > 0:
-            rate = self.capacity / self.per_seconds
-            self.tokens = min(float(self.capacity), self.tokens + max(0.0, now - self.stamp) * rate)
+            self.tokens = min(float(self.capacity), self.tokens + max(0.0, now - self.stamp) * self.rate)
         self.stamp = now
 
     def wait(self) -> float:
@@ -116,7 +148,7 @@ class _Bucket:
             return 0.0
         if self.capacity <= 0 or self.per_seconds <= 0:
             return max(self.per_seconds, 1.0)
-        return (1 - self.tokens) * self.per_seconds / self.capacity
+        return (1 - self.tokens) / self.rate
 
 
 @dataclass
@@ -127,6 +159,7 @@ class _Decision:
     limit_bucket: _Bucket | None = None
     retry_after: int = 0
     near_limit: bool = False
+    tightest: _Bucket | None = None  # the matched bucket with the fewest tokens left: its headers are sent
 
 
 _MESSAGES = {
@@ -200,7 +233,7 @@ class FaultMiddleware:
         with self._lock:
             jitter = self._rng.uniform(0, cfg.latency_jitter_ms) if cfg.latency_jitter_ms > 0 else 0.0
             decision.delay = max(0.0, cfg.latency_ms + jitter) / 1000
-            if cfg.rate_limits and self._take_tokens(path, self.key_fn(scope), decision):
+            if cfg.rate_limits and self._take_tokens(scope, decision):
                 return decision
             if any(fnmatchcase(path, p) for p in cfg.forbidden):
                 decision.fault, decision.status = "forbidden", 403
@@ -221,16 +254,22 @@ class FaultMiddleware:
                 decision.status = self._rng.choice((500, 502, 503))
         return decision
 
-    def _take_tokens(self, path: str, caller: str, decision: _Decision) -> bool:
+    def _take_tokens(self, scope, decision: _Decision) -> bool:
         """Spend one token from every bucket the path matches; True (and a 429 decision) if one is empty."""
-        now = self.clock()
+        path, now = scope["path"], self.clock()
         buckets = []
-        for pattern, (requests, per_seconds) in self.config.rate_limits.items():
+        for pattern, value in self.config.rate_limits.items():
             if not fnmatchcase(path, pattern):
                 continue
-            bucket = self._buckets.get((pattern, caller))
-            if bucket is None or (bucket.capacity, bucket.per_seconds) != (requests, per_seconds):
-                bucket = self._buckets[(pattern, caller)] = _Bucket(requests, per_seconds, float(requests), now)
+            limit = Limit(*value)
+            who = f"{scope.get('method', 'GET')} {_template(path)}" if limit.per == "endpoint" else self.key_fn(scope)
+            key = (pattern, _host(path), who)
+            capacity = limit.burst or limit.requests
+            bucket = self._buckets.get(key)
+            if bucket is None or (bucket.capacity, bucket.per_seconds, bucket.requests) != (
+                    capacity, limit.per_seconds, limit.requests):
+                bucket = self._buckets[key] = _Bucket(capacity, limit.per_seconds, float(capacity), now,
+                                                      limit.requests)
             bucket.refill(now)
             buckets.append(bucket)
         empty = [b for b in buckets if b.tokens < 1]
@@ -243,6 +282,7 @@ class FaultMiddleware:
         for bucket in buckets:
             bucket.tokens -= 1
         decision.near_limit = any(b.tokens < 0.2 * b.capacity for b in buckets)
+        decision.tightest = min(buckets, key=lambda b: b.tokens / b.capacity, default=None)
         return False
 
     # --- responses ---
@@ -263,7 +303,9 @@ class FaultMiddleware:
             "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%MZ"),
         }
         kind = product_kind(path)
-        if kind != "admin" and ("/rest/" in path or "/wiki/" in path):
+        if path.startswith("/dc/"):
+            headers.update(_dc_headers(decision.limit_bucket))
+        elif kind != "admin" and ("/rest/" in path or "/wiki/" in path):
             headers["RateLimit-Reason"] = "jira-burst-based"
         return headers
 
@@ -302,7 +344,7 @@ class FaultMiddleware:
             raise SimulatedConnectionReset("Connection reset by peer (simulated)")
         if decision.fault == "timeout":
             await self.sleep(self.config.timeout_seconds)
-        send = _with_near_limit(send) if decision.near_limit else send
+        send = _with_limit_headers(send, _served_headers(scope["path"], decision))
         if decision.fault == "truncate":
             await self._truncated(scope, receive, send)
             return
@@ -328,12 +370,34 @@ class FaultMiddleware:
         )
 
 
-def _with_near_limit(send):
-    """Wrap `send` to add `X-RateLimit-NearLimit: true` to the response headers."""
+def _dc_headers(bucket: _Bucket) -> dict[str, str]:
+    """Data Center announces its whole (admin-configured) bucket: size, refill per interval, interval."""
+    return {"X-RateLimit-Interval-Seconds": f"{bucket.per_seconds:g}",
+            "X-RateLimit-FillRate": str(bucket.requests or bucket.capacity)}
+
+
+def _served_headers(path: str, decision: _Decision) -> list[tuple[bytes, bytes]]:
+    """The rate-limit headers of an answer that was let through: the tightest bucket's size and what is
+    left of it, `NearLimit` under 20 % (Cloud), the bucket itself and `retry-after: 0` (Data Center)."""
+    bucket = decision.tightest
+    if bucket is None:
+        return []
+    headers = {"X-RateLimit-Limit": str(bucket.capacity), "X-RateLimit-Remaining": str(max(0, int(bucket.tokens)))}
+    if path.startswith("/dc/"):
+        headers.update(_dc_headers(bucket), **{"Retry-After": "0"})
+    elif decision.near_limit:
+        headers["X-RateLimit-NearLimit"] = "true"
+    return [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
+
+def _with_limit_headers(send, headers: list[tuple[bytes, bytes]]):
+    """Wrap `send` to add rate-limit headers to the response."""
+    if not headers:
+        return send
 
     async def wrapped(message) -> None:
         if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", []), (b"x-ratelimit-nearlimit", b"true")]}
+            message = {**message, "headers": [*message.get("headers", []), *headers]}
         await send(message)
 
     return wrapped

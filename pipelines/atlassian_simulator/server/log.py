@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
@@ -38,7 +39,8 @@ LOG_MARKER = "_request_log"
 class RequestLog:
     """Thread-safe, bounded log of requests, optionally mirrored to a JSON-lines file.
 
-    Each entry is `{"seq", "method", "path", "query", "status", "credential", "fault"}`;
+    Each entry is `{"seq", "method", "path", "query", "status", "credential", "fault"}`, plus `started`
+    and `seconds` when the middleware recorded it;
     `seq` counts up in completion order and keeps counting across `clear()`. `status` is
     None when no response was started (a simulated connection reset, a cancelled request).
     """
@@ -79,8 +81,11 @@ class RequestLog:
         status: int | None,
         credential: str,
         fault: str | None = None,
+        started: float | None = None,
+        seconds: float | None = None,
     ) -> dict:
-        """Append one finished request and return its entry."""
+        """Append one finished request and return its entry (`started`: epoch seconds, `seconds`: how long
+        it took to answer, for benchmarks' per-endpoint rates)."""
         with self._lock:
             self._seq += 1
             entry = {
@@ -92,6 +97,8 @@ class RequestLog:
                 "credential": credential,
                 "fault": fault,
             }
+            if started is not None:
+                entry["started"], entry["seconds"] = round(started, 4), round(seconds or 0.0, 4)
             self._entries.append(entry)
             self._by_method[method] += 1
             self._by_status[status] += 1
@@ -170,6 +177,7 @@ class RequestLogMiddleware:
         state = scope.setdefault("state", {})
         state[LOG_MARKER] = self.log
         status: int | None = None
+        started, clock = time.time(), time.perf_counter()
 
         async def send_and_watch(message) -> None:
             nonlocal status
@@ -190,4 +198,6 @@ class RequestLogMiddleware:
                 status=None if scope.get("state", {}).get("fault") == "reset" else status,
                 credential=label or "anonymous",
                 fault=state.get("fault"),
+                started=started,
+                seconds=time.perf_counter() - clock,
             )
