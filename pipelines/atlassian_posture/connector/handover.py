@@ -6,8 +6,10 @@ listings would hold tens of thousands of accounts in memory; reading them twice 
 cost. Instead the resource that owns the listing streams it, and `put`s each page (or what the
 other needs of it) here; the other resource `take`s the pages as they come.
 
-dlt runs resources round-robin in one thread: the taker waits by yielding None (dlt moves on to
-the other resources) and drains what was read on each turn, so at most a page or two sit here.
+The taker waits by yielding None, and drains what was read on each turn, so at most a page or two sit
+here. In dlt's round-robin (one thread) the None lets dlt move on to the reader; with parallelized
+resources (each in an extract worker thread) the taker first waits a moment for the reader's next
+page, so it neither spins nor holds a worker for long.
 Whether a pair shares is decided once per run, from the resources dlt selected (`RunFacts.selected`,
 complete before any resource runs): iterating one resource alone, or a run without the reader,
 reads the listing itself as before. Both sides must visit their tenants in the same order.
@@ -21,6 +23,8 @@ from collections.abc import Collection, Hashable, Iterator
 from dataclasses import dataclass, field
 
 from atlassian_posture.connector.http import RequestStats
+
+TAKER_WAIT_S = 0.05  # how long a taker in a worker thread waits for a page before yielding None
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Handover:
     def __init__(self, selected: Collection[str] = ()):
         self._selected = selected  # filled by dlt's selection before any resource runs
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)  # a page put, or a channel closed or released
         self._channels: dict[Hashable, _Channel] = {}
         self._decided: dict[tuple[str, str], bool] = {}
 
@@ -56,6 +61,7 @@ class Handover:
             channel = self._channels[(reader, taker, tenant)]
             if not channel.released:
                 channel.pages.append(page)
+            self._arrived.notify_all()
 
     def release(self, reader: str, taker: str, tenant: Hashable) -> None:
         """The taker needs no more pages of this tenant (it failed on its own): nothing more is kept for it."""
@@ -63,18 +69,23 @@ class Handover:
             channel = self._channels[(reader, taker, tenant)]
             channel.released = True
             channel.pages.clear()
+            self._arrived.notify_all()
 
     def close(self, reader: str, taker: str, tenant: Hashable, stats: RequestStats,
               failure: Exception | None) -> None:
         with self._lock:
             channel = self._channels[(reader, taker, tenant)]
             channel.done, channel.stats, channel.failure = True, stats, failure
+            self._arrived.notify_all()
 
     def take(self, reader: str, taker: str, tenant: Hashable) -> Iterator:
         """The pages as they are read, None while waiting for more; ends when the reader is done."""
+        parallel = threading.current_thread() is not threading.main_thread()  # a dlt extract worker
         while True:
             with self._lock:
                 channel = self._channels[(reader, taker, tenant)]
+                if parallel and not channel.pages and not channel.done:
+                    self._arrived.wait(TAKER_WAIT_S)
                 ready = list(channel.pages)
                 channel.pages.clear()
                 done = channel.done
