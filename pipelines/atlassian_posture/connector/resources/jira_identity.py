@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from atlassian_posture.connector.changes import only
 from atlassian_posture.connector.helpers import Connections, Coverage, Listings, fan_out_pages, snapshot
 from atlassian_posture.connector.http import AtlassianError, NotAvailable
 from atlassian_posture.connector.paging import BareArray, DcStream, PageBean, SinglePage, paginate
@@ -102,7 +103,8 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
                                     params={**key, "includeInactiveUsers": "true"}, stats=stats)
 
                 hold = (lambda ref: {"group_id": ref[0]}) if tenant.cloud else (lambda ref: {"group_name": ref[1]})
-                for (group_id, name), page in fan_out_pages(group_refs(tenant, stats), open_members,
+                refs = only("groups", tenant.scope, group_refs(tenant, stats), stats, ids=lambda ref: ref, hold=hold)
+                for (group_id, name), page in fan_out_pages(refs, open_members,
                                                             missing=is_missing, stats=stats, kind="groups",
                                                             name=lambda ref: ref[1], hold=hold):
                     parent = {"group_id": group_id} if tenant.cloud else {"group_name": name}

@@ -19,6 +19,7 @@ from datetime import timedelta
 
 import dlt
 
+from atlassian_posture.connector.changes import only
 from atlassian_posture.connector.helpers import (
     Calls,
     Connections,
@@ -156,7 +157,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
 
                 for page in managed_pages(client, org_id, Calls(stats)):
                     # an account that left between the listing and its call gives no row
-                    ids = [a["account_id"] for a in page]
+                    ids = only("accounts", s, [a["account_id"] for a in page], stats, hold=account)
                     rows = [s.stamp(r) for r in fan_out(ids, per_item(fetch, stats, "accounts", hold=account))
                             if r is not None]
                     stats.add(rows=len(rows))
@@ -189,6 +190,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
 
                 for page in group_pages(client, org_id, ("counts.resources",), Calls(stats)):
                     wanted = [g["id"] for g in page if (g.get("counts") or {}).get("resources", 1)]
+                    wanted = only("groups", s, wanted, stats, hold=lambda g: {"group_id": g})
                     # a group or user deleted since the listing holds nothing
                     rows = [s.stamp(r) for rows in fan_out(wanted, per_item(fetch, stats, "groups", empty=[],
                                                                                hold=lambda g: {"group_id": g}))
@@ -216,6 +218,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
                 for page in user_pages(client, org_id, ADMIN_USER_ROLES_EXPAND, Calls(stats)):
                     wanted = [u["accountId"] for u in page
                               if u.get("platformRoles") or (u.get("counts") or {}).get("resources", 1)]
+                    wanted = only("accounts", s, wanted, stats, hold=account)
                     # a group or user deleted since the listing holds nothing
                     rows = [s.stamp(r) for rows in fan_out(wanted, per_item(fetch, stats, "accounts", empty=[],
                                                                               hold=account)) for r in rows]
