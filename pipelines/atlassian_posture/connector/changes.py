@@ -57,6 +57,8 @@ class Named:
     items: dict[str, set[str]] = field(default_factory=lambda: {k: set() for k in KINDS})
     whole: dict[str, str] = field(default_factory=dict)
     records: int = 0
+    # groups whose roles or product access changed: every member's role assignments change with them
+    role_groups: set[str] = field(default_factory=set)
 
     def add(self, kind: str, *values) -> None:
         self.items[kind].update(str(v).lower() for v in values if v not in (None, ""))
@@ -74,6 +76,8 @@ ORG_IRRELEVANT = re.compile(r"^(user_logged_in|password_|third_party_app_.*_requ
 ORG_IDENTITY = re.compile(r"(user|account|group|role|access|admin|member|app)")
 # context/container types of the org events
 ORG_CONTEXT = {"users": "accounts", "groups": "groups", "apps": "apps"}
+# Org event actions that change what a group grants (not who is in it)
+ORG_GROUP_GRANTS = re.compile(r"(access|role|permission|admin)")
 
 
 def org_event(named: Named, event: dict) -> None:
@@ -87,6 +91,8 @@ def org_event(named: Named, event: dict) -> None:
         if kind:
             found = True
             named.add(kind, item.get("id"), (item.get("attributes") or {}).get("name"))
+            if kind == "groups" and ORG_GROUP_GRANTS.search(action) and item.get("id"):
+                named.role_groups.add(str(item["id"]).lower())
     if not found and ORG_IDENTITY.search(action):
         named.unmapped(("accounts", "groups", "apps"), f"org event {action} names no user, group or app")
 
@@ -218,6 +224,11 @@ class OrgPlan:
     reason: str
     swept_ms: int | None = None  # the last full sweep (server clock), for a change-driven run
     named: Named = field(default_factory=Named)
+    known: set[str] = field(default_factory=set)  # `resource|tenant` read in full before (`key`)
+
+
+def key(resource: str, tenant: str) -> str:
+    return f"{resource}|{tenant}"
 
 
 class Plan:
@@ -228,6 +239,7 @@ class Plan:
         self.orgs = orgs
         self.record = record  # False for a run of some resources only: it moves no window
         self.started = started
+        self._extra: set[int] = set()  # the coverage entries that read an item to retire a gone one
 
     def mode(self, org_key: str) -> str:
         plan = self.orgs.get(org_key)
@@ -239,8 +251,12 @@ class Plan:
         plan = self.orgs.get(scope.org_key)
         if plan is None or plan.mode == "full" or not items:
             return items
-        if kind in plan.named.whole:
-            self.coverage.driven(stats, kind, len(items), len(items), [], None, plan.named.whole[kind])
+        entry = next((e for e in reversed(self.coverage.entries) if e.stats is stats), None)
+        whole = plan.named.whole.get(kind)
+        if entry is not None and key(entry.resource, scope.label) not in plan.known:
+            whole = "never read in full before (a new site, instance or resource)"
+        if whole:
+            self.coverage.driven(stats, kind, len(items), len(items), [], None, whole)
             return items
         named = plan.named.items.get(kind, set())
         read, held, matched = [], [], set()
@@ -249,9 +265,11 @@ class Plan:
             hit = keys & named
             matched |= hit
             (read if hit else held).append(item)
-        if held and not read and named - matched:
-            # a named item is gone from the listing: read one item so this tenant's load retires the gone one's
-            # rows (the merge retires a tenant's unheld rows only in a load that has rows of that tenant)
+        if held and not read and named - matched and id(stats) not in self._extra:
+            # a named item may be gone from the listing: read one item (once per resource and tenant) so this
+            # tenant's load retires the gone one's rows (the merge retires a tenant's unheld rows only in a load
+            # that has rows of that tenant)
+            self._extra.add(id(stats))
             read.append(held.pop(0))
         as_of = from_ms(plan.swept_ms) if plan.swept_ms is not None else None
         self.coverage.driven(stats, kind, len(read), len(items), [hold(item) for item in held], as_of, "")
@@ -275,16 +293,26 @@ class Plan:
             entry["since_ms"] = started_ms
             if self.mode(org.key) == "full":
                 entry["swept_ms"] = started_ms
+            # what was read in full (nothing held) is known; what could not be read must be read in full again
+            rows = [r for r in coverage_rows if r["tenant"].split("/")[0] == org.key]
+            known = set(entry.get("known") or []) - {key(r["resource"], r["tenant"]) for r in rows
+                                                     if r["status"] not in ("ok", "degraded", "partial")}
+            known |= {key(r["resource"], r["tenant"]) for r in rows
+                      if r["status"] in ("ok", "degraded", "partial") and not r.get("snapshot_as_of")}
+            entry["known"] = sorted(known)
         return out
 
 
 def plan(connections: Connections, coverage: Coverage, state: dict, *, full: bool, record: bool,
          sweep_days: float = CHANGE_SWEEP_DAYS, started: datetime | None = None,
-         groups_of: Callable[[set[str]], set[str] | None] = lambda accounts: None) -> Plan:
+         groups_of: Callable[[set[str]], set[str] | None] = lambda accounts: None,
+         members_of: Callable[[set[str]], set[str] | None] = lambda groups: None) -> Plan:
     """Decide per organization: a full sweep, or a change-driven run (reading its audit logs now).
 
-    `groups_of(accounts)`: the groups the warehouse has these accounts in (None: unknown). A changed
-    account (deactivated, renamed) changes its rows in every group it is a member of."""
+    `groups_of(accounts)`: the groups the warehouse has these accounts in; `members_of(groups)` the
+    accounts in these groups (None: unknown, then the kind is read whole). A changed account
+    (deactivated, renamed) changes its rows in every group it is a member of; a group granted or
+    refused a role changes the role assignments of every member."""
     orgs: dict[str, OrgPlan] = {}
     for org in connections.tenants:
         saved = state.get(org.key) or {}
@@ -293,7 +321,7 @@ def plan(connections: Connections, coverage: Coverage, state: dict, *, full: boo
         reason = None
         if full:
             reason = "full run requested" if record else "a run of some resources only reads them in full"
-        elif saved.get("since_ms") is None or saved.get("swept_ms") is None:
+        elif saved.get("since_ms") is None or saved.get("swept_ms") is None or "known" not in saved:
             reason = "no earlier full sweep"
         if reason is not None:
             orgs[org.key] = OrgPlan(org.key, "full", f"full sweep: {reason}")
@@ -305,6 +333,12 @@ def plan(connections: Connections, coverage: Coverage, state: dict, *, full: boo
             except LogUnavailable as exc:
                 orgs[org.key] = OrgPlan(org.key, "full", f"full sweep: {exc}")
             else:
+                if named.role_groups:
+                    members = members_of(named.role_groups)
+                    if members is None:
+                        named.unmapped(("accounts",), "the members of groups whose roles changed are not known")
+                    else:
+                        named.add("accounts", *members)
                 if named.items["accounts"]:
                     groups = groups_of(named.items["accounts"])
                     if groups is None:
@@ -323,7 +357,7 @@ def plan(connections: Connections, coverage: Coverage, state: dict, *, full: boo
                     orgs[org.key] = OrgPlan(org.key, "changes", f"change-driven: {named.records} audit records since "
                                             f"{from_ms(int(saved['since_ms'])):%Y-%m-%d %H:%M} UTC name {counts}{whole}; "
                                             f"last full sweep {from_ms(int(saved['swept_ms'])):%Y-%m-%d %H:%M} UTC",
-                                            int(saved["swept_ms"]), named)
+                                            int(saved["swept_ms"]), named, set(saved["known"]))
             entry = coverage.entries[-1] if coverage.entries else None
         if entry is not None and entry.resource == PLAN_RESOURCE and entry.tenant == scope.label:
             entry.reason = orgs[org.key].reason
@@ -365,28 +399,35 @@ MEMBERSHIP_COLUMNS = (("org_group_memberships", "group_id", "account_id"),
                       ("confluence_group_members", "group_name", "username"))
 
 
+def _memberships(pipeline, values: set[str], by_member: bool) -> set[str] | None:
+    """Current groups of these members (`by_member`), or members of these groups, from the warehouse's
+    membership snapshots; None when they cannot be read."""
+    listed = ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values))
+    found: set[str] = set()
+    try:
+        with pipeline.sql_client() as client:
+            schema = client.dataset_name
+            present = {(t, c) for t, c in client.execute_sql(
+                "select table_name, column_name from information_schema.columns where table_schema = "
+                f"'{schema}'") or []}
+            for table, group, member in MEMBERSHIP_COLUMNS:
+                if not {(table, group), (table, member), (table, "_dlt_valid_to")} <= present:
+                    continue
+                want, where = (group, member) if by_member else (member, group)
+                rows = client.execute_sql(
+                    f"select distinct {want} from {client.make_qualified_table_name(table)} "
+                    f"where _dlt_valid_to is null and lower({where}) in ({listed})")
+                found |= {str(r[0]).lower() for r in rows or [] if r[0] is not None}
+    except Exception:  # noqa: BLE001 - unknown: the plan reads the kind whole instead
+        return None
+    return found
+
+
 def member_groups(pipeline) -> Callable[[set[str]], set[str] | None]:
-    """`groups_of` for `plan`: the current groups of some accounts, from the warehouse's membership snapshots
-    (None when they cannot be read: the plan then reads every group's members)."""
+    """`groups_of` for `plan`."""
+    return lambda accounts: _memberships(pipeline, accounts, by_member=True)
 
-    def groups_of(accounts: set[str]) -> set[str] | None:
-        listed = ", ".join("'" + a.replace("'", "''") + "'" for a in sorted(accounts))
-        found: set[str] = set()
-        try:
-            with pipeline.sql_client() as client:
-                schema = client.dataset_name
-                present = {(t, c) for t, c in client.execute_sql(
-                    "select table_name, column_name from information_schema.columns where table_schema = "
-                    f"'{schema}'") or []}
-                for table, group, member in MEMBERSHIP_COLUMNS:
-                    if not {(table, group), (table, member), (table, "_dlt_valid_to")} <= present:
-                        continue
-                    rows = client.execute_sql(
-                        f"select distinct {group} from {client.make_qualified_table_name(table)} "
-                        f"where _dlt_valid_to is null and lower({member}) in ({listed})")
-                    found |= {str(r[0]).lower() for r in rows or [] if r[0] is not None}
-        except Exception:  # noqa: BLE001 - unknown: every group is read instead
-            return None
-        return found
 
-    return groups_of
+def group_members(pipeline) -> Callable[[set[str]], set[str] | None]:
+    """`members_of` for `plan`."""
+    return lambda groups: _memberships(pipeline, groups, by_member=False)
