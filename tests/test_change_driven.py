@@ -103,7 +103,7 @@ def story(tmp_path_factory) -> Story:
         sim.credential("site-admin-token").refused = ["*/rest/api/3/auditing/record*"]
         connections = Connections(load_tenants(orgs, credentials))
         try:
-            state = {t.key: {"since_ms": 0, "swept_ms": 0} for t in connections.tenants}
+            state = {t.key: {"since_ms": 0, "swept_ms": 0, "known": []} for t in connections.tenants}
             s.forbidden = changes.plan(connections, Coverage(), state, full=False, record=True, sweep_days=10_000)
         finally:
             connections.close()
