@@ -6,7 +6,8 @@ app): almost all of a run's requests. Between full sweeps, a run reads each orga
 audit logs (org events, Jira and Confluence Cloud, Data Center) since its last run, maps every
 record to the items it names (`Named`), and each fan-out reads only those (`only`). The other
 items are *held*: a hold marker per item keeps its current rows (validation.py `ITEM_HOLD`), so
-nothing is retired that was not read again. Listings (users, groups, projects, spaces, schemes,
+nothing is retired that was not read again. Each fan-out still reads one item a run (a different
+one each day): a credential that lost its rights then shows in coverage as it would in a full run. Listings (users, groups, projects, spaces, schemes,
 apps...) are cheap and are read in full every run: a new or deleted entity shows there.
 
 An organization does a full sweep instead (and its `change_plan` coverage row says why) when:
@@ -239,7 +240,7 @@ class Plan:
         self.orgs = orgs
         self.record = record  # False for a run of some resources only: it moves no window
         self.started = started
-        self._extra: set[int] = set()  # the coverage entries that read an item to retire a gone one
+        self._probed: set[int] = set()  # the coverage entries whose fan-out read at least one item
 
     def mode(self, org_key: str) -> str:
         plan = self.orgs.get(org_key)
@@ -259,18 +260,17 @@ class Plan:
             self.coverage.driven(stats, kind, len(items), len(items), [], None, whole)
             return items
         named = plan.named.items.get(kind, set())
-        read, held, matched = [], [], set()
+        read, held = [], []
         for item in items:
             keys = {str(v).lower() for v in ids(item) if v not in (None, "")}
-            hit = keys & named
-            matched |= hit
-            (read if hit else held).append(item)
-        if held and not read and named - matched and id(stats) not in self._extra:
-            # a named item may be gone from the listing: read one item (once per resource and tenant) so this
-            # tenant's load retires the gone one's rows (the merge retires a tenant's unheld rows only in a load
-            # that has rows of that tenant)
-            self._extra.add(id(stats))
-            read.append(held.pop(0))
+            (read if keys & named else held).append(item)
+        if held and not read and id(stats) not in self._probed:
+            # read one item anyway (once per resource and tenant, a different one each day): it shows that the
+            # credential still reads this fan-out (a 403 makes the coverage `partial`, so its checks say
+            # not_evaluable, as a full run would), and its rows make the load retire those of a named item gone
+            # from the listing (the merge retires a tenant's unheld rows only in a load with rows of that tenant)
+            read.append(held.pop(self.started.toordinal() % len(held)))
+        self._probed.add(id(stats))
         as_of = from_ms(plan.swept_ms) if plan.swept_ms is not None else None
         self.coverage.driven(stats, kind, len(read), len(items), [hold(item) for item in held], as_of, "")
         return read
