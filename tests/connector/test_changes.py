@@ -52,10 +52,13 @@ def test_product_logs_map_their_objects_and_skip_what_holds_no_fan_out_data():
     assert "projects" in named.whole  # a project role changed in no named project: every project is read
 
 
-def plan_for(named: changes.Named, known: set[str]) -> tuple[changes.Plan, Coverage]:
+def plan_for(named: changes.Named, known: set[str], loaded: set[str] = frozenset({"10001", "10002", "10003", "g1", "g2",
+                                                                                  "g3"})) -> tuple[changes.Plan, Coverage]:
+    """A change-driven plan for organization `acme`; the last run's listings had the `loaded` items."""
     coverage = Coverage()
     org = changes.OrgPlan("acme", "changes", "change-driven", SWEPT_MS, named, known)
-    return changes.Plan(coverage, {"acme": org}, record=True, started=changes.from_ms(SWEPT_MS)), coverage
+    return changes.Plan(coverage, {"acme": org}, record=True, started=changes.from_ms(SWEPT_MS),
+                        loaded=lambda table, column, tenant: set(loaded)), coverage
 
 
 def test_a_change_driven_fan_out_reads_the_named_items_and_holds_the_rest():
@@ -96,6 +99,14 @@ def test_a_fan_out_with_nothing_named_still_reads_one_item_once_to_see_it_is_sti
     assert len(first) == 1 and first[0] in ("g1", "g2") and second == []
     held = {hold["group_id"] for _, hold in coverage.item_holds("org_group_role_assignments")}
     assert held == {"g1", "g2", "g3"} - set(first)
+
+
+def test_an_item_the_last_listing_did_not_have_is_read_whatever_the_logs_say():
+    plan, coverage = plan_for(changes.Named(), {changes.key("jira_role_actors", JIRA.label)}, loaded={"10001"})
+    with coverage.track("jira_role_actors", JIRA) as stats:
+        read = plan.only("projects", JIRA, ["10001", "10004"], stats, ids=lambda p: (p,),
+                         hold=lambda p: {"project_id": p})
+    assert read == ["10004"]  # a project created without a record this run could read
 
 
 def test_the_state_moves_on_only_for_organizations_whose_run_did_not_fail():

@@ -6,8 +6,10 @@ app): almost all of a run's requests. Between full sweeps, a run reads each orga
 audit logs (org events, Jira and Confluence Cloud, Data Center) since its last run, maps every
 record to the items it names (`Named`), and each fan-out reads only those (`only`). The other
 items are *held*: a hold marker per item keeps its current rows (validation.py `ITEM_HOLD`), so
-nothing is retired that was not read again. Each fan-out still reads one item a run (a different
-one each day): a credential that lost its rights then shows in coverage as it would in a full run. Listings (users, groups, projects, spaces, schemes,
+nothing is retired that was not read again. An item the last run's listing did not have (a new
+account, group, project, space or app, whether a log named it or not) is always read, and each
+fan-out reads at least one item a run (a different one each day): a credential that lost its
+rights then shows in coverage as it would in a full run. Listings (users, groups, projects, spaces, schemes,
 apps...) are cheap and are read in full every run: a new or deleted entity shows there.
 
 An organization does a full sweep instead (and its `change_plan` coverage row says why) when:
@@ -235,11 +237,15 @@ def key(resource: str, tenant: str) -> str:
 class Plan:
     """What this run reads, per organization; `only` applies it to one fan-out's items."""
 
-    def __init__(self, coverage: Coverage, orgs: dict[str, OrgPlan], record: bool, started: datetime):
+    def __init__(self, coverage: Coverage, orgs: dict[str, OrgPlan], record: bool, started: datetime,
+                 loaded: Callable[[str, str, str], set[str] | None] = lambda table, column, tenant: None):
         self.coverage = coverage
         self.orgs = orgs
         self.record = record  # False for a run of some resources only: it moves no window
         self.started = started
+        # loaded(table, column, tenant): the parent items (`column` values) the table holds current rows of
+        self.loaded = loaded
+        self._loaded: dict[tuple[str, str, str], set[str] | None] = {}
         self._probed: set[int] = set()  # the coverage entries whose fan-out read at least one item
 
     def mode(self, org_key: str) -> str:
@@ -263,7 +269,7 @@ class Plan:
         read, held = [], []
         for item in items:
             keys = {str(v).lower() for v in ids(item) if v not in (None, "")}
-            (read if keys & named else held).append(item)
+            (read if keys & named or self._new(entry, scope, hold(item)) else held).append(item)
         if held and not read and id(stats) not in self._probed:
             # read one item anyway (once per resource and tenant, a different one each day): it shows that the
             # credential still reads this fan-out (a 403 makes the coverage `partial`, so its checks say
@@ -274,6 +280,18 @@ class Plan:
         as_of = from_ms(plan.swept_ms) if plan.swept_ms is not None else None
         self.coverage.driven(stats, kind, len(read), len(items), [hold(item) for item in held], as_of, "")
         return read
+
+    def _new(self, entry, scope: Scope, hold: dict) -> bool:
+        """An item the last run's listing did not have (a new account, group, project, space or app, whether a
+        log named it or not): read, never held."""
+        if entry is None or len(hold) != 1:
+            return True
+        (column, value), = hold.items()
+        cache = (entry.resource, column, scope.org_key if entry.resource in BY_ORG else scope.label)
+        if cache not in self._loaded:
+            self._loaded[cache] = self.loaded(*cache)
+        loaded = self._loaded[cache]
+        return loaded is None or str(value).lower() not in loaded
 
     def state(self, previous: dict, connections: Connections, coverage_rows: list[dict]) -> dict:
         """The `change_driven` state after this run: per organization, where the next window starts and
@@ -306,7 +324,8 @@ class Plan:
 def plan(connections: Connections, coverage: Coverage, state: dict, *, full: bool, record: bool,
          sweep_days: float = CHANGE_SWEEP_DAYS, started: datetime | None = None,
          groups_of: Callable[[set[str]], set[str] | None] = lambda accounts: None,
-         members_of: Callable[[set[str]], set[str] | None] = lambda groups: None) -> Plan:
+         members_of: Callable[[set[str]], set[str] | None] = lambda groups: None,
+         loaded: Callable[[str, str, str], set[str] | None] = lambda table, column, tenant: None) -> Plan:
     """Decide per organization: a full sweep, or a change-driven run (reading its audit logs now).
 
     `groups_of(accounts)`: the groups the warehouse has these accounts in; `members_of(groups)` the
@@ -361,7 +380,7 @@ def plan(connections: Connections, coverage: Coverage, state: dict, *, full: boo
             entry = coverage.entries[-1] if coverage.entries else None
         if entry is not None and entry.resource == PLAN_RESOURCE and entry.tenant == scope.label:
             entry.reason = orgs[org.key].reason
-    return Plan(coverage, orgs, record, started or datetime.now(UTC))
+    return Plan(coverage, orgs, record, started or datetime.now(UTC), loaded)
 
 
 @contextlib.contextmanager
@@ -431,3 +450,40 @@ def member_groups(pipeline) -> Callable[[set[str]], set[str] | None]:
 def group_members(pipeline) -> Callable[[set[str]], set[str] | None]:
     """`members_of` for `plan`."""
     return lambda groups: _memberships(pipeline, groups, by_member=False)
+
+
+# fan-out resource -> its parent listing's table, and the listing column of each hold column
+LISTINGS = {
+    "org_user_role_assignments": ("org_users", {"account_id": "account_id"}),
+    "org_last_active": ("org_managed_accounts", {"account_id": "account_id"}),
+    "org_group_role_assignments": ("org_groups", {"group_id": "id"}),
+    "jira_group_members": ("jira_groups", {"group_id": "group_id", "group_name": "name"}),
+    "jira_role_actors": ("jira_projects", {"project_id": "id"}),
+    "jira_project_permission_schemes": ("jira_projects", {"project_id": "id"}),
+    "confluence_group_members": ("confluence_groups", {"group_id": "id", "group_name": "name"}),
+    "confluence_space_permissions": ("confluence_spaces", {"space_id": "id", "space_key": "key"}),
+    "confluence_space_role_assignments": ("confluence_spaces", {"space_id": "id"}),
+    "apps_marketplace": ("apps_installed", {"key": "key"}),
+}
+BY_ORG = {"apps_marketplace"}  # its tenant is the organization's Marketplace view; the listing's are its sites
+
+
+def loaded_items(pipeline) -> Callable[[str, str, str], set[str] | None]:
+    """`loaded` for `plan`: the items of a fan-out's parent listing as the last run loaded it (current rows of
+    `LISTINGS`), for one tenant (one organization for `BY_ORG`); None when unknown (every item is then read)."""
+
+    def loaded(resource: str, column: str, where: str) -> set[str] | None:
+        table, columns = LISTINGS.get(resource, (None, {}))
+        if table is None or column not in columns:
+            return None
+        lineage = "_org_key" if resource in BY_ORG else "_tenant"
+        try:
+            with pipeline.sql_client() as client:
+                rows = client.execute_sql(
+                    f"select distinct {columns[column]} from {client.make_qualified_table_name(table)} "
+                    f"where _dlt_valid_to is null and {lineage} = '{where.replace(chr(39), chr(39) * 2)}'")
+        except Exception:  # noqa: BLE001 - no such table or column yet: every item is new
+            return None
+        return {str(r[0]).lower() for r in rows or [] if r[0] is not None}
+
+    return loaded

@@ -136,7 +136,8 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
             facts.plan = changes.plan(connections, coverage, changes.saved_state(pipeline), full=full or bool(resources),
                                       record=not resources, sweep_days=sweep_days, started=started,
                                       groups_of=changes.member_groups(pipeline),
-                                      members_of=changes.group_members(pipeline))
+                                      members_of=changes.group_members(pipeline),
+                                      loaded=changes.loaded_items(pipeline))
             with changes.active(facts.plan):
                 info = pipeline.run(selected, schema=dlt.Schema("atlassian"), loader_file_format="parquet")
             info.raise_on_failed_jobs()
