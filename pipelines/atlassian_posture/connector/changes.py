@@ -9,8 +9,9 @@ items are *held*: a hold marker per item keeps its current rows (validation.py `
 nothing is retired that was not read again. An item the last run's listing did not have (a new
 account, group, project, space or app, whether a log named it or not) is always read, and each
 fan-out reads at least one item a run (a different one each day): a credential that lost its
-rights then shows in coverage as it would in a full run. Listings (users, groups, projects, spaces, schemes,
-apps...) are cheap and are read in full every run: a new or deleted entity shows there.
+rights then shows in coverage as it would in a full run. Listings (users, groups, projects,
+spaces, schemes, apps...) are cheap and are read in full every run: a new or deleted entity shows
+there.
 
 An organization does a full sweep instead (and its `change_plan` coverage row says why) when:
 it has no earlier sweep, the last one is older than the sweep interval (default 7 days, server
@@ -21,9 +22,10 @@ to be read (never skipped silently). A change no log records shows up by the nex
 coverage says how old each held snapshot is (`snapshot_as_of`: the server time of the last sweep).
 
 State (dlt source state `change_driven.<org key>`: `since_ms`, the server time the last
-recorded run started, and `swept_ms`, the last full sweep's) is written by the `runs` fact
-resource, so a killed run rolls it back with its load (recovery.py). A run in which a resource
-of the organization failed keeps the previous window, so its changes are read again.
+recorded run started, `swept_ms`, the last full sweep's, and `known`, the `resource|tenant` pairs
+read in full since, so a new site, instance or resource is read in full) is written by the `runs`
+fact resource, so a killed run rolls it back with its load (recovery.py). A run in which a
+resource of the organization failed keeps the previous window, so its changes are read again.
 """
 
 from __future__ import annotations
