@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 
 from atlassian_posture.connector.config import OrgConfig
 from atlassian_posture.connector.helpers import Connections, Coverage, Scope
-from atlassian_posture.connector.http import AtlassianError, RequestStats
+from atlassian_posture.connector.http import AtlassianError, NotAvailable, RequestStats
 from atlassian_posture.connector.incremental import OVERLAP_MS, from_ms, server_now, to_ms
 from atlassian_posture.connector.paging import AdminV1, AuditOffset, ConfluenceV1, DcAudit, paginate
 from atlassian_posture.connector.settings import CHANGE_SWEEP_DAYS, JIRA_API, PAGE
@@ -193,7 +193,10 @@ def read_logs(connections: Connections, org: OrgConfig, since_ms: int, stats: Re
             client = connections.site(org, site, "confluence")
 
             def confluence_pages(client=client):
-                now = server_now(client, client.get("/wiki/rest/api/audit/retention", stats=stats))
+                try:  # the cheap call whose Date pins the window's end, as the audit resource does
+                    now = server_now(client, client.get("/wiki/rest/api/audit/retention", stats=stats))
+                except NotAvailable:
+                    now = server_now(client)
                 yield from paginate(client, "/wiki/rest/api/audit", ConfluenceV1(PAGE["confluence_audit"]),
                                     params={"startDate": since_ms, "endDate": to_ms(now)}, stats=stats)
             read(f"the Confluence audit log of {site.name}", confluence_pages(), confluence_record)

@@ -307,7 +307,8 @@ class CoverageEntry:
             parts.append(f"{read} of {listed} {kind}{why}")
         as_of = f"; the others are kept as of the full sweep of {self.snapshot_as_of:%Y-%m-%d %H:%M} UTC" \
             if self.held and self.snapshot_as_of else ""
-        return f"change-driven: re-read {', '.join(parts)} the audit logs name{as_of}"
+        return (f"change-driven: re-read {', '.join(parts)} (those the audit logs name, new ones, and one a run to "
+                f"check access){as_of}")
 
 
 REFUSED_SHOWN = 5  # items named in a `partial` reason; the rest are counted
