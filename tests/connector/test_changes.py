@@ -5,6 +5,7 @@ Pure units (no server, no warehouse): the 7-day story against the simulator is t
 
 from __future__ import annotations
 
+import pytest
 from atlassian_posture.connector import changes
 from atlassian_posture.connector.helpers import Coverage, Scope
 
@@ -124,3 +125,9 @@ def test_the_state_moves_on_only_for_organizations_whose_run_did_not_fail():
     assert state["other"] == {"since_ms": 1, "swept_ms": 1, "known": []}  # its changes are read again
     assert state["acme"]["since_ms"] <= SWEPT_MS + 86_400_000 and "swept_ms" not in state["acme"]
     assert state["acme"]["known"] == ["jira_role_actors|acme/acme/jira/cloud"]
+
+
+def test_a_log_shape_the_mapping_does_not_know_plans_a_full_sweep_not_a_crash():
+    pages = [[{"attributes": {"action": "user_added_to_group", "context": ["not an object"]}}]]
+    with pytest.raises(changes.LogUnavailable, match="shape the change plan cannot map"):
+        changes.read_log(changes.Named(), "the organization audit log", pages, changes.org_event)

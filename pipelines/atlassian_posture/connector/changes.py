@@ -155,18 +155,27 @@ class LogUnavailable(Exception):
     """A log the change-driven run needs cannot be read: the organization does a full sweep."""
 
 
+def read_log(named: Named, log: str, pages: Iterable[list[dict]], mapper: Callable[[Named, dict], None]) -> None:
+    """Map every record of one log into `named`; a log that cannot be read, or answers a shape the mapping
+    does not know, raises LogUnavailable (the organization then sweeps in full, never crashes)."""
+    try:
+        for page in pages:
+            for record in page:
+                named.records += 1
+                mapper(named, record)
+    except AtlassianError as exc:
+        raise LogUnavailable(f"{log} cannot be read ({exc})") from exc
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise LogUnavailable(f"{log} answered a shape the change plan cannot map ({type(exc).__name__} "
+                             f"{str(exc)[:80]})") from exc
+
+
 def read_logs(connections: Connections, org: OrgConfig, since_ms: int, stats: RequestStats) -> Named:
     """Every audit log of `org` from `since_ms` on, mapped to what it names."""
     named = Named()
 
     def read(log: str, pages: Iterator[list[dict]], mapper: Callable[[Named, dict], None]) -> None:
-        try:
-            for page in pages:
-                for record in page:
-                    named.records += 1
-                    mapper(named, record)
-        except AtlassianError as exc:
-            raise LogUnavailable(f"{log} cannot be read ({exc})") from exc
+        read_log(named, log, pages, mapper)
 
     admin = connections.admin(org)
     if org.sites and admin is None:
