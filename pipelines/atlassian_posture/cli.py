@@ -186,6 +186,15 @@ def _fail_on_option(f):
                              "skipped (exit 6); 'none' never.")(f)
 
 
+def _sweep_options(f):
+    """Change-driven runs (connector/changes.py): between full sweeps, only what the audit logs name is re-read."""
+    f = click.option("--full", is_flag=True, default=False,
+                     help="Read everything (a full sweep), not only what the audit logs say changed.")(f)
+    return click.option("--sweep-days", type=click.FloatRange(min=0), default=None, metavar="DAYS",
+                        help="Sweep in full when the last full sweep is this many days old (server clock; "
+                             "default 7). Between sweeps, fan-outs re-read only what the audit logs name.")(f)
+
+
 def _report_extracted(log, warehouse, result, progress) -> None:
     if result.recovered:
         log.event("recovered", result.recovered, level="warning", run_id=result.run_id)
@@ -202,8 +211,9 @@ def _report_extracted(log, warehouse, result, progress) -> None:
 @main.command("extract")
 @_warehouse_options
 @click.option("--resource", "resources", multiple=True, help="Only these resources (repeatable).")
+@_sweep_options
 @_fail_on_option
-def extract_command(warehouse, config_file, log_format, wait, resources, fail_on):
+def extract_command(warehouse, config_file, log_format, wait, resources, full, sweep_days, fail_on):
     """Extract and load every configured tenant into the warehouse (no transformation).
 
     Exit codes: 0 done (coverage lists what was not collected), 1 failed (a resource could not be
@@ -220,7 +230,8 @@ def extract_command(warehouse, config_file, log_format, wait, resources, fail_on
     with RunProgress(log) as progress:
         try:
             result = extract(orgs, credentials, warehouse, resources=list(resources) or None, lock_wait_s=wait,
-                             on_progress=progress.resource)
+                             on_progress=progress.resource, full=full,
+                             **({"sweep_days": sweep_days} if sweep_days is not None else {}))
         except PostureError as exc:
             log.fail(exc.exit_code, str(exc), step="extract")
         _report_extracted(log, warehouse, result, progress)
@@ -233,8 +244,9 @@ def extract_command(warehouse, config_file, log_format, wait, resources, fail_on
 @_warehouse_options
 @click.option("--dbt-project", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="The dbt project to build (default: the one shipped with the package).")
+@_sweep_options
 @_fail_on_option
-def run_command(warehouse, config_file, log_format, wait, dbt_project, fail_on):
+def run_command(warehouse, config_file, log_format, wait, dbt_project, full, sweep_days, fail_on):
     """Extract and load, then transform (dbt build): the command a scheduler calls.
 
     The warehouse lock is held for both steps; then the warehouse is published (copied
@@ -260,7 +272,7 @@ def run_command(warehouse, config_file, log_format, wait, dbt_project, fail_on):
     with RunProgress(log) as progress:
         try:
             outcome = run(orgs, credentials, warehouse, project_dir=dbt_project or PROJECT_DIR, lock_wait_s=wait,
-                          on_progress=progress.resource, on_extracted=extracted,
+                          on_progress=progress.resource, on_extracted=extracted, full=full, sweep_days=sweep_days,
                           on_transform_progress=lambda line: progress.step("transform", f"  {line}"))
         except TransformFailed as exc:
             log.fail(exc.exit_code, f"transform: {exc}", step="transform")

@@ -32,7 +32,8 @@ def run(orgs: dict, credentials: dict, warehouse: Warehouse | Path | str, *, pro
         on_extracted: Callable[[RunResult], None] | None = None,
         on_transform_progress: Callable[[str], None] | None = None,
         on_progress: Callable[[dict], None] | None = None,
-        transport: httpx.BaseTransport | None = None, dbt_tests: bool = True) -> RunOutcome:
+        transport: httpx.BaseTransport | None = None, dbt_tests: bool = True, full: bool = False,
+        sweep_days: float | None = None) -> RunOutcome:
     """Extract every configured tenant, build the marts and publish them, under one lock.
 
     Raises RunFailed (extract, lock, configuration) or TransformFailed (exit code 5). `on_extracted`
@@ -41,7 +42,8 @@ def run(orgs: dict, credentials: dict, warehouse: Warehouse | Path | str, *, pro
     started = time.monotonic()
     with warehouse.lock(lock_wait_s):
         extracted = extract(orgs, credentials, warehouse, pipelines_dir=pipelines_dir, progress=progress,
-                            transport=transport, locked=True, on_progress=on_progress)
+                            transport=transport, locked=True, on_progress=on_progress, full=full,
+                            **({"sweep_days": sweep_days} if sweep_days is not None else {}))
         if on_extracted:
             on_extracted(extracted)
         transformed = build(warehouse, project_dir, progress=on_transform_progress, tests=dbt_tests)

@@ -3,8 +3,12 @@
 Each step (deterministic from the org's seed and the clock) adds audit events in the new
 interval, some *late* ones (their time is before the previous clock but they become
 visible only now, as Atlassian's logs do), creates and deactivates accounts, changes
-memberships and permission grants, and installs and removes apps. The ground truth is
-recomputed from the state, so it follows automatically.
+memberships, permission grants and a space permission, installs and removes apps, and adds a
+member to a Data Center group. Every applied change writes the record Atlassian writes for it
+(org events for directory and app changes, Jira audit records for group and scheme changes,
+Confluence audit records for space permissions, Atlassian Audit events on Data Center), naming
+the object it changed: change-driven runs (connector/changes.py) re-read what they name. The
+ground truth is recomputed from the state, so it follows automatically.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from atlassian_simulator.generator.audit import AuditBuilder, app_ref, group_ref
 from atlassian_simulator.generator.common import Rng
 from atlassian_simulator.generator.identity import site_group_names
 from atlassian_simulator.lazy import AuditEvent
-from atlassian_simulator.model import Account, Grant, InstalledApp, Organization, ProductAccess
+from atlassian_simulator.model import Account, Grant, InstalledApp, Organization, ProductAccess, SpacePermission
 
 
 def advance(org: Organization, days: float = 1.0) -> dict:
@@ -68,6 +72,7 @@ def advance(org: Organization, days: float = 1.0) -> dict:
     team = rng.choice(teams) if teams else by_name[g0["confluence_users"]]
     removed = org.memberships[team.group_id].pop(rng.randrange(len(org.memberships[team.group_id])))
     changes["memberships_removed"].append({"group": team.name, "account": removed})
+    removed_account = next(a for a in org.accounts if a.account_id == removed)
 
     refresh_product_access(org)
 
@@ -80,11 +85,25 @@ def advance(org: Organization, days: float = 1.0) -> dict:
         internal.grants.append(grant)
         changes["grants_added"].append({"scheme": internal.scheme_id, "permission": grant.permission, "holder": "anyone"})
     public = schemes.get("Open source projects")
+    changed_schemes = [internal] if changes["grants_added"] else []
     if public:
         before = len(public.grants)
         public.grants = [g for g in public.grants if not (g.permission == "ADD_COMMENTS" and g.holder_type == "anyone")]
         if len(public.grants) < before:
             changes["grants_removed"].append({"scheme": public.scheme_id, "permission": "ADD_COMMENTS", "holder": "anyone"})
+            changed_schemes.append(public)
+
+    # --- a space permission (Confluence Cloud) ---------------------------------------------------
+    space_change = None
+    if "confluence" in site.products and site.confluence.spaces and teams:
+        space = rng.choice([sp for sp in site.confluence.spaces if sp.status == "current"] or site.confluence.spaces)
+        grantee = rng.choice(teams)
+        if not any(p.principal_type == "group" and p.principal_id == grantee.group_id and p.operation == "read"
+                   for p in space.permissions):
+            space.permissions.append(SpacePermission(f"tt{org.clock:%Y%m%d%H}", "group", grantee.group_id, "read",
+                                                     "space"))
+            space_change = (space, grantee)
+            changes["space_permissions_added"] = [{"space": space.key, "group": grantee.name, "operation": "read"}]
 
     # --- apps -----------------------------------------------------------------------------------
     installer = next((a for a in org.accounts if a.platform_roles), active[0])
@@ -111,8 +130,19 @@ def advance(org: Organization, days: float = 1.0) -> dict:
     serial = f"{org.clock:%Y%m%d%H%M}"
     if org.events is not None:
         events = [
+            audit.org_event(f"tt-{serial}-c", moment(1), "user_created", installer, context=[user_ref(newcomer)]),
+            *(audit.org_event(f"tt-{serial}-c{i}", moment(1), "user_added_to_group", installer,
+                              context=[group_ref(by_name[name].group_id, name), user_ref(newcomer)])
+              for i, name in enumerate((g0["jira_users"], g0["confluence_users"]))),
+            audit.org_event(f"tt-{serial}-r", moment(2), "user_removed_from_group", installer,
+                            context=[group_ref(team.group_id, team.name), user_ref(removed_account)]),
+            *(audit.org_event(f"tt-{serial}-u{i}", moment(3), "app_uninstalled", installer,
+                              context=[app_ref(gone_key.rpartition(":")[2], "jira")], product="jira", site=site)
+              for i, gone_key in enumerate(changes["apps_removed"])),
+        ] + ([
             audit.org_event(f"tt-{serial}-1", moment(1), "user_added_to_group", installer,
                             context=[group_ref(admins.group_id, admins.name), user_ref(promoted)]),
+        ] if changes["memberships_added"] else []) + [
             audit.org_event(f"tt-{serial}-2", moment(2), "app_installed", installer,
                             context=[app_ref(key, "jira")], product="jira", site=site),
             audit.org_event(f"tt-{serial}-3", moment(3), "account_deactivated", installer, context=[user_ref(leaver)]),
@@ -129,11 +159,21 @@ def advance(org: Organization, days: float = 1.0) -> dict:
         if log is None:  # a site without Jira (topology.py)
             continue
         base_id = 10_000 + log.count + 5_000 + len(log.extras)
+        def member_record(summary, group, account, when):
+            return (summary, "group management", {"id": group.group_id, "name": group.name, "typeName": "GROUP"},
+                    [{"id": account.account_id, "name": account.name, "typeName": "USER"}], when)
+
         records = [
-            ("User added to group", "group management", {"id": admins.group_id, "name": admins.name, "typeName": "GROUP"},
-             [{"id": promoted.account_id, "name": promoted.name, "typeName": "USER"}], moment(1)),
-            ("Permission scheme updated", "permissions", {"id": "10000", "name": "Internal projects", "typeName": "SCHEME"},
-             [], moment(3)),
+            ("User created", "user management",
+             {"id": newcomer.account_id, "name": newcomer.name, "typeName": "USER"}, [], moment(1)),
+            *(member_record("User added to group", by_name[name], newcomer, moment(1))
+              for name in (g0["jira_users"], g0["confluence_users"])),
+            member_record("User removed from group", team, removed_account, moment(2)),
+            *([member_record("User added to group", admins, promoted, moment(1))]
+              if changes["memberships_added"] else []),
+            *(("Permission scheme updated", "permissions",
+               {"id": str(scheme.scheme_id), "name": scheme.name, "typeName": "SCHEME"}, [], moment(3))
+              for scheme in changed_schemes),
             ("Workflow updated", "workflows", {"id": "10001", "name": "Software workflow", "typeName": "WORKFLOW"}, [], moment(5)),
             ("Version released", "projects", {"id": "10002", "name": "v2", "typeName": "VERSION"}, [],
              previous - timedelta(hours=2)),  # late: happened before the last load, visible only now
@@ -145,22 +185,29 @@ def advance(org: Organization, days: float = 1.0) -> dict:
                                {"category": category, "objectItem": obj, "changedValues": changed,
                                 "associatedItems": associated, "remoteAddress": "10.7.7.7", "eventSource": ""}))
         changes["events"][f"jira:{s.name}"] = len(records)
-        changes["late_events"][f"jira:{s.name}"] = [str(base_id + 3)]
+        changes["late_events"][f"jira:{s.name}"] = [str(base_id + len(records) - 1)]
     for s in org.sites:
         clog = s.confluence.audit
         if clog is None:  # a site without Confluence
             continue
-        for n, (summary, when) in enumerate((("Space created", moment(2)), ("Space logo updated", previous - timedelta(hours=1)))):
+        crecords = [("Space created", "Spaces", f"Space {serial}", [], moment(2)),
+                    ("Space logo updated", "Spaces", f"Space {serial}", [], previous - timedelta(hours=1))]
+        if space_change is not None and s is site:
+            space, grantee = space_change
+            crecords.append(("Space permission added", "Permissions", space.name,
+                             [{"name": grantee.name, "objectType": "Group"}], moment(3)))
+        for n, (summary, category, name, associated, when) in enumerate(crecords):
             clog.add(AuditEvent(f"tt{serial}{n}", when, max(when, moment(7)), summary, installer.account_id,
-                                {"category": "Spaces", "affectedObject": {"name": f"Space {serial}", "objectType": "Space"},
-                                 "changedValues": [], "associatedObjects": [], "remoteAddress": "10.7.7.8",
+                                {"category": category, "affectedObject": {"name": name, "objectType": "Space"},
+                                 "changedValues": [], "associatedObjects": associated, "remoteAddress": "10.7.7.8",
                                  "description": "", "sysAdmin": False, "superAdmin": False}))
-        changes["events"][f"confluence:{s.name}"] = 2
+        changes["events"][f"confluence:{s.name}"] = len(crecords)
     dc_events(org, changes, moment)
     return changes
 
 
 def dc_events(org: Organization, changes: dict, moment) -> None:
+    """A sign-in on every Data Center instance, and a user added to one of its groups (with its record)."""
     for instance in org.dc:
         log = instance.audit
         event_id = str(log.count + 1_000 + len(log.extras))
@@ -168,6 +215,21 @@ def dc_events(org: Organization, changes: dict, moment) -> None:
                            {"category": "Security", "affectedObjects": [{"name": "admin", "type": "USER"}],
                             "changedValues": [], "source": "10.9.9.9"}))
         changes["events"][f"dc:{instance.name}"] = 1
+        active = [u.username for u in instance.users if u.active and not u.deleted]
+        for group in sorted(instance.groups):
+            outside = [name for name in active if name not in instance.memberships.get(group, [])]
+            if not outside or "admin" in group:
+                continue
+            username = outside[len(log.extras) % len(outside)]
+            instance.memberships.setdefault(group, []).append(username)
+            log.add(AuditEvent(str(int(event_id) + 1), moment(5), moment(5), "User added to group", "admin",
+                               {"category": "User management",
+                                "affectedObjects": [{"name": group, "type": "GROUP"}, {"name": username, "type": "USER"}],
+                                "changedValues": [], "source": "10.9.9.9"}))
+            changes["events"][f"dc:{instance.name}"] = 2
+            changes.setdefault("dc_memberships_added", []).append({"instance": instance.name, "group": group,
+                                                                   "user": username})
+            break
 
 
 def refresh_product_access(org: Organization) -> None:

@@ -252,14 +252,16 @@ def test_second_run_adds_nothing_and_time_travel_loads_exactly_the_changes(tmp_p
         assert all(c["rows"] == 0 for c in again.coverage if c["resource"] == "confluence_audit_records")
 
         previous = org.clock
-        sim.advance(days=1)
+        changes = sim.advance(days=1)["orgs"][0]
         after = run(sim, base, tmp_path)
-    assert after.rows_by_table["confluence_audit_records"] == 2
-    assert after.rows_by_table["dc_audit_events"] == 1
+    assert after.rows_by_table["confluence_audit_records"] == changes["events"][f"confluence:{site.name}"] == 3
+    # a sign-in and a user added to a group on the Confluence DC instance
+    assert after.rows_by_table["dc_audit_events"] == sum(n for k, n in changes["events"].items()
+                                                         if k.startswith("dc:") and "confluence" in k) == 2
     last_load = "(select max(_dlt_load_id) from raw.confluence_audit_records)"
     new = current(tmp_path, "confluence_audit_records", "summary, creation_date",
                   f"_tenant = '{cloud}' and _dlt_load_id = {last_load}")
-    assert sorted(s for s, _ in new) == ["Space created", "Space logo updated"]
+    assert sorted(s for s, _ in new) == ["Space created", "Space logo updated", "Space permission added"]
     late = next(ms for s, ms in new if s == "Space logo updated")
     assert late < to_ms(previous)  # it happened before the previous load and only became visible now
     audit = current(tmp_path, "confluence_audit_records", "record_id", f"_tenant = '{cloud}'")

@@ -11,6 +11,14 @@ orgs as (
     select * from {{ ref('int_orgs') }}
 ),
 
+-- the oldest snapshot the organization's collected data rests on (change-driven runs keep rows between sweeps)
+snapshots as (
+    select org_id, min(snapshot_as_of) as snapshot_as_of
+    from {{ ref('int_coverage_latest') }}
+    where is_collected
+    group by org_id
+),
+
 per_check as (
     select
         org_id,
@@ -37,7 +45,9 @@ select
     per_check.failing_count,
     per_check.evaluated_count,
     per_check.status = 'evaluated' and per_check.failing_count > 0 as is_failing,
-    orgs.as_of as evaluated_at
+    orgs.as_of as evaluated_at,
+    snapshots.snapshot_as_of
 from per_check
 inner join orgs on per_check.org_id = orgs.org_id
+left join snapshots on per_check.org_id = snapshots.org_id
 left join catalog on per_check.check_id = catalog.check_id

@@ -302,12 +302,32 @@ class CoverageEntry:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     duration_s: float = 0.0
     stats: RequestStats = field(default_factory=RequestStats)
+    # a change-driven run (changes.py): hold columns of the items not re-read, items read/listed per kind,
+    # why a kind was read whole, and the server time of the last full sweep (None: read in full now)
+    held: list[dict] = field(default_factory=list)
+    driven: dict[str, list[int]] = field(default_factory=dict)
+    whole: dict[str, str] = field(default_factory=dict)
+    snapshot_as_of: datetime | None = None
 
     def row(self, run_id: str) -> dict:
         return {"run_id": run_id, "resource": self.resource, "tenant": self.tenant, "status": self.status,
-                "reason": self.reason, "rows": self.stats.rows, "pages": self.stats.pages,
+                "reason": "; ".join(x for x in (self.reason, self.driven_reason()) if x),
+                "rows": self.stats.rows, "pages": self.stats.pages,
                 "requests": self.stats.requests, "retries": self.stats.retries, "throttled": self.stats.throttled,
-                "started_at": self.started_at, "duration_s": round(self.duration_s, 3)}
+                "started_at": self.started_at, "duration_s": round(self.duration_s, 3),
+                "snapshot_as_of": self.snapshot_as_of if self.held else None}
+
+    def driven_reason(self) -> str:
+        if not self.driven:
+            return ""
+        parts = []
+        for kind, (read, listed) in sorted(self.driven.items()):
+            why = f" ({self.whole[kind]})" if kind in self.whole else ""
+            parts.append(f"{read} of {listed} {kind}{why}")
+        as_of = f"; the others are kept as of the full sweep of {self.snapshot_as_of:%Y-%m-%d %H:%M} UTC" \
+            if self.held and self.snapshot_as_of else ""
+        return (f"change-driven: re-read {', '.join(parts)} (those the audit logs name, new ones, and one a run to "
+                f"check access){as_of}")
 
 
 REFUSED_SHOWN = 5  # items named in a `partial` reason; the rest are counted
@@ -404,10 +424,29 @@ class Coverage:
             self._report(entry)
 
     def item_holds(self, resource: str) -> list[tuple[dict, dict]]:
-        """(lineage, hold columns) of every item a fan-out of `resource` was refused in this run."""
+        """(lineage, hold columns) of every item a fan-out of `resource` was refused, or not re-read in a
+        change-driven run (`driven`), in this run."""
         with self._lock:
             entries = [e for e in self.entries if e.resource == resource]
-        return [(e.lineage, hold) for e in entries for items in e.stats.refused.values() for _, hold in items]
+        return [(e.lineage, hold) for e in entries for items in e.stats.refused.values() for _, hold in items] + \
+            [(e.lineage, hold) for e in entries for hold in e.held]
+
+    def driven(self, stats: RequestStats, kind: str, read: int, listed: int, held: list[dict],
+               as_of: datetime | None, whole: str) -> None:
+        """A change-driven fan-out (changes.py) read `read` of `listed` items and holds `held` (their hold
+        columns), kept as of `as_of`; `whole` says why the kind was read whole."""
+        with self._lock:
+            entry = next((e for e in reversed(self.entries) if e.stats is stats), None)
+            if entry is None:
+                return
+            counts = entry.driven.setdefault(kind, [0, 0])
+            counts[0] += read
+            counts[1] += listed
+            entry.held.extend(held)
+            if whole:
+                entry.whole[kind] = whole
+            if held:
+                entry.snapshot_as_of = as_of
 
     def skip(self, resource: str, scope: Scope, reason: str) -> None:
         entry = CoverageEntry(resource, scope.label, "skipped", reason)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 import dlt
 from dlt.extract.resource import DltResource
 
+from atlassian_posture.connector.changes import PLAN_RESOURCE, STATE_KEY, Plan
 from atlassian_posture.connector.helpers import Connections, Coverage
 from atlassian_posture.connector.http import AtlassianError
 from atlassian_posture.connector.posture_settings import integration_rows, settings_rows
@@ -35,7 +36,8 @@ def read_nothing(coverage: list[dict]) -> dict[str, list[dict]]:
     404, as a wrong URL answers) is their normal outcome, not a sign that the tenant answered."""
     by_org: dict[str, list[dict]] = {}
     for row in coverage:
-        if row["status"] != "skipped" and not row["resource"].endswith("_probe"):
+        # nor does reading the audit logs to plan a change-driven run
+        if row["status"] != "skipped" and not row["resource"].endswith("_probe") and row["resource"] != PLAN_RESOURCE:
             by_org.setdefault(row["tenant"].split("/")[0], []).append(row)
     return {org: rows for org, rows in by_org.items() if not any(r["status"] in COLLECTED for r in rows)}
 
@@ -55,6 +57,7 @@ class RunFacts:
         coverage.run_id = self.run_id
         self._selected: set[str] = set()
         self._finished: set[str] = set()
+        self.plan: Plan | None = None  # a change-driven run's plan (changes.py): `runs` saves its state
 
     @property
     def selected(self) -> set[str]:
@@ -132,6 +135,9 @@ class RunFacts:
         def runs():
             """Per organization and run: the server's clock the marts take as now, and the run's times."""
             yield from self._wait()
+            if self.plan is not None:  # in the load's state: a killed run rolls it back (recovery.py)
+                state = dlt.current.source_state()
+                state[STATE_KEY] = self.plan.state(state.get(STATE_KEY) or {}, self.connections, self.coverage_rows())
             yield self.runs_rows()
 
         @dlt.resource(name="posture_settings", write_disposition="replace",

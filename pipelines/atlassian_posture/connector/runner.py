@@ -27,12 +27,13 @@ import dlt
 import httpx
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from atlassian_posture.connector import OPT_IN, RUN_FACT_TABLES, RunFacts, all_resources
+from atlassian_posture.connector import OPT_IN, RUN_FACT_TABLES, RunFacts, all_resources, changes
 from atlassian_posture.connector.config import ConfigError, load_tenants
 from atlassian_posture.connector.helpers import Connections, Coverage, PartialSnapshot
 from atlassian_posture.connector.http import AtlassianError, AuthenticationFailed
 from atlassian_posture.connector.recovery import abort_unfinished, tidy
 from atlassian_posture.connector.run_facts import COLLECTED, read_nothing
+from atlassian_posture.connector.settings import CHANGE_SWEEP_DAYS
 from atlassian_posture.errors import EXIT_AUTH, EXIT_CONFIG, EXIT_FAILED, EXIT_GAPS, PostureError, RunFailed
 from atlassian_posture.warehouse import Warehouse, storage_cause
 
@@ -86,9 +87,13 @@ def _nothing_read_failure(empty: dict[str, list[dict]]) -> RunFailed:
 def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, pipelines_dir: Path | None = None,
             resources: list[str] | None = None, lock_wait_s: float = 0.0, progress: str | None = None,
             transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
-            locked: bool = False, on_progress: Callable[[dict], None] | None = None) -> RunResult:
+            locked: bool = False, on_progress: Callable[[dict], None] | None = None, full: bool = False,
+            sweep_days: float = CHANGE_SWEEP_DAYS) -> RunResult:
     """Extract every configured tenant into `database` (schema `raw`), with the run facts (coverage, runs,
     posture_settings).
+
+    Between full sweeps (every `sweep_days` by the server's clock, or `full=True`), each organization's
+    fan-outs re-read only what its audit logs say changed since its last run (changes.py).
 
     `locked=True` when the caller already holds the warehouse's lock (extract + transform)."""
     try:
@@ -128,7 +133,13 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
         failure: RunFailed | None = None
         counts: dict[str, int] = {}
         try:
-            info = pipeline.run(selected, schema=dlt.Schema("atlassian"), loader_file_format="parquet")
+            facts.plan = changes.plan(connections, coverage, changes.saved_state(pipeline), full=full or bool(resources),
+                                      record=not resources, sweep_days=sweep_days, started=started,
+                                      groups_of=changes.member_groups(pipeline),
+                                      members_of=changes.group_members(pipeline),
+                                      loaded=changes.loaded_items(pipeline))
+            with changes.active(facts.plan):
+                info = pipeline.run(selected, schema=dlt.Schema("atlassian"), loader_file_format="parquet")
             info.raise_on_failed_jobs()
             trace = pipeline.last_trace
             if trace and trace.last_normalize_info:

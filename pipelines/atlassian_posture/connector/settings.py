@@ -72,6 +72,8 @@ PAGE = {
 # Incremental audit loads re-read this much before the last loaded record, so events that
 # arrive late (Atlassian's logs are eventually consistent) are not missed; merge dedupes them.
 AUDIT_OVERLAP_HOURS = 24
+# Change-driven runs (changes.py): a full sweep at least this often (days, by the server's clock)
+CHANGE_SWEEP_DAYS = 7.0
 # First load of an audit log goes back this far (the org log keeps 180 days).
 AUDIT_INITIAL_DAYS = 180
 

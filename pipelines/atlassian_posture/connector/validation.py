@@ -60,6 +60,7 @@ PARENTS: dict[str, tuple[str, ...]] = {
     "org_group_role_assignments": ("group_id",),
     "org_user_role_assignments": ("account_id",),
     "org_api_tokens": ("account_id",),
+    "apps_marketplace": ("key",),
 }
 
 QUARANTINE_COLUMNS = {"run_id": {"data_type": "text"}, "resource": {"data_type": "text"},

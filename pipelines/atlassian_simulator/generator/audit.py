@@ -52,6 +52,7 @@ ORG_ACTIONS = {
     "password_recovery_requested": ("Requested password recovery link", "Account activity"),
     "password_reset_with_recovery_link": ("Reset password with recovery link", "Account activity"),
     "email_changed": ("Changed email address", "Account activity"),
+    "user_created": ("Created user", "Account lifecycle"),
     "account_deactivated": ("Deactivated account", "Account lifecycle"),
     "account_reactivated": ("Reactivated account", "Account lifecycle"),
     "group_product_access_granted": ("Granted product access to group", "Product access"),

@@ -8,6 +8,10 @@ orgs as (
     select * from {{ ref('int_orgs') }}
 ),
 
+runs as (
+    select * from {{ ref('stg_connector__runs') }}
+),
+
 ranked as (
     select
         coverage.*,
@@ -29,7 +33,11 @@ select
     ranked.row_count,
     ranked.run_id,
     ranked.started_at,
-    ranked.status = 'ok' as is_collected
+    ranked.status = 'ok' as is_collected,
+    -- how old the snapshot is: the last full sweep's server time where a change-driven run kept rows
+    -- (connector/changes.py), else this run's server clock
+    coalesce(ranked.snapshot_as_of, runs.server_clock_at, ranked.started_at) as snapshot_as_of
 from ranked
 inner join orgs on ranked.org_key = orgs.org_key
+left join runs on ranked.run_id = runs.run_id and ranked.org_key = runs.org_key
 where ranked.recency = 1

@@ -2,7 +2,7 @@ with source as (
     {{ raw_table('coverage', {
         'run_id': 'text', 'resource': 'text', 'tenant': 'text', 'status': 'text', 'reason': 'text',
         'rows': 'int', 'pages': 'int', 'requests': 'int', 'retries': 'int', 'throttled': 'int',
-        'started_at': 'ts', 'duration_s': 'float'
+        'started_at': 'ts', 'duration_s': 'float', 'snapshot_as_of': 'ts'
     }, committed_only=true) }}
 ),
 
@@ -26,7 +26,9 @@ renamed as (
         retries as retry_count,
         throttled as throttled_count,
         duration_s as duration_seconds,
-        started_at
+        started_at,
+        -- a change-driven run kept some items' rows: the server time of the full sweep they were read in
+        snapshot_as_of
     from source
 )
 

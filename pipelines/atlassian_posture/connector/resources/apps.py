@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import quote, urlsplit
 
+from atlassian_posture.connector.changes import only
 from atlassian_posture.connector.config import MARKETPLACE_URL
 from atlassian_posture.connector.helpers import Connections, Coverage, Listings, Scope, fan_out, listed_rows
 from atlassian_posture.connector.http import AtlassianClient, NotAvailable, RequestStats
@@ -118,7 +119,8 @@ def build(connections: Connections, coverage: Coverage) -> list:
                         listing_cache[(base, key)] = marketplace_listing(market, key, stats)
                     return listing_cache[(base, key)]
 
-                rows = [scope.stamp(dict(row)) for row in fan_out(sorted(keys), fetch)]
+                keys = only("apps", scope, sorted(keys), stats, hold=lambda key: {"key": key})
+                rows = [scope.stamp(dict(row)) for row in fan_out(keys, fetch)]
                 stats.add(rows=len(rows))
                 if rows:
                     yield rows

@@ -208,8 +208,8 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
         elif failure is not None:
             raise failure  # a partial read (Jira's snapshot fails the run too)
         elif read.refused.get("groups"):
-            only = {hold.get("group_id") for _, hold in read.refused["groups"]}
-            yield from cloud.group_members(listings, client, scope, stats, only)
+            refused = {hold.get("group_id") for _, hold in read.refused["groups"]}
+            yield from cloud.group_members(listings, client, scope, stats, refused)
 
     return [groups, group_members, users, dc_users, spaces, space_permissions, role_assignments,
             legacy_space_permissions, space_roles,

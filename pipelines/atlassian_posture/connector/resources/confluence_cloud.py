@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
+from atlassian_posture.connector.changes import only
 from atlassian_posture.connector.helpers import Calls, Listings, Scope, fan_out_pages, stable_id
 from atlassian_posture.connector.http import (
     AtlassianClient,
@@ -39,15 +40,17 @@ def group_list(listings: Listings, client: AtlassianClient, scope: Scope, stats:
                    lambda: ConfluenceV1(PAGE["confluence_groups"]), stats)
 
 
-def group_members(listings, client, scope, stats, only: set[str] | None = None) -> Iterator[list[dict]]:
-    """Members per group id (of every group, or the ids in `only`), fanned out; a group deleted since the
+def group_members(listings, client, scope, stats, wanted: set[str] | None = None) -> Iterator[list[dict]]:
+    """Members per group id (of every group, or the ids in `wanted`), fanned out; a group deleted since the
     listing contributes nothing."""
 
     def open_members(group: dict):
         return paginate(client, f"{V1}/group/{group['id']}/membersByGroupId", ConfluenceV1(PAGE["confluence_members"]),
                         stats=stats)
 
-    groups = [g for g in group_list(listings, client, scope, stats) if only is None or g["id"] in only]
+    groups = [g for g in group_list(listings, client, scope, stats) if wanted is None or g["id"] in wanted]
+    groups = only("groups", scope, groups, stats, ids=lambda g: (g["id"], g.get("name")),
+                  hold=lambda g: {"group_id": g["id"]})
     for group, page in fan_out_pages(groups, open_members, stats=stats,
                                      kind="groups", name=lambda g: g.get("name") or g["id"],
                                      hold=lambda g: {"group_id": g["id"]}):
@@ -75,7 +78,9 @@ def _per_space(listings, client, scope, stats, suffix: str, page_size: int) -> I
     def open_pages(space: dict):
         return paginate(client, f"{V2}/spaces/{space['id']}/{suffix}", ConfluenceV2(page_size), stats=stats)
 
-    for space, page in fan_out_pages(space_list(listings, client, scope, stats), open_pages, stats=stats,
+    spaces = only("spaces", scope, space_list(listings, client, scope, stats), stats,
+                  ids=lambda sp: (sp["id"], sp.get("key"), sp.get("name")), hold=lambda sp: {"space_id": sp["id"]})
+    for space, page in fan_out_pages(spaces, open_pages, stats=stats,
                                      kind="spaces", name=lambda sp: sp.get("key") or sp["id"],
                                      hold=lambda sp: {"space_id": sp["id"]}):
         if page:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import quote
 
+from atlassian_posture.connector.changes import only
 from atlassian_posture.connector.helpers import fan_out, fan_out_pages, per_item
 from atlassian_posture.connector.paging import ConfluenceV1, paginate
 from atlassian_posture.connector.resources.confluence_support import listing, row
@@ -44,7 +45,9 @@ def group_members(listings, client, scope, stats) -> Iterator[list[dict]]:
         return paginate(client, f"{API}/group/{_segment(group['name'])}/member",
                         ConfluenceV1(PAGE["dc_confluence_members"]), stats=stats)
 
-    for group, page in fan_out_pages(group_list(listings, client, scope, stats), open_members, stats=stats,
+    groups = only("groups", scope, group_list(listings, client, scope, stats), stats, ids=lambda g: (g["name"],),
+                  hold=lambda g: {"group_name": g["name"]})
+    for group, page in fan_out_pages(groups, open_members, stats=stats,
                                      kind="groups", name=lambda g: g["name"], hold=lambda g: {"group_name": g["name"]}):
         if page:
             yield [row(scope, member, group_name=group["name"]) for member in page]
@@ -68,7 +71,9 @@ def space_permissions(listings, client, scope, stats) -> Iterator[list[dict]]:
                     spaceId=item.get("spaceId", space.get("id"))) for item in body]
 
     # a space deleted since the listing contributes nothing; one the PAT may not administer is skipped
-    for rows in fan_out(space_list(listings, client, scope, stats),
+    spaces = only("spaces", scope, space_list(listings, client, scope, stats), stats,
+                  ids=lambda sp: (sp.get("id"), sp["key"], sp.get("name")), hold=lambda sp: {"space_key": sp["key"]})
+    for rows in fan_out(spaces,
                         per_item(fetch, stats, "spaces", empty=[], name=lambda sp: sp["key"],
                                  hold=lambda sp: {"space_key": sp["key"]})):
         if rows:

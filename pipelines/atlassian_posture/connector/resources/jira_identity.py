@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from atlassian_posture.connector.changes import only
 from atlassian_posture.connector.handover import Handover
 from atlassian_posture.connector.helpers import Connections, Coverage, Listings, fan_out_pages, snapshot
 from atlassian_posture.connector.http import AtlassianError, NotAvailable, RequestStats
@@ -111,7 +112,9 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, hand
 
                         hold = ((lambda ref: {"group_id": ref[0]}) if tenant.cloud
                                 else (lambda ref: {"group_name": ref[1]}))
-                        for (group_id, name), page in fan_out_pages(group_refs(tenant, stats), open_members,
+                        refs = only("groups", tenant.scope, group_refs(tenant, stats), stats, ids=lambda ref: ref,
+                                    hold=hold)
+                        for (group_id, name), page in fan_out_pages(refs, open_members,
                                                                     missing=is_missing, stats=stats, kind="groups",
                                                                     name=lambda ref: ref[1], hold=hold):
                             if shared:  # before `row` cleans the members in place

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dlt
 
+from atlassian_posture.connector.changes import only
 from atlassian_posture.connector.helpers import Connections, Coverage, Listings, fan_out, per_item, snapshot
 from atlassian_posture.connector.http import AtlassianError, AuthenticationFailed
 from atlassian_posture.connector.paging import SinglePage, paginate
@@ -26,6 +27,11 @@ PROJECT = {"missing": is_missing, "name": lambda p: f"{p.key} ({p.id})", "hold":
 
 
 def build(connections: Connections, coverage: Coverage, listings: Listings) -> list:
+    def changed_projects(tenant, stats) -> list[ProjectRef]:
+        """The projects to read: all, or in a change-driven run those the audit logs name (changes.py)."""
+        return only("projects", tenant.scope, project_refs(listings, tenant, stats), stats,
+                    ids=lambda p: (p.id, p.key), hold=PROJECT["hold"])
+
     @snapshot("jira_project_roles")
     def project_roles():
         """One row per project role of the role catalogue (role): `id`, `name`, `description`.
@@ -85,7 +91,7 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
 
                 # a project deleted since the listing has no actors; one the credential may not
                 # administer (403) is skipped, its actors kept from the last run (coverage: partial)
-                yield from fan_out(project_refs(listings, tenant, stats),
+                yield from fan_out(changed_projects(tenant, stats),
                                    per_item(actors_of, stats, "projects", empty=[], **PROJECT))
 
     def role_catalogue(tenant, stats) -> list[tuple[str, str]] | None:
@@ -127,7 +133,7 @@ def build(connections: Connections, coverage: Coverage, listings: Listings) -> l
                     return row(tenant.scope, tenant.client.json(response), project_id=project.id,
                                project_key=project.key)
 
-                refs = project_refs(listings, tenant, stats)
+                refs = changed_projects(tenant, stats)
                 for found in fan_out(refs, per_item(scheme_of, stats, "projects", empty=None, **PROJECT)):
                     if found is not None:
                         yield found

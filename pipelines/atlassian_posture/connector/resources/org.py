@@ -19,6 +19,7 @@ from datetime import timedelta
 
 import dlt
 
+from atlassian_posture.connector.changes import full_run, only
 from atlassian_posture.connector.handover import Handover
 from atlassian_posture.connector.helpers import (
     Calls,
@@ -207,7 +208,7 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
 
                 for page in managed_pages(client, org_id, Calls(stats)):
                     # an account that left between the listing and its call gives no row
-                    ids = [a["account_id"] for a in page]
+                    ids = only("accounts", s, [a["account_id"] for a in page], stats, hold=account)
                     rows = [s.stamp(r) for r in fan_out(ids, per_item(fetch, stats, "accounts", hold=account))
                             if r is not None]
                     stats.add(rows=len(rows))
@@ -234,9 +235,26 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
         for org, client, scope in connections.org_scopes():
             with coverage.track("org_group_role_assignments", scope) as stats:
                 org_id, s = tenant(org, client, scope, stats)
-                found = group_roles(client, org_id, s, stats)
-                found.charge(stats)
-                yield from listed_rows(found.rows, s, stats)
+                if full_run(org.key):  # every group: a shared listing (`group_roles`)
+                    found = group_roles(client, org_id, s, stats)
+                    found.charge(stats)
+                    yield from listed_rows(found.rows, s, stats)
+                    continue
+                # change-driven (changes.py): only the groups the audit logs name, the others held
+                base = f"/admin/v2/orgs/{org_id}/directories/{ADMIN_ALL_DIRECTORIES}/groups"
+
+                def fetch(group_id: str, base=base, stats=stats, client=client) -> list[dict]:
+                    return role_rows(client, f"{base}/{group_id}/role-assignments", "group_id", group_id, Calls(stats))
+
+                for page in group_pages(client, org_id, ("counts.resources",), Calls(stats)):
+                    wanted = [g["id"] for g in page if (g.get("counts") or {}).get("resources", 1)]
+                    wanted = only("groups", s, wanted, stats, hold=lambda g: {"group_id": g})
+                    # a group or user deleted since the listing holds nothing
+                    rows = [s.stamp(r) for rows in fan_out(wanted, per_item(fetch, stats, "groups", empty=[],
+                                                                               hold=lambda g: {"group_id": g}))
+                            for r in rows]
+                    stats.add(rows=len(rows))
+                    yield rows
 
     @snapshot("org_user_role_assignments", LINEAGE)
     def user_role_assignments():
@@ -272,22 +290,33 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
                         holders = None
                     finally:
                         handover.release(USERS, USER_ROLES, org.key)
-                try:
-                    derived = org_roles.derive(
-                        client, org_id, holders, group_roles(client, org_id, s, stats).rows,
-                        workspace_ids(client, org_id, s, stats),
-                        per_item(fetch, stats, "accounts", empty=None, hold=account), fan_out, Calls(stats))
-                except AuthenticationFailed:
-                    raise
-                except (org_roles.Untrusted, AtlassianError) as exc:
-                    note_coverage("org_user_role_assignments", scope, f"per-user role assignments: {exc}")
+                if not full_run(org.key):  # change-driven (changes.py): the accounts the logs name, per user
+                    if holders is not None:
+                        wanted = [a for a, h in holders.items() if h.platform or (h.resources is None or h.resources)]
+                        wanted = only("accounts", s, wanted, stats, hold=account)
+                        rows = [s.stamp(r) for rows in fan_out(wanted, per_item(fetch, stats, "accounts", empty=[],
+                                                                                  hold=account)) for r in rows]
+                        stats.add(rows=len(rows))
+                        yield rows
+                        continue
                 else:
-                    rows = derived.rows + [r for rs in derived.per_user.values() for r in rs]
-                    yield from listed_rows(rows, s, stats)
-                    continue
+                    try:
+                        derived = org_roles.derive(
+                            client, org_id, holders, group_roles(client, org_id, s, stats).rows,
+                            workspace_ids(client, org_id, s, stats),
+                            per_item(fetch, stats, "accounts", empty=None, hold=account), fan_out, Calls(stats))
+                    except AuthenticationFailed:
+                        raise
+                    except (org_roles.Untrusted, AtlassianError) as exc:
+                        note_coverage("org_user_role_assignments", scope, f"per-user role assignments: {exc}")
+                    else:
+                        rows = derived.rows + [r for rs in derived.per_user.values() for r in rs]
+                        yield from listed_rows(rows, s, stats)
+                        continue
                 for page in user_pages(client, org_id, ADMIN_USER_ROLES_EXPAND, Calls(stats)):
                     wanted = [u["accountId"] for u in page
                               if u.get("platformRoles") or (u.get("counts") or {}).get("resources", 1)]
+                    wanted = only("accounts", s, wanted, stats, hold=account)
                     # a group or user deleted since the listing holds nothing
                     rows = [s.stamp(r) for rows in fan_out(wanted, per_item(fetch, stats, "accounts", empty=[],
                                                                               hold=account)) for r in rows]
