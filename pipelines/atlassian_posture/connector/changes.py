@@ -490,20 +490,41 @@ BY_ORG = {"apps_marketplace"}  # its tenant is the organization's Marketplace vi
 
 def loaded_items(pipeline) -> Callable[[str, str, str], set[str] | None]:
     """`loaded` for `plan`: the items of a fan-out's parent listing as the last run loaded it (current rows of
-    `LISTINGS`), for one tenant (one organization for `BY_ORG`); None when unknown (every item is then read)."""
+    `LISTINGS`), for one tenant (one organization for `BY_ORG`); None when unknown (every item is then read).
+
+    Read on first use, in full, once per (table, column): the first `loaded(...)` comes from a resource,
+    which may run in one of dlt's extract worker threads, and the pipeline's SQL client must not be
+    opened there (dlt's configuration context is shared with the thread running the pipeline), so
+    `prefetch` reads them all in that thread before the extract starts, for a change-driven run."""
+    cache: dict[tuple[str, str], dict[str, set[str]] | None] = {}
+
+    def read(table: str, listed: str, lineage: str) -> dict[str, set[str]] | None:
+        try:
+            with pipeline.sql_client() as client:
+                rows = client.execute_sql(
+                    f"select {lineage}, {listed} from {client.make_qualified_table_name(table)} "
+                    f"where _dlt_valid_to is null and {listed} is not null")
+        except Exception:  # noqa: BLE001 - no such table or column yet: every item is new
+            return None
+        out: dict[str, set[str]] = {}
+        for where, value in rows or []:
+            out.setdefault(str(where), set()).add(str(value).lower())
+        return out
 
     def loaded(resource: str, column: str, where: str) -> set[str] | None:
         table, columns = LISTINGS.get(resource, (None, {}))
         if table is None or column not in columns:
             return None
-        lineage = "_org_key" if resource in BY_ORG else "_tenant"
-        try:
-            with pipeline.sql_client() as client:
-                rows = client.execute_sql(
-                    f"select distinct {columns[column]} from {client.make_qualified_table_name(table)} "
-                    f"where _dlt_valid_to is null and {lineage} = '{where.replace(chr(39), chr(39) * 2)}'")
-        except Exception:  # noqa: BLE001 - no such table or column yet: every item is new
-            return None
-        return {str(r[0]).lower() for r in rows or [] if r[0] is not None}
+        key = (resource, column)
+        if key not in cache:
+            cache[key] = read(table, columns[column], "_org_key" if resource in BY_ORG else "_tenant")
+        found = cache[key]
+        return None if found is None else found.get(where, set())
 
+    def prefetch() -> None:
+        for resource, (_, columns) in LISTINGS.items():
+            for column in columns:
+                loaded(resource, column, "")
+
+    loaded.prefetch = prefetch  # type: ignore[attr-defined]
     return loaded

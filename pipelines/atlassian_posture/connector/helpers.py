@@ -448,6 +448,22 @@ class Coverage:
             if held:
                 entry.snapshot_as_of = as_of
 
+    def mirror(self, source: RequestStats, stats: RequestStats) -> None:
+        """The entry of `stats` read its rows from another resource's read (`source`, a handover): what that
+        read held in a change-driven run, this table holds too."""
+        with self._lock:
+            origin = next((e for e in reversed(self.entries) if e.stats is source), None)
+            entry = next((e for e in reversed(self.entries) if e.stats is stats), None)
+            if origin is None or entry is None or not origin.driven:
+                return
+            for kind, (read, listed) in origin.driven.items():
+                counts = entry.driven.setdefault(kind, [0, 0])
+                counts[0] += read
+                counts[1] += listed
+            entry.held.extend(origin.held)
+            entry.whole.update(origin.whole)
+            entry.snapshot_as_of = entry.snapshot_as_of or origin.snapshot_as_of
+
     def skip(self, resource: str, scope: Scope, reason: str) -> None:
         entry = CoverageEntry(resource, scope.label, "skipped", reason)
         with self._lock:

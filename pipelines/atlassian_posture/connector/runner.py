@@ -138,6 +138,8 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
                                       groups_of=changes.member_groups(pipeline),
                                       members_of=changes.group_members(pipeline),
                                       loaded=changes.loaded_items(pipeline))
+            if any(plan.mode != "full" for plan in facts.plan.orgs.values()):
+                getattr(facts.plan.loaded, "prefetch", lambda: None)()  # here: resources run in dlt's workers
             with changes.active(facts.plan):
                 info = pipeline.run(selected, schema=dlt.Schema("atlassian"), loader_file_format="parquet")
             info.raise_on_failed_jobs()

@@ -203,6 +203,7 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
             if page:
                 yield [row(scope, member, group_id=group_id) for member in page]
         read, failure = handover.result(JIRA, CONFLUENCE, site)
+        coverage.mirror(read, stats)  # the groups Jira held in a change-driven run are held here too
         if failure is not None and not stats.rows:
             yield from cloud.group_members(listings, client, scope, stats)
         elif failure is not None:

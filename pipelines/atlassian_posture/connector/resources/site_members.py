@@ -12,7 +12,6 @@ sites first, in Jira's order.
 
 from __future__ import annotations
 
-from atlassian_posture.connector.changes import full_run
 from atlassian_posture.connector.config import SiteConfig
 from atlassian_posture.connector.handover import Handover
 
@@ -23,10 +22,9 @@ FIELDS = {"accountId": "accountId", "accountType": "accountType", "displayName":
 
 
 def shared(handover: Handover, org_key: str, site: SiteConfig) -> bool:
-    """Whether Jira reads this site's members for both tables in this run. Not in a change-driven run
-    (changes.py): each table then reads the groups the logs name and holds the others' rows itself."""
-    return ({"jira", "confluence"} <= set(site.products) and full_run(org_key)
-            and handover.shared(JIRA, CONFLUENCE, (org_key, site.name)))
+    """Whether Jira reads this site's members for both tables in this run. In a change-driven run
+    (changes.py) Jira reads the groups the logs name, and Confluence holds the same others (`Coverage.mirror`)."""
+    return {"jira", "confluence"} <= set(site.products) and handover.shared(JIRA, CONFLUENCE, (org_key, site.name))
 
 
 def as_confluence(members: list[dict]) -> list[dict]:
