@@ -32,6 +32,11 @@ RAW_DATASET = "raw"
 # DuckDB takes up to 80% of RAM for its merges by default; capped, it spills to disk instead, so a
 # scheduled load stays small next to whatever else the machine runs.
 DUCKDB_SETTINGS = {"memory_limit": "512MB", "threads": 2}
+# The load's share: dlt's scd2 merges run inside the extracting process, next to its own heap, so they get
+# less (they spill to `<warehouse>.tmp`); with one load job at a time and small writer buffers the extractor's
+# peak stays under 500 MiB whatever the organization's size (benchmarks/perf.py measures it, DECISIONS.md).
+LOAD_DUCKDB_SETTINGS = {"memory_limit": "128MB", "threads": 2}
+LOAD_SETTINGS = {"data_writer.buffer_max_items": 500, "load.workers": 1}
 # The published copy is written in the storage format of DuckDB 1.0, which every DuckDB 1.x and 2.x
 # reads: the DuckDB CLI, Metabase's and DBeaver's drivers and duckdb-engine often bundle a 1.x.
 PUBLISHED_STORAGE_VERSION = "v1.0.0"
@@ -195,7 +200,7 @@ class Warehouse:
 
         if self.is_server:
             return dlt.destinations.postgres(credentials=self.url)
-        return dlt.destinations.duckdb(DuckDbCredentials(str(self.location), global_config=DUCKDB_SETTINGS))
+        return dlt.destinations.duckdb(DuckDbCredentials(str(self.location), global_config=LOAD_DUCKDB_SETTINGS))
 
     def pipeline(self, pipelines_dir: Path | None = None, progress: str | None = None):
         """The dlt pipeline that loads this warehouse (`dlt pipeline atlassian_posture info
@@ -203,6 +208,9 @@ class Warehouse:
         import dlt
 
         _quiet_dlt_tracebacks()
+        for key, value in LOAD_SETTINGS.items():  # defaults: a user's config.toml or environment still decides
+            if key not in dlt.config:
+                dlt.config[key] = value
         return dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=self.destination(), dataset_name=RAW_DATASET,
                             pipelines_dir=str(pipelines_dir or self.state_dir), progress=progress)
 

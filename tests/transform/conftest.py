@@ -26,7 +26,7 @@ class Built:
             orgs, credentials = self.sim.connector_config(
                 base, attestation_dir=self.workdir / "attestation" if self.attest else None)
             extract(orgs, credentials, self.warehouse, pipelines_dir=self.workdir / "pipelines")
-        build(self.warehouse)
+        build(self.warehouse, staging_tests=True)  # CI runs the staging tests on every topology
         return manifest(self.sim, attest=self.attest)
 
 
