@@ -17,12 +17,36 @@ reads the listing itself as before. Both sides must visit their tenants in the s
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import deque
-from collections.abc import Collection, Hashable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from atlassian_posture.connector.http import RequestStats
+from atlassian_posture.connector.http import AtlassianError, RequestStats
+
+
+class Reading:
+    """One reader's listing of one tenant (`Handover.reading`). Set `stats` to the reader's coverage stats:
+    what it was refused is the taker's too."""
+
+    def __init__(self, handover: Handover, channel: tuple[str, str, Hashable], shared: bool):
+        self.handover, self.channel, self.shared = handover, channel, shared
+        self.stats = RequestStats()
+        self.failure: Exception | None = AtlassianError(f"{channel[0]} stopped before the end of its listing")
+
+    def pages(self, pages: Iterable, convert: Callable = lambda page: page) -> Iterator:
+        """`pages` as they are read, each handed over first (as `convert` makes it, before the reader's own
+        row cleaning changes it); an error of the listing is the taker's outcome too."""
+        try:
+            for page in pages:
+                if self.shared:
+                    self.handover.put(*self.channel, convert(page))
+                yield page
+        except Exception as exc:
+            self.failure = exc
+            raise
+        self.failure = None
 
 TAKER_WAIT_S = 0.05  # how long a taker in a worker thread waits for a page before yielding None
 
@@ -55,6 +79,17 @@ class Handover:
             if self._decided[pair]:
                 self._channels.setdefault((reader, taker, tenant), _Channel())
             return self._decided[pair]
+
+    @contextlib.contextmanager
+    def reading(self, reader: str, taker: str, tenant: Hashable, when: bool = True) -> Iterator[Reading]:
+        """Around the reader's listing of one tenant: its `pages` are handed over if the pair shares (and
+        `when`), and the taker learns how it ended when the block ends, however it ends."""
+        reading = Reading(self, (reader, taker, tenant), when and self.shared(reader, taker, tenant))
+        try:
+            yield reading
+        finally:
+            if reading.shared:
+                self.close(reader, taker, tenant, reading.stats, reading.failure)
 
     def put(self, reader: str, taker: str, tenant: Hashable, page) -> None:
         with self._lock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from atlassian_posture.connector.changes import only
 from atlassian_posture.connector.handover import Handover
 from atlassian_posture.connector.helpers import Connections, Coverage, Listings, fan_out_pages, snapshot
-from atlassian_posture.connector.http import AtlassianError, NotAvailable, RequestStats
+from atlassian_posture.connector.http import AtlassianError, NotAvailable
 from atlassian_posture.connector.paging import BareArray, DcStream, PageBean, SinglePage, paginate
 from atlassian_posture.connector.resources import site_members
 from atlassian_posture.connector.resources.jira_common import JiraTenant, is_missing, jira_tenants, row
@@ -97,37 +97,25 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, hand
         plus `group_name`. A Cloud site with Confluence too hands its pages to `confluence_group_members`
         (`site_members`)."""
         for tenant in jira_tenants(connections):
-            site = (tenant.org.key, tenant.target.name)
             shared = tenant.cloud and site_members.shared(handover, tenant.org.key, tenant.target)
-            stats, failure = RequestStats(), AtlassianError("the Jira member read stopped")  # until it ends
-            try:
-                with coverage.track("jira_group_members", tenant.scope) as stats:
-                    try:
-                        def open_members(ref, tenant=tenant, stats=stats):
-                            group_id, name = ref
-                            key = {"groupId": group_id} if tenant.cloud else {"groupname": name}
-                            return paginate(tenant.client, f"{tenant.api}/group/member",
-                                            PageBean(PAGE["jira_group_member"]),
-                                            params={**key, "includeInactiveUsers": "true"}, stats=stats)
+            with handover.reading(JIRA, CONFLUENCE, (tenant.org.key, tenant.target.name), shared) as reading, \
+                    coverage.track("jira_group_members", tenant.scope) as stats:
+                reading.stats = stats
 
-                        hold = ((lambda ref: {"group_id": ref[0]}) if tenant.cloud
-                                else (lambda ref: {"group_name": ref[1]}))
-                        refs = only("groups", tenant.scope, group_refs(tenant, stats), stats, ids=lambda ref: ref,
-                                    hold=hold)
-                        for (group_id, name), page in fan_out_pages(refs, open_members,
-                                                                    missing=is_missing, stats=stats, kind="groups",
-                                                                    name=lambda ref: ref[1], hold=hold):
-                            if shared:  # before `row` cleans the members in place
-                                handover.put(JIRA, CONFLUENCE, site, (group_id, site_members.as_confluence(page)))
-                            parent = {"group_id": group_id} if tenant.cloud else {"group_name": name}
-                            yield [row(tenant.scope, member, **parent) for member in page]
-                        failure = None
-                    except Exception as exc:
-                        failure = exc
-                        raise
-            finally:
-                if shared:
-                    handover.close(JIRA, CONFLUENCE, site, stats, failure)
+                def open_members(ref, tenant=tenant, stats=stats):
+                    group_id, name = ref
+                    key = {"groupId": group_id} if tenant.cloud else {"groupname": name}
+                    return paginate(tenant.client, f"{tenant.api}/group/member", PageBean(PAGE["jira_group_member"]),
+                                    params={**key, "includeInactiveUsers": "true"}, stats=stats)
+
+                hold = (lambda ref: {"group_id": ref[0]}) if tenant.cloud else (lambda ref: {"group_name": ref[1]})
+                refs = only("groups", tenant.scope, group_refs(tenant, stats), stats, ids=lambda ref: ref, hold=hold)
+                pages = fan_out_pages(refs, open_members, missing=is_missing, stats=stats,
+                                      kind="groups", name=lambda ref: ref[1], hold=hold)
+                for (group_id, name), page in reading.pages(
+                        pages, lambda item: (item[0][0], site_members.as_confluence(item[1]))):
+                    parent = {"group_id": group_id} if tenant.cloud else {"group_name": name}
+                    yield [row(tenant.scope, member, **parent) for member in page]
 
     @snapshot("jira_application_roles")
     def application_roles():

@@ -125,23 +125,13 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
 
         The listing's account ids go on to `org_auth_policy_members` when the run reads both (`handover`)."""
         for org, client, scope in connections.org_scopes():
-            shared = handover.shared(MANAGED, POLICY_MEMBERS, org.key)
-            stats, failure = RequestStats(), AtlassianError("the managed accounts listing stopped")  # until it ends
-            try:
-                with coverage.track("org_managed_accounts", scope) as stats:
-                    try:
-                        org_id, s = tenant(org, client, scope, stats)
-                        for page in managed_pages(client, org_id, stats):
-                            if shared:
-                                handover.put(MANAGED, POLICY_MEMBERS, org.key, [a["account_id"] for a in page])
-                            yield [snap(s, row) for row in page]
-                        failure = None
-                    except Exception as exc:
-                        failure = exc
-                        raise
-            finally:
-                if shared:
-                    handover.close(MANAGED, POLICY_MEMBERS, org.key, stats, failure)
+            with handover.reading(MANAGED, POLICY_MEMBERS, org.key) as reading, \
+                    coverage.track("org_managed_accounts", scope) as stats:
+                reading.stats = stats
+                org_id, s = tenant(org, client, scope, stats)
+                for page in reading.pages(managed_pages(client, org_id, stats),
+                                          lambda page: [a["account_id"] for a in page]):
+                    yield [snap(s, row) for row in page]
 
     @snapshot("org_users", LINEAGE)
     def users():
@@ -156,36 +146,28 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
         for org, client, scope in connections.org_scopes():
             memberships = RequestStats()
             failure = None
-            shared = handover.shared(USERS, USER_ROLES, org.key)
-            expand = (*ADMIN_USER_EXPAND, "counts.resources") if shared else ADMIN_USER_EXPAND
-            stats, handed = RequestStats(), AtlassianError("the users listing stopped")  # the taker's, until it ends
-            try:
-                with coverage.track("org_users", scope) as stats:
-                    try:
-                        org_id, s = tenant(org, client, scope, stats)
-                        for page in user_pages(client, org_id, expand, stats):
-                            if shared:
-                                handover.put(USERS, USER_ROLES, org.key, [org_roles.holder(user) for user in page])
-                            pairs = []
-                            for user in page:
-                                if shared:
-                                    user.pop("counts", None)
-                                for group in user.pop("groups", None) or []:
-                                    pairs.append(s.stamp({"group_id": bare_id(group["id"]),
-                                                          "account_id": user.get("accountId")}))
-                            yield [snap(s, user) for user in page]
-                            if pairs:
-                                memberships.add(rows=len(pairs))
-                                yield dlt.mark.with_table_name(pairs, "org_group_memberships")
-                        handed = None
-                    except Exception as exc:
-                        handed = exc
-                        if isinstance(exc, AtlassianError):
-                            failure = exc
-                        raise
-            finally:
-                if shared:
-                    handover.close(USERS, USER_ROLES, org.key, stats, handed)
+            with handover.reading(USERS, USER_ROLES, org.key) as reading, \
+                    coverage.track("org_users", scope) as stats:
+                reading.stats = stats
+                expand = (*ADMIN_USER_EXPAND, "counts.resources") if reading.shared else ADMIN_USER_EXPAND
+                try:
+                    org_id, s = tenant(org, client, scope, stats)
+                    for page in reading.pages(user_pages(client, org_id, expand, stats),
+                                              lambda page: [org_roles.holder(user) for user in page]):
+                        pairs = []
+                        for user in page:
+                            if reading.shared:
+                                user.pop("counts", None)  # asked for the role derivation only
+                            for group in user.pop("groups", None) or []:
+                                pairs.append(s.stamp({"group_id": bare_id(group["id"]),
+                                                      "account_id": user.get("accountId")}))
+                        yield [snap(s, user) for user in page]
+                        if pairs:
+                            memberships.add(rows=len(pairs))
+                            yield dlt.mark.with_table_name(pairs, "org_group_memberships")
+                except AtlassianError as exc:
+                    failure = exc
+                    raise
             mirror_coverage("org_group_memberships", scope, memberships, failure)
 
     @snapshot("org_last_active", LINEAGE)
