@@ -217,10 +217,10 @@ def test_a_resource_waiting_on_its_endpoint_does_not_stall_the_others(monkeypatc
             yield [{"id": i}]
         fast_done.set()
 
-    monkeypatch.setattr(org, "build", lambda c, cov: [slow])
-    monkeypatch.setattr(jira, "build", lambda c, cov: [fast])
+    monkeypatch.setattr(org, "build", lambda c, cov, *handover: [slow])
+    monkeypatch.setattr(jira, "build", lambda c, cov, *handover: [fast])
     for module in (confluence, apps):
-        monkeypatch.setattr(module, "build", lambda c, cov: [])
+        monkeypatch.setattr(module, "build", lambda c, cov, *handover: [])
     resources = all_resources(Connections([]), Coverage())
     pipeline = dlt.pipeline("rate_budget_parallel", destination="duckdb", pipelines_dir=str(tmp_path),
                             dataset_name="raw")
