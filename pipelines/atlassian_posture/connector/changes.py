@@ -194,7 +194,7 @@ def read_logs(connections: Connections, org: OrgConfig, since_ms: int, stats: Re
             api = JIRA_API["cloud"]
 
             def jira_pages(client=client, api=api):
-                now = server_now(client, client.get(f"{api}/serverInfo", stats=stats))
+                now = server_now(client, client.get_once(f"{api}/serverInfo", stats=stats))
                 yield from paginate(client, f"{api}/auditing/record", AuditOffset(PAGE["jira_audit"]),
                                     params={"from": jira_time(from_ms(since_ms)), "to": jira_time(now)}, stats=stats)
             read(f"the Jira audit log of {site.name}", jira_pages(), jira_record)
@@ -214,7 +214,7 @@ def read_logs(connections: Connections, org: OrgConfig, since_ms: int, stats: Re
         clock = "/rest/api/2/serverInfo" if instance.product == "jira" else "/rest/api/server-information"
 
         def dc_pages(client=client, clock=clock):
-            now = server_now(client, client.get(clock, stats=stats))
+            now = server_now(client, client.get_once(clock, stats=stats))
             yield from paginate(client, "/rest/auditing/1.0/events", DcAudit(PAGE["dc_audit"]),
                                 params={"from": iso_z(from_ms(since_ms)), "to": iso_z(now)}, stats=stats)
         read(f"the audit log of {instance.name}", dc_pages(), dc_event)

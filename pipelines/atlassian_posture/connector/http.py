@@ -195,6 +195,9 @@ class AtlassianClient:
         self.sleep = sleep
         self.rng = random.Random(seed)
         self.last_date: datetime | None = None  # the server's clock, from the Date header
+        self._once: dict[str, httpx.Response] = {}  # `get_once`
+        self._once_locks: dict[str, threading.Lock] = {}
+        self._once_lock = threading.Lock()
         self._http = httpx.Client(auth=auth, timeout=timeout, transport=transport,
                                   headers={"Accept": "application/json", "User-Agent": "atlassian-posture"},
                                   follow_redirects=False)
@@ -212,6 +215,16 @@ class AtlassianClient:
         if path_or_url.startswith(("http://", "https://")):
             return path_or_url
         return f"{self.base_url}/{path_or_url.lstrip('/')}"
+
+    def get_once(self, path: str, stats: RequestStats | None = None) -> httpx.Response:
+        """A GET whose answer does not change within a run (server info, a site's space-role mode), asked
+        once per client, so once per run: later callers get the first answer (errors are not kept)."""
+        with self._once_lock:
+            lock = self._once_locks.setdefault(path, threading.Lock())
+        with lock:
+            if path not in self._once:
+                self._once[path] = self.get(path, stats=stats)
+            return self._once[path]
 
     def get(self, path: str, params: dict | None = None, stats: RequestStats | None = None) -> httpx.Response:
         return self.request("GET", path, params=params, stats=stats)

@@ -99,7 +99,7 @@ def role_mode(client: AtlassianClient) -> str | None:
     own outcome in coverage; only a 401 stops the run here.
     """
     try:
-        return client.json(client.get(f"{V2}/space-role-mode")).get("mode")
+        return client.json(client.get_once(f"{V2}/space-role-mode")).get("mode")
     except AuthenticationFailed:
         raise
     except AtlassianError:

@@ -92,7 +92,7 @@ def global_permissions(client, scope, stats) -> Iterator[list[dict]]:
 
 
 def settings(client, scope, stats) -> Iterator[list[dict]]:
-    info = client.json(client.get(f"{API}/server-information", stats=stats))
+    info = client.json(client.get_once(f"{API}/server-information", stats=stats))
     mode = client.json(client.get(f"{API}/accessmode", stats=stats))
     stats.add(rows=1)
     yield [row(scope, info, accessMode=mode)]

@@ -48,7 +48,7 @@ def iso_z(moment: datetime) -> str:
 def read_audit(client: AtlassianClient, scope: Scope, stats: RequestStats, clock_path: str, path: str, paginator,
                time_form, time_field: str) -> Iterator[list[dict]]:
     """One tenant's audit log through `incremental.incremental_audit`, its window pinned to the server's clock."""
-    now = server_now(client, client.get(clock_path, stats=stats))
+    now = server_now(client, client.get_once(clock_path, stats=stats))  # also the server-info resource's
 
     def pages(start_ms: int, end_ms: int):
         params = {"from": time_form(from_ms(start_ms)), "to": time_form(from_ms(end_ms))}

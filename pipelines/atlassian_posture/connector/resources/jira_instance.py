@@ -108,7 +108,7 @@ def build(connections: Connections, coverage: Coverage) -> list:
         (serverInfo; `serverTime` dropped). DC versions feed POSTURE-039."""
         for tenant in jira_tenants(connections):
             with coverage.track("jira_server_info", tenant.scope) as stats:
-                body = tenant.client.json(tenant.client.get(f"{tenant.api}/serverInfo", stats=stats))
+                body = tenant.client.json(tenant.client.get_once(f"{tenant.api}/serverInfo", stats=stats))
                 stats.add(pages=1, rows=1)
                 yield row(tenant.scope, body)
 
