@@ -40,7 +40,15 @@ from datetime import UTC, datetime, timedelta
 from atlassian_posture.connector.config import OrgConfig
 from atlassian_posture.connector.helpers import Connections, Coverage, Scope
 from atlassian_posture.connector.http import AtlassianError, NotAvailable, RequestStats
-from atlassian_posture.connector.incremental import OVERLAP_MS, from_ms, server_now, to_ms
+from atlassian_posture.connector.incremental import (
+    DC_CLOCK_PATH,
+    OVERLAP_MS,
+    from_ms,
+    iso_z,
+    jira_time,
+    server_now,
+    to_ms,
+)
 from atlassian_posture.connector.paging import AdminV1, AuditOffset, ConfluenceV1, DcAudit, paginate
 from atlassian_posture.connector.settings import CHANGE_SWEEP_DAYS, JIRA_API, PAGE
 
@@ -211,7 +219,7 @@ def read_logs(connections: Connections, org: OrgConfig, since_ms: int, stats: Re
             read(f"the Confluence audit log of {site.name}", confluence_pages(), confluence_record)
     for instance in org.data_center:
         client = connections.dc(org, instance)
-        clock = "/rest/api/2/serverInfo" if instance.product == "jira" else "/rest/api/server-information"
+        clock = DC_CLOCK_PATH[instance.product]
 
         def dc_pages(client=client, clock=clock):
             now = server_now(client, client.get_once(clock, stats=stats))
@@ -221,14 +229,6 @@ def read_logs(connections: Connections, org: OrgConfig, since_ms: int, stats: Re
     return named
 
 
-def jira_time(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
-
-
-def iso_z(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 # --- the plan ------------------------------------------------------------------------------------------

@@ -644,6 +644,18 @@ def fan_out(items: Iterable, fetch: Callable, workers: int = HOST_MAX_CONCURRENC
                 future.cancel()
 
 
+def offer(out: queue.Queue, message: tuple, stop: threading.Event) -> bool:
+    """Put `message` on a bounded queue, waiting while it is full; False once `stop` is set (the
+    consumer left, so a producer thread never blocks for ever)."""
+    while not stop.is_set():
+        try:
+            out.put(message, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
 def read_ahead(pages: Iterator, mark: Callable[[], object] = lambda: None, ahead: int = FAN_OUT_PAGES_AHEAD
                ) -> Iterator[tuple[object, object]]:
     """(page, `mark()` right after it was read) from `pages`, read by a thread up to `ahead` pages
@@ -654,13 +666,7 @@ def read_ahead(pages: Iterator, mark: Callable[[], object] = lambda: None, ahead
     stop = threading.Event()
 
     def put(message: tuple) -> bool:
-        while not stop.is_set():
-            try:
-                out.put(message, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+        return offer(out, message, stop)
 
     def read() -> None:
         try:
@@ -704,13 +710,7 @@ def fan_out_pages(items: Iterable, open_pages: Callable[[object], Iterator[list]
     stop = threading.Event()  # the caller stopped (done, failed or closed): workers give up their queues
 
     def put(out: queue.Queue, message: tuple) -> bool:
-        while not stop.is_set():
-            try:
-                out.put(message, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+        return offer(out, message, stop)
 
     def read(item, out: queue.Queue) -> None:
         first = True

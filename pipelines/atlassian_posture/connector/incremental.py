@@ -146,3 +146,18 @@ def incremental_audit(state: dict, pages: Callable[[int, int], Iterable[list[dic
         if out:
             yield out
     cursor.commit()
+
+
+# A cheap call per product whose response carries the server's clock (Date header; Jira also serverTime)
+DC_CLOCK_PATH = {"jira": "/rest/api/2/serverInfo", "confluence": "/rest/api/server-information"}
+
+
+def jira_time(moment: datetime) -> str:
+    """Jira's own date-time form, accepted by auditing/record's `from`/`to`."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+def iso_z(moment: datetime) -> str:
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

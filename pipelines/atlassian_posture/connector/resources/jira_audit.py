@@ -11,15 +11,18 @@ re-read after a failed run cannot duplicate.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import dlt
 
 from atlassian_posture.connector.helpers import Connections, Coverage, Scope
 from atlassian_posture.connector.http import AtlassianClient, RequestStats
 from atlassian_posture.connector.incremental import (
+    DC_CLOCK_PATH,
     from_ms,
     incremental_audit,
+    iso_z,
+    jira_time,
     parse_time,
     server_now,
     tenant_state,
@@ -30,19 +33,6 @@ from atlassian_posture.connector.resources.jira_common import jira_tenants, row
 from atlassian_posture.connector.settings import AUDIT_INITIAL_DAYS, PAGE
 
 DC_AUDIT_PATH = "/rest/auditing/1.0/events"
-# A cheap call per product whose response carries the server's clock (Date header; Jira also serverTime)
-DC_CLOCK_PATH = {"jira": "/rest/api/2/serverInfo", "confluence": "/rest/api/server-information"}
-
-
-def jira_time(moment: datetime) -> str:
-    """Jira's own date-time form, accepted by auditing/record's `from`/`to`."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
-
-
-def iso_z(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def read_audit(client: AtlassianClient, scope: Scope, stats: RequestStats, clock_path: str, path: str, paginator,
