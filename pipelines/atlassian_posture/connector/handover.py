@@ -138,11 +138,6 @@ class Handover:
     def outcome(self, reader: str, taker: str, tenant: Hashable, stats: RequestStats) -> None:
         """After `take` ended: the reader's refused items counted in `stats`; its failure raised."""
         channel = self._channels[(reader, taker, tenant)]
-        for kind, count in channel.stats.asked.items():
-            for _ in range(count):
-                stats.ask(kind)
-        for kind, refused in channel.stats.refused.items():
-            for name, hold in refused:
-                stats.refuse(kind, name, hold)
+        stats.count_items_of(channel.stats)
         if channel.failure is not None:
             raise channel.failure

@@ -145,6 +145,16 @@ class RequestStats:
     def requested(self, what: str) -> None:
         self.last_request = what
 
+    def count_items_of(self, other: RequestStats) -> None:
+        """The fan-out items `other` asked for and was refused, counted here too (a listing another
+        resource read for this one: its refused items are this table's as well)."""
+        for kind, count in other.asked.items():
+            for _ in range(count):
+                self.ask(kind)
+        for kind, items in other.refused.items():
+            for name, hold in items:
+                self.refuse(kind, name, hold)
+
 
 def retry_delay(response: httpx.Response | None, attempt: int, now: Callable[[], datetime],
                 rng: random.Random) -> float:

@@ -540,12 +540,7 @@ class GroupRoles:
     def charge(self, stats: RequestStats) -> None:
         stats.add(requests=self.stats.requests, pages=self.stats.pages, retries=self.stats.retries,
                   throttled=self.stats.throttled)
-        for kind, count in self.stats.asked.items():
-            for _ in range(count):
-                stats.ask(kind)
-        for kind, items in self.stats.refused.items():
-            for name, hold in items:
-                stats.refuse(kind, name, hold)
+        stats.count_items_of(self.stats)
 
 
 class ObjectPages(AdminV1):
