@@ -132,6 +132,13 @@ def test_seven_change_driven_days_match_a_full_extract(story):
     b["jira_role_actors"] -= missing
     differing = {t: (len(a[t] - b[t]), len(b[t] - a[t])) for t in b if a.get(t) != b[t]}
     assert not differing, differing
+    # group members were read per named account (a membership change costs a request, not the group's pages)
+    assert any("member accounts" in r["reason"] for d in story.daily for r in d.coverage
+               if r["resource"] == "jira_group_members")
+    # Jira Data Center's filters: only ids past the highest one held are probed
+    def dc_filter_requests(run):
+        return sum(r["requests"] for r in run.coverage if r["resource"] == "jira_filters" and r["tenant"].endswith("/dc"))
+    assert all(dc_filter_requests(d) < dc_filter_requests(story.clean) for d in story.daily)
     # the fan-outs held most of their items, and said as of when
     held = [r for r in story.daily[-1].coverage if r["resource"] in FAN_OUTS and r["snapshot_as_of"]]
     assert {r["resource"] for r in held} >= {"org_user_role_assignments", "jira_role_actors"}

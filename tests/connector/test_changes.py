@@ -5,6 +5,8 @@ Pure units (no server, no warehouse): the 7-day story against the simulator is t
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from atlassian_posture.connector import changes
 from atlassian_posture.connector.helpers import Coverage, Scope
@@ -131,3 +133,67 @@ def test_a_log_shape_the_mapping_does_not_know_plans_a_full_sweep_not_a_crash():
     pages = [[{"attributes": {"action": "user_added_to_group", "context": ["not an object"]}}]]
     with pytest.raises(changes.LogUnavailable, match="shape the change plan cannot map"):
         changes.read_log(changes.Named(), "the organization audit log", pages, changes.org_event)
+
+
+def test_records_an_earlier_run_mapped_are_skipped_and_membership_records_name_pairs_not_groups():
+    added = org_event("user_added_to_group", {"type": "groups", "id": "G1"}, {"type": "users", "id": "Acc-1"})
+    renamed = {"id": "e2", "attributes": {"action": "group_renamed", "context": [{"type": "groups", "id": "G2"}]}}
+    first = changes.Named()
+    changes.read_log(first, "the organization audit log", [[added, renamed]], changes.org_event)
+    assert first.account_ids == {"acc-1": "Acc-1"}  # as sent: the per-member read asks for it
+    assert first.group_events == {"g2"}  # G1 changed one pair (read per member), G2 whole
+    assert len(first.mapped) == 2
+    # the next run meets both again in the overlap: the items were read then, so nothing is named now
+    again = changes.Named(mapped_before=frozenset(first.mapped))
+    changes.read_log(again, "the organization audit log", [[added, renamed]], changes.org_event)
+    assert again.skipped == 2 and not any(again.items.values()) and not again.mapped
+    # the same record in another log is another record
+    other = changes.Named(mapped_before=frozenset(first.mapped))
+    changes.read_log(other, "the Jira audit log of acme", [[added]], changes.org_event)
+    assert other.skipped == 0 and other.items["accounts"] == {"acc-1"}
+
+
+def test_the_state_remembers_the_records_mapped_within_the_overlap_only():
+    named = changes.Named()
+    named.mapped = {"new"}
+    plan, _ = plan_for(named, set())
+
+    plan.started = datetime.now(UTC)
+    now_ms = changes.to_ms(plan.started)
+
+    class Clock:
+        tenants = [type("Org", (), {"key": "acme"})()]
+
+        def server_clock(self, key):
+            return changes.from_ms(now_ms)
+
+    old = {"since_ms": 1, "swept_ms": 1, "known": [],  # mapped two days ago (out of the overlap), and an hour ago
+           "mapped": {"stale": now_ms - 2 * 86_400_000, "recent": now_ms - 3_600_000}}
+    state = plan.state({"acme": old}, Clock(), [])
+    assert set(state["acme"]["mapped"]) == {"recent", "new"}
+
+
+def test_group_members_of_a_change_driven_run_are_read_per_named_account():
+    named = changes.Named()
+    changes.read_log(named, "the organization audit log", [[
+        org_event("user_added_to_group", {"type": "groups", "id": "g1"}, {"type": "users", "id": "A1"}),
+        {"id": "e2", "attributes": {"action": "group_deleted", "context": [{"type": "groups", "id": "g9"}]}}]],
+        changes.org_event)
+    plan, coverage = plan_for(named, {changes.key("jira_group_members", JIRA.label)})
+    refs = [("g1", "big"), ("g2", "team"), ("g3", "other"), ("g4", "created today")]
+    with coverage.track("jira_group_members", JIRA) as stats:
+        members = plan.members(JIRA, refs, stats, ids=lambda ref: ref, hold=lambda ref: {"group_id": ref[0]})
+    # g1 is not read whole (one pair changed: A1's groups are read), g4 is new; the deleted g9 retires its rows
+    assert members.groups == [("g4", "created today")] and members.accounts == ["A1"]
+    assert not coverage.item_holds("jira_group_members")
+    assert [read for _, read in coverage.item_reads("jira_group_members")] == [{"group_id": "g4"},
+                                                                               {"group_id": "g9"}]
+    (row,) = coverage.rows("run")
+    assert row["snapshot_as_of"] == changes.from_ms(SWEPT_MS) and "1 of 1 member accounts" in row["reason"]
+    # too many accounts, or a kind to read whole: the groups the logs name, read whole
+    many = changes.Named()
+    for n in range(changes.MEMBER_READS_MAX + 1):
+        many.add("accounts", id=f"a{n}")
+    plan, coverage = plan_for(many, {changes.key("jira_group_members", JIRA.label)})
+    with coverage.track("jira_group_members", JIRA) as stats:
+        assert plan.members(JIRA, refs, stats, ids=lambda ref: ref, hold=lambda ref: {"group_id": ref[0]}) is None

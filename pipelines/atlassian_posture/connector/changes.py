@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -50,10 +52,17 @@ from atlassian_posture.connector.incremental import (
     to_ms,
 )
 from atlassian_posture.connector.paging import AdminV1, AuditOffset, ConfluenceV1, DcAudit, paginate
-from atlassian_posture.connector.settings import CHANGE_SWEEP_DAYS, JIRA_API, PAGE
+from atlassian_posture.connector.settings import (
+    CHANGE_SWEEP_DAYS,
+    JIRA_API,
+    MEMBER_READS_MAX,
+    PAGE,
+    SWEEP_SKEW_MINUTES,
+)
 
 STATE_KEY = "change_driven"
 PLAN_RESOURCE = "change_plan"  # its coverage rows: the requests spent reading the logs, and the mode chosen
+SWEEP_SKEW_MS = SWEEP_SKEW_MINUTES * 60_000
 KINDS = ("accounts", "groups", "projects", "spaces", "apps")
 
 _ACTIVE: contextvars.ContextVar[Plan | None] = contextvars.ContextVar("change_plan", default=None)
@@ -72,13 +81,40 @@ class Named:
     records: int = 0
     # groups whose roles or product access changed: every member's role assignments change with them
     role_groups: set[str] = field(default_factory=set)
+    # records an earlier run mapped (`record_key`), met again in the overlap: skipped, their items were re-read then
+    mapped_before: frozenset[str] = frozenset()
+    mapped: set[str] = field(default_factory=set)  # the records this run mapped to something
+    skipped: int = 0
+    # the accounts records name by id (lower-case -> as sent), and the groups named by a record that names no
+    # account (created, renamed, deleted, granted...): a membership record names both, and changes one pair
+    account_ids: dict[str, str] = field(default_factory=dict)
+    group_events: set[str] = field(default_factory=set)
+    _changes: int = 0
+    _record: dict[str, set[str]] = field(default_factory=dict)
 
-    def add(self, kind: str, *values) -> None:
-        self.items[kind].update(str(v).lower() for v in values if v not in (None, ""))
+    def add(self, kind: str, *values, id=None) -> None:  # noqa: A002 - the records' own word
+        values = [str(v).lower() for v in (id, *values) if v not in (None, "")]
+        self.items[kind].update(values)
+        self._record.setdefault(kind, set()).update(values)
+        if kind == "accounts" and id not in (None, ""):
+            self.account_ids[str(id).lower()] = str(id)
+        self._changes += bool(values)
+
+    def end_record(self) -> None:
+        if self._record.get("groups") and not self._record.get("accounts"):
+            self.group_events |= self._record["groups"]
+        self._record = {}
 
     def unmapped(self, kinds: Iterable[str], why: str) -> None:
         for kind in kinds:
             self.whole.setdefault(kind, why)
+        self._changes += 1
+
+
+def record_key(log: str, record: dict) -> str:
+    """A short, stable key of one audit record (its log and content): what the state remembers as mapped."""
+    text = log + json.dumps(record, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 # Org event actions that change no fan-out data (sign-ins, API traffic, alerts; policies, domains and
@@ -103,7 +139,7 @@ def org_event(named: Named, event: dict) -> None:
         kind = ORG_CONTEXT.get(str(item.get("type") or ""))
         if kind:
             found = True
-            named.add(kind, item.get("id"), (item.get("attributes") or {}).get("name"))
+            named.add(kind, (item.get("attributes") or {}).get("name"), id=item.get("id"))
             if kind == "groups" and ORG_GROUP_GRANTS.search(action) and item.get("id"):
                 named.role_groups.add(str(item["id"]).lower())
     if not found and ORG_IDENTITY.search(action):
@@ -131,7 +167,7 @@ def _objects(named: Named, objects: Iterable[dict], type_key: str, log: str, cat
         kind = TYPE_KIND.get(kind_name)
         if kind:
             found = True
-            named.add(kind, item.get("id"), item.get("name"), item.get("key"))
+            named.add(kind, item.get("name"), item.get("key"), id=item.get("id"))
         elif not NO_FANOUT_TYPES.match(kind_name):
             other = True
     if not found and (other or not objects) and IDENTITY_CATEGORIES.search(category):
@@ -170,7 +206,15 @@ def read_log(named: Named, log: str, pages: Iterable[list[dict]], mapper: Callab
         for page in pages:
             for record in page:
                 named.records += 1
+                record_id = record_key(log, record) if isinstance(record, dict) else ""
+                if record_id in named.mapped_before:
+                    named.skipped += 1
+                    continue
+                before = named._changes
                 mapper(named, record)
+                named.end_record()
+                if named._changes != before:
+                    named.mapped.add(record_id)
     except AtlassianError as exc:
         raise LogUnavailable(f"{log} cannot be read ({exc})") from exc
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
@@ -178,9 +222,11 @@ def read_log(named: Named, log: str, pages: Iterable[list[dict]], mapper: Callab
                              f"{str(exc)[:80]})") from exc
 
 
-def read_logs(connections: Connections, org: OrgConfig, since_ms: int, stats: RequestStats) -> Named:
-    """Every audit log of `org` from `since_ms` on, mapped to what it names."""
-    named = Named()
+def read_logs(connections: Connections, org: OrgConfig, since_ms: int, stats: RequestStats,
+              mapped_before: Iterable[str] = ()) -> Named:
+    """Every audit log of `org` from `since_ms` on, mapped to what it names (skipping `mapped_before`:
+    the records of the overlap an earlier run mapped)."""
+    named = Named(mapped_before=frozenset(mapped_before))
 
     def read(log: str, pages: Iterator[list[dict]], mapper: Callable[[Named, dict], None]) -> None:
         read_log(named, log, pages, mapper)
@@ -248,6 +294,15 @@ def key(resource: str, tenant: str) -> str:
     return f"{resource}|{tenant}"
 
 
+@dataclass
+class Members:
+    """A group-members fan-out read per member (`Plan.members`): the groups read whole, the account ids whose
+    groups are read (each recorded with `Coverage.read_items` once read: only their rows can retire)."""
+
+    groups: list
+    accounts: list[str]
+
+
 class Plan:
     """What this run reads, per organization; `only` applies it to one fan-out's items."""
 
@@ -295,6 +350,58 @@ class Plan:
         self.coverage.driven(stats, kind, len(read), len(items), [hold(item) for item in held], as_of, "")
         return read
 
+    def members(self, scope: Scope, items: Iterable, stats: RequestStats, ids: Callable[[object], Iterable],
+                hold: Callable[[object], dict]) -> Members | None:
+        """A group-members fan-out of a change-driven run, read per member: the groups a record names without
+        naming an account (created, renamed, deleted, granted), new groups and one a run are read whole; the
+        accounts the logs name by id are read one by one (their groups), so a member added to or removed from a
+        group of 5,000 costs one request, not 100 pages. None: read as `only` says (a full sweep, a kind to read
+        whole, a resource never read in full, or more accounts than `MEMBER_READS_MAX`)."""
+        plan = self.orgs.get(scope.org_key)
+        if plan is None or plan.mode == "full":
+            return None
+        entry = next((e for e in reversed(self.coverage.entries) if e.stats is stats), None)
+        accounts = sorted(plan.named.account_ids.values())
+        if (entry is None or key(entry.resource, scope.label) not in plan.known or len(accounts) > MEMBER_READS_MAX
+                or {"groups", "accounts"} & set(plan.named.whole)):
+            return None
+        items = list(items)
+        events = plan.named.group_events
+        listed: set[str] = set()
+        read = []
+        for item in items:
+            keys = {str(v).lower() for v in ids(item) if v not in (None, "")}
+            listed |= keys
+            if keys & events or self._new(entry, scope, hold(item)):
+                read.append(item)
+        if not read and items and id(stats) not in self._probed:
+            read.append(items[self.started.toordinal() % len(items)])  # one a run: see it is still readable
+        self._probed.add(id(stats))
+        as_of = from_ms(plan.swept_ms) if plan.swept_ms is not None else None
+        self.coverage.driven(stats, "groups", len(read), len(items), [], as_of, "")
+        self.coverage.driven(stats, "member accounts", len(accounts), len(accounts), [], as_of, "")
+        # a named group gone from the listing (deleted): its rows retire (by id; a name alone cannot say which)
+        columns = list(hold(items[0])) if items else []
+        gone = [{column: value} for value in sorted(events - listed) for column in columns]
+        self.coverage.read_items(stats, [hold(item) for item in read] + gone, as_of)
+        return Members(read, accounts)
+
+    def scan_from(self, scope: Scope, stats: RequestStats, kind: str, column: str) -> set[str] | None:
+        """A listing that can only be scanned (Jira DC's filters, by id), in a change-driven run: the ids the
+        last run loaded (`column` of its current rows); the caller reads only past them and the tenant's
+        other rows are held (a changed one comes back by the next sweep). None: read in full."""
+        plan = self.orgs.get(scope.org_key)
+        entry = next((e for e in reversed(self.coverage.entries) if e.stats is stats), None)
+        if plan is None or plan.mode == "full" or entry is None or plan.named.whole.get(kind) \
+                or key(entry.resource, scope.label) not in plan.known:
+            return None
+        loaded = self.loaded(entry.resource, column, scope.label)
+        if not loaded:
+            return None
+        self.coverage.driven(stats, kind, 0, len(loaded), [{}],
+                             from_ms(plan.swept_ms) if plan.swept_ms is not None else None, "")
+        return loaded
+
     def _new(self, entry, scope: Scope, hold: dict) -> bool:
         """An item the last run's listing did not have (a new account, group, project, space or app, whether a
         log named it or not): read, never held."""
@@ -322,6 +429,12 @@ class Plan:
                 continue
             started_ms = to_ms(clock - elapsed)  # the server's time when this run started
             entry = out.setdefault(org.key, {})
+            # the records mapped within the overlap of the next window: it skips them (their items were read now)
+            mapped = {k: v for k, v in (entry.get("mapped") or {}).items() if v >= started_ms - OVERLAP_MS}
+            plan = self.orgs.get(org.key)
+            if plan is not None:
+                mapped.update(dict.fromkeys(plan.named.mapped, started_ms))
+            entry["mapped"] = mapped
             entry["since_ms"] = started_ms
             if self.mode(org.key) == "full":
                 entry["swept_ms"] = started_ms
@@ -362,7 +475,9 @@ def plan(connections: Connections, coverage: Coverage, state: dict, *, full: boo
         with coverage.track(PLAN_RESOURCE, scope, snapshot=False) as stats:
             # the sweep is due by the server's clock (a known one, or the first log's answer)
             try:
-                named = read_logs(connections, org, int(saved["since_ms"]) - OVERLAP_MS, stats)
+                # late records come within the overlap; those logged before the last sweep started were read by it
+                start_ms = max(int(saved["since_ms"]) - OVERLAP_MS, int(saved["swept_ms"]) - SWEEP_SKEW_MS)
+                named = read_logs(connections, org, start_ms, stats, saved.get("mapped") or {})
             except LogUnavailable as exc:
                 orgs[org.key] = OrgPlan(org.key, "full", f"full sweep: {exc}")
             else:
@@ -387,7 +502,8 @@ def plan(connections: Connections, coverage: Coverage, state: dict, *, full: boo
                     counts = ", ".join(f"{len(v)} {k}" for k, v in named.items.items() if v) or "nothing"
                     whole = "; read whole: " + "; ".join(f"{k} ({why})" for k, why in named.whole.items()) \
                         if named.whole else ""
-                    orgs[org.key] = OrgPlan(org.key, "changes", f"change-driven: {named.records} audit records since "
+                    skipped = f" ({named.skipped} mapped by an earlier run)" if named.skipped else ""
+                    orgs[org.key] = OrgPlan(org.key, "changes", f"change-driven: {named.records} audit records{skipped} since "
                                             f"{from_ms(int(saved['since_ms'])):%Y-%m-%d %H:%M} UTC name {counts}{whole}; "
                                             f"last full sweep {from_ms(int(saved['swept_ms'])):%Y-%m-%d %H:%M} UTC",
                                             int(saved["swept_ms"]), named, set(saved["known"]))
@@ -417,6 +533,19 @@ def only(kind: str, scope: Scope, items: Iterable, stats: RequestStats, *,
     if current is None:
         return list(items)
     return current.only(kind, scope, items, stats, ids, hold)
+
+
+def members(scope: Scope, items: Iterable, stats: RequestStats, *, ids: Callable[[object], Iterable],
+            hold: Callable[[object], dict]) -> Members | None:
+    """`Plan.members` for the active plan; None without one."""
+    current = _ACTIVE.get()
+    return None if current is None else current.members(scope, items, stats, ids, hold)
+
+
+def scan_from(scope: Scope, stats: RequestStats, kind: str, column: str) -> set[str] | None:
+    """`Plan.scan_from` for the active plan; None without one."""
+    current = _ACTIVE.get()
+    return None if current is None else current.scan_from(scope, stats, kind, column)
 
 
 def full_run(org_key: str) -> bool:
@@ -484,6 +613,7 @@ LISTINGS = {
     "confluence_space_permissions": ("confluence_spaces", {"space_id": "id", "space_key": "key"}),
     "confluence_space_role_assignments": ("confluence_spaces", {"space_id": "id"}),
     "apps_marketplace": ("apps_installed", {"key": "key"}),
+    "jira_filters": ("jira_filters", {"id": "id"}),  # scanned by id on Data Center (`scan_from`)
 }
 BY_ORG = {"apps_marketplace"}  # its tenant is the organization's Marketplace view; the listing's are its sites
 

@@ -305,6 +305,9 @@ class CoverageEntry:
     # a change-driven run (changes.py): hold columns of the items not re-read, items read/listed per kind,
     # why a kind was read whole, and the server time of the last full sweep (None: read in full now)
     held: list[dict] = field(default_factory=list)
+    # ... or, the other way round, the columns of the only items whose rows this run's load may retire (a
+    # snapshot read item by item: the group members of the accounts and groups the logs name)
+    reads: list[dict] = field(default_factory=list)
     driven: dict[str, list[int]] = field(default_factory=dict)
     whole: dict[str, str] = field(default_factory=dict)
     snapshot_as_of: datetime | None = None
@@ -315,7 +318,7 @@ class CoverageEntry:
                 "rows": self.stats.rows, "pages": self.stats.pages,
                 "requests": self.stats.requests, "retries": self.stats.retries, "throttled": self.stats.throttled,
                 "started_at": self.started_at, "duration_s": round(self.duration_s, 3),
-                "snapshot_as_of": self.snapshot_as_of if self.held else None}
+                "snapshot_as_of": self.snapshot_as_of if self.held or self.reads else None}
 
     def driven_reason(self) -> str:
         if not self.driven:
@@ -325,7 +328,7 @@ class CoverageEntry:
             why = f" ({self.whole[kind]})" if kind in self.whole else ""
             parts.append(f"{read} of {listed} {kind}{why}")
         as_of = f"; the others are kept as of the full sweep of {self.snapshot_as_of:%Y-%m-%d %H:%M} UTC" \
-            if self.held and self.snapshot_as_of else ""
+            if (self.held or self.reads) and self.snapshot_as_of else ""
         return (f"change-driven: re-read {', '.join(parts)} (those the audit logs name, new ones, and one a run to "
                 f"check access){as_of}")
 
@@ -431,6 +434,19 @@ class Coverage:
         return [(e.lineage, hold) for e in entries for items in e.stats.refused.values() for _, hold in items] + \
             [(e.lineage, hold) for e in entries for hold in e.held]
 
+    def item_reads(self, resource: str) -> list[tuple[dict, dict]]:
+        """(lineage, columns) of every item a change-driven read of `resource` read item by item (`reads`)."""
+        with self._lock:
+            return [(e.lineage, read) for e in self.entries if e.resource == resource for read in e.reads]
+
+    def read_items(self, stats: RequestStats, reads: list[dict], as_of: datetime | None) -> None:
+        """The entry of `stats` read these items only (their columns): its load retires no other row."""
+        with self._lock:
+            entry = next((e for e in reversed(self.entries) if e.stats is stats), None)
+            if entry is not None:
+                entry.reads.extend(reads)
+                entry.snapshot_as_of = entry.snapshot_as_of or as_of
+
     def driven(self, stats: RequestStats, kind: str, read: int, listed: int, held: list[dict],
                as_of: datetime | None, whole: str) -> None:
         """A change-driven fan-out (changes.py) read `read` of `listed` items and holds `held` (their hold
@@ -461,6 +477,7 @@ class Coverage:
                 counts[0] += read
                 counts[1] += listed
             entry.held.extend(origin.held)
+            entry.reads.extend(origin.reads)
             entry.whole.update(origin.whole)
             entry.snapshot_as_of = entry.snapshot_as_of or origin.snapshot_as_of
 

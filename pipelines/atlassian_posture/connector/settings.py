@@ -74,6 +74,12 @@ PAGE = {
 AUDIT_OVERLAP_HOURS = 24
 # Change-driven runs (changes.py): a full sweep at least this often (days, by the server's clock)
 CHANGE_SWEEP_DAYS = 7.0
+# A change-driven run's logs start no earlier than the last full sweep minus this margin (clock skew between a
+# Data Center instance and the organization's clock): a change logged before the sweep started was read by it
+SWEEP_SKEW_MINUTES = 15
+# A change-driven run reads the group members of at most this many named accounts one by one (one request each);
+# more, and it reads the groups the logs name whole instead
+MEMBER_READS_MAX = 200
 # First load of an audit log goes back this far (the org log keeps 180 days).
 AUDIT_INITIAL_DAYS = 180
 

@@ -30,6 +30,9 @@ from dlt.extract.resource import DltResource
 
 HOLD = "_hold"  # set only on hold markers, which the merge never inserts (`source_filter`)
 ITEM_HOLD = "item refused"  # the `_hold` of a marker that holds one fan-out item's rows (a 403 on it)
+# the `_hold` of a marker naming an item a change-driven run read by itself: when a tenant sends any, its load
+# retires only rows of those items (the group members of one account: every other row stays current)
+ITEM_READ = "item read"
 QUARANTINE = "quarantine"
 
 # table -> deployment -> the fields that identify a row within one tenant
@@ -44,6 +47,7 @@ KEYS: dict[str, dict[str, tuple[str, ...]]] = {
     "confluence_dc_users": {"dc": ("username",)},
     "confluence_group_members": {"cloud": ("group_id", "accountId"), "dc": ("group_name", "username")},
     "apps_installed": {"cloud": ("key",), "dc": ("key",)},
+    "jira_filters": {"cloud": ("id",), "dc": ("id",)},
 }
 
 # table -> the columns (as loaded) naming the parent item a fan-out read the row from. A per-item 403
@@ -61,6 +65,12 @@ PARENTS: dict[str, tuple[str, ...]] = {
     "org_user_role_assignments": ("account_id",),
     "org_api_tokens": ("account_id",),
     "apps_marketplace": ("key",),
+}
+
+# table -> the columns (as loaded) an `ITEM_READ` marker may name: a group or a member
+READS: dict[str, tuple[str, ...]] = {
+    "jira_group_members": ("group_id", "group_name", "account_id", "name"),
+    "confluence_group_members": ("group_id", "group_name", "account_id", "username"),
 }
 
 QUARANTINE_COLUMNS = {"run_id": {"data_type": "text"}, "resource": {"data_type": "text"},
@@ -82,21 +92,28 @@ def merge_hints(table: str) -> tuple[dict, dict]:
         f'EXISTS (SELECT 1 FROM {{staging_table}} AS seen WHERE seen."{HOLD}" IS NULL '
         f'AND seen."_tenant" = {{table}}."_tenant"' + "".join(f' AND seen."{c}" = {{table}}."{c}"' for c in key) + ")"
         for key in variants) or "FALSE"
-    scope = (f'{{table}}."_tenant" IN (SELECT "_tenant" FROM {{staging_table}} WHERE "{HOLD}" IS NULL) AND '
+    reads = READS.get(table, ())
+    sent = f'"{HOLD}" IS NULL' + (f" OR \"{HOLD}\" = '{ITEM_READ}'" if reads else "")
+    scope = (f'{{table}}."_tenant" IN (SELECT "_tenant" FROM {{staging_table}} WHERE {sent}) AND '
              f'({{table}}."_tenant" NOT IN (SELECT "_tenant" FROM {{staging_table}} WHERE "{HOLD}" IS NOT NULL '
-             f"AND \"{HOLD}\" <> '{ITEM_HOLD}') OR {seen_again})")
+             f"AND \"{HOLD}\" NOT IN ('{ITEM_HOLD}', '{ITEM_READ}')) OR {seen_again})")
     parents = PARENTS.get(table, ())
     if parents:  # rows of a refused item stay current
         same_item = " OR ".join(f'held."{c}" = {{table}}."{c}"' for c in parents)
         scope += (f' AND NOT EXISTS (SELECT 1 FROM {{staging_table}} AS held WHERE held."{HOLD}" = \'{ITEM_HOLD}\' '
                   f'AND held."_tenant" = {{table}}."_tenant" AND ({same_item}))')
+    if reads:  # a tenant read item by item: only the rows of the items read
+        same_read = " OR ".join(f'r."{c}" = {{table}}."{c}"' for c in reads)
+        scope += (f' AND ({{table}}."_tenant" NOT IN (SELECT "_tenant" FROM {{staging_table}} WHERE "{HOLD}" = '
+                  f"'{ITEM_READ}') OR EXISTS (SELECT 1 FROM {{staging_table}} AS r WHERE r.\"{HOLD}\" = "
+                  f'\'{ITEM_READ}\' AND r."_tenant" = {{table}}."_tenant" AND ({same_read})))')
     disposition = {"disposition": "merge", "strategy": "scd2", "source_filter": f'"{HOLD}" IS NULL',
                    "destination_scope": scope}
     # `_tenant` was the merge key before the scope replaced it: warehouses loaded then keep the hint unless told
     columns = {HOLD: {"data_type": "text", "nullable": True}, "_tenant": {"merge_key": False}}
     for key in variants:  # a key column must exist for the scope's SQL even if no row of that deployment came yet
         columns.update({c: {"data_type": "text", "nullable": True} for c in key})
-    columns.update({c: {"data_type": "text", "nullable": True} for c in parents})
+    columns.update({c: {"data_type": "text", "nullable": True} for c in (*parents, *reads)})
     return disposition, columns
 
 
@@ -159,6 +176,10 @@ class SnapshotGuard:
                 items.append({**lineage, **columns, HOLD: ITEM_HOLD})
             else:
                 held.setdefault((table, lineage["_tenant"]), lineage)
+        for lineage, read in self.coverage.item_reads(self.resource_name):
+            columns = {c: str(v) for c, v in read.items() if c in READS.get(table, ())}
+            if columns:
+                items.append({**lineage, **columns, HOLD: ITEM_READ})
         if items:
             yield dlt.mark.with_table_name(items, table)
         for (name, tenant), example in held.items():

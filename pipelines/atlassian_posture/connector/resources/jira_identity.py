@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
+from atlassian_posture.connector import changes
 from atlassian_posture.connector.changes import only
 from atlassian_posture.connector.handover import Handover
-from atlassian_posture.connector.helpers import Connections, Coverage, Listings, fan_out_pages, snapshot
+from atlassian_posture.connector.helpers import (
+    Connections,
+    Coverage,
+    Listings,
+    fan_out,
+    fan_out_pages,
+    per_item,
+    snapshot,
+)
 from atlassian_posture.connector.http import AtlassianError, NotAvailable
 from atlassian_posture.connector.paging import BareArray, DcStream, PageBean, SinglePage, paginate
 from atlassian_posture.connector.resources import site_members
@@ -16,6 +27,10 @@ from atlassian_posture.connector.settings import (
     JIRA_DC_USER_SEARCH_QUERY,
     PAGE,
 )
+
+# the fields of Jira Cloud's `UserDetails` (group/member's items): what a member row is made of
+USER_DETAILS = ("accountId", "accountType", "active", "avatarUrls", "displayName", "emailAddress", "key", "name",
+                "self", "timeZone")
 
 
 def group_picker(tenant: JiraTenant, stats, limit: int) -> list[dict]:
@@ -109,13 +124,48 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, hand
                                     params={**key, "includeInactiveUsers": "true"}, stats=stats)
 
                 hold = (lambda ref: {"group_id": ref[0]}) if tenant.cloud else (lambda ref: {"group_name": ref[1]})
-                refs = only("groups", tenant.scope, group_refs(tenant, stats), stats, ids=lambda ref: ref, hold=hold)
-                pages = fan_out_pages(refs, open_members, missing=is_missing, stats=stats,
-                                      kind="groups", name=lambda ref: ref[1], hold=hold)
+                refs = group_refs(tenant, stats)
+                per_member = changes.members(tenant.scope, refs, stats, ids=lambda ref: ref, hold=hold) \
+                    if tenant.cloud else None
+                if per_member is None:
+                    refs = only("groups", tenant.scope, refs, stats, ids=lambda ref: ref, hold=hold)
+                pages = fan_out_pages(per_member.groups if per_member else refs, open_members, missing=is_missing,
+                                      stats=stats, kind="groups", name=lambda ref: ref[1], hold=hold)
+                if per_member is not None:
+                    pages = chain(pages, member_groups(tenant, per_member, stats))
                 for (group_id, name), page in reading.pages(
                         pages, lambda item: (item[0][0], site_members.as_confluence(item[1]))):
                     parent = {"group_id": group_id} if tenant.cloud else {"group_name": name}
                     yield [row(tenant.scope, member, **parent) for member in page]
+
+    def member_groups(tenant, per_member: changes.Members, stats):
+        """((group id, name), [member]) for each group of each account a change-driven run reads by itself
+        (`changes.Plan.members`; Cloud): `user?expand=groups` gives the account's details and groups in one
+        request (`user/groups` when the list is cut short). Groups read whole are not repeated."""
+        whole = {ref[0] for ref in per_member.groups}
+
+        def fetch(account_id):
+            body = tenant.client.json(tenant.client.get(f"{tenant.api}/user", params={
+                "accountId": account_id, "expand": "groups"}, stats=stats))
+            groups = body.get("groups") or {}
+            items = groups.get("items") or []
+            if (groups.get("size") or 0) > len(items):
+                items = tenant.client.json(tenant.client.get(f"{tenant.api}/user/groups",
+                                                             params={"accountId": account_id}, stats=stats))
+            details = {k: v for k, v in body.items() if k in USER_DETAILS}
+            return account_id, details, items
+
+        for result in fan_out(per_member.accounts, per_item(fetch, stats, "accounts", missing=is_missing,
+                                                            hold=lambda a: {"account_id": a})):
+            if result is None:  # gone from the site (its rows retire) or refused (they stay: coverage says partial)
+                continue
+            account_id, details, groups = result
+            stats.add(pages=1)
+            for group in groups:
+                if group.get("groupId") not in whole:
+                    yield (group.get("groupId"), group.get("name")), [dict(details)]
+        refused = {name for name, _ in stats.refused.get("accounts", [])}
+        coverage.read_items(stats, [{"account_id": a} for a in per_member.accounts if a not in refused], None)
 
     @snapshot("jira_application_roles")
     def application_roles():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from atlassian_posture.connector import changes
 from atlassian_posture.connector.helpers import Connections, Coverage, fan_out, snapshot, unless_missing
 from atlassian_posture.connector.http import AtlassianError, Forbidden, NotAvailable
 from atlassian_posture.connector.paging import PageBean, paginate
@@ -40,16 +41,18 @@ def dc_filter(tenant: JiraTenant, stats, filter_id) -> dict | None:
     return tenant.client.json(response)
 
 
-def dc_filters(tenant: JiraTenant, stats):
+def dc_filters(tenant: JiraTenant, stats, known: set[str] | None = None):
     """Jira DC cannot list filters: the caller's favourites, then ids probed upwards from the first filter id
-    until JIRA_DC_FILTER_SCAN_MISSES ids in a row are missing or hidden."""
+    until JIRA_DC_FILTER_SCAN_MISSES ids in a row are missing or hidden. A change-driven run (`known`: the ids
+    the last run loaded) probes only past the highest of them: new filters (Jira numbers them upwards)."""
     seen: set[str] = set()
     favourites = tenant.client.json(tenant.client.get(f"{tenant.api}/filter/favourite", stats=stats))
     stats.add(pages=1, rows=len(favourites))
     for item in favourites:
         seen.add(str(item["id"]))
         yield item
-    start, misses = JIRA_DC_FILTER_ID_START, 0
+    numeric = [int(k) for k in known or () if k.isdigit()]
+    start, misses = max(numeric) + 1 if numeric else JIRA_DC_FILTER_ID_START, 0
     while misses < JIRA_DC_FILTER_SCAN_MISSES:
         batch = range(start, start + JIRA_DC_FILTER_SCAN_BATCH)
         for found in fan_out(batch, lambda filter_id: dc_filter(tenant, stats, filter_id)):
@@ -94,7 +97,8 @@ def build(connections: Connections, coverage: Coverage) -> list:
                                          stats=stats):
                         yield [row(tenant.scope, f) for f in page]
                 else:
-                    for found in dc_filters(tenant, stats):
+                    known = changes.scan_from(tenant.scope, stats, "filters", "id")
+                    for found in dc_filters(tenant, stats, known):
                         yield row(tenant.scope, found)
 
     @snapshot("jira_dashboards")
