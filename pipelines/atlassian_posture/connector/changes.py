@@ -89,16 +89,24 @@ class Named:
     # account (created, renamed, deleted, granted...): a membership record names both, and changes one pair
     account_ids: dict[str, str] = field(default_factory=dict)
     group_events: set[str] = field(default_factory=set)
+    # Data Center users the logs name (lower-case username -> as sent: a DC record names users by username)
+    dc_accounts: dict[str, str] = field(default_factory=dict)
+    # the members of groups whose roles changed (their role assignments change): ids as the warehouse has them
+    role_accounts: dict[str, str] = field(default_factory=dict)
+    source: str = "cloud"  # the deployment of the log being read (`read_logs`)
     _changes: int = 0
     _record: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, kind: str, *values, id=None) -> None:  # noqa: A002 - the records' own word
-        values = [str(v).lower() for v in (id, *values) if v not in (None, "")]
-        self.items[kind].update(values)
-        self._record.setdefault(kind, set()).update(values)
-        if kind == "accounts" and id not in (None, ""):
+        sent = [str(v) for v in values if v not in (None, "")]
+        lowered = [v.lower() for v in ([str(id)] if id not in (None, "") else []) + sent]
+        self.items[kind].update(lowered)
+        self._record.setdefault(kind, set()).update(lowered)
+        if kind == "accounts" and self.source == "dc" and sent:
+            self.dc_accounts[sent[0].lower()] = sent[0]  # a Data Center user's name is its username
+        elif kind == "accounts" and self.source != "dc" and id not in (None, ""):
             self.account_ids[str(id).lower()] = str(id)
-        self._changes += bool(values)
+        self._changes += bool(lowered)
 
     def end_record(self) -> None:
         if self._record.get("groups") and not self._record.get("accounts"):
@@ -120,7 +128,9 @@ def record_key(log: str, record: dict) -> str:
 # Org event actions that change no fan-out data (sign-ins, API traffic, alerts; policies, domains and
 # tokens are listings read in full every run).
 ORG_IRRELEVANT = re.compile(r"^(user_logged_in|password_|third_party_app_.*_request|guard_detect|.*api_(key|token)_"
-                            r"|email_changed|domain_|ip_allowlist|auth_policy|two_step|saml_|data_security|policy_)")
+                            r"|email_changed|domain_|ip_allowlist|two_step|saml_|data_security|policy_)")
+# Authentication policy events: who is in which policy is read per named account in a change-driven run
+AUTH_POLICY = re.compile(r"^auth_policy")
 # Org event actions about who holds what: must name their users/groups/apps, or the kinds are read whole.
 ORG_IDENTITY = re.compile(r"(user|account|group|role|access|admin|member|app)")
 # context/container types of the org events
@@ -142,7 +152,10 @@ def org_event(named: Named, event: dict) -> None:
             named.add(kind, (item.get("attributes") or {}).get("name"), id=item.get("id"))
             if kind == "groups" and ORG_GROUP_GRANTS.search(action) and item.get("id"):
                 named.role_groups.add(str(item["id"]).lower())
-    if not found and ORG_IDENTITY.search(action):
+    if not found and AUTH_POLICY.match(action):  # a policy's own settings (its listing is read every run)
+        if re.search(r"(user|member|account)", action):  # its members, but not named
+            named.unmapped(("accounts",), f"org event {action} names no user")
+    elif not found and ORG_IDENTITY.search(action):
         named.unmapped(("accounts", "groups", "apps"), f"org event {action} names no user, group or app")
 
 
@@ -158,7 +171,13 @@ IDENTITY_CATEGORIES = re.compile(r"(user|group|permission|project|role|space|sec
 FANOUT_KINDS = ("accounts", "groups", "projects", "spaces", "apps")
 
 
+# A product log's sign-ins and sign-outs name a user but change nothing a fan-out or listing reads
+SIGN_INS = re.compile(r"(logged (in|out)|log(in|out)|sign(ed)?[ -]?(in|out)|authenticat)", re.I)
+
+
 def _objects(named: Named, objects: Iterable[dict], type_key: str, log: str, category: str, summary: str) -> None:
+    if SIGN_INS.search(summary):
+        return
     found, other = False, False
     for item in objects:
         if not isinstance(item, dict) or not item:
@@ -271,7 +290,9 @@ def read_logs(connections: Connections, org: OrgConfig, since_ms: int, stats: Re
             now = server_now(client, client.get_once(clock, stats=stats))
             yield from paginate(client, "/rest/auditing/1.0/events", DcAudit(PAGE["dc_audit"]),
                                 params={"from": iso_z(from_ms(since_ms)), "to": iso_z(now)}, stats=stats)
+        named.source = "dc"
         read(f"the audit log of {instance.name}", dc_pages(), dc_event)
+    named.source = "cloud"
     return named
 
 
@@ -386,6 +407,28 @@ class Plan:
         self.coverage.read_items(stats, [hold(item) for item in read] + gone, as_of)
         return Members(read, accounts)
 
+    def accounts(self, scope: Scope, stats: RequestStats, *, roles: bool = False, dc: bool = False
+                 ) -> list[str] | None:
+        """An account listing (or per-account fan-out) in a change-driven run: the accounts the logs name (ids as
+        sent; Data Center usernames with `dc`; with `roles` also the members of groups whose roles changed),
+        which the caller reads by themselves instead of the listing, then records with `Coverage.read_items`
+        (only their rows can retire; every other row stays, as of the last sweep). None: read in full (a
+        sweep, a resource never read in full, a kind to read whole, more than `MEMBER_READS_MAX`)."""
+        plan = self.orgs.get(scope.org_key)
+        entry = next((e for e in reversed(self.coverage.entries) if e.stats is stats), None)
+        if plan is None or plan.mode == "full" or entry is None or plan.named.whole.get("accounts") \
+                or key(entry.resource, scope.label) not in plan.known:
+            return None
+        named = dict(plan.named.dc_accounts if dc else plan.named.account_ids)
+        if roles:
+            named.update(plan.named.role_accounts)
+        if len(named) > MEMBER_READS_MAX:
+            return None
+        as_of = from_ms(plan.swept_ms) if plan.swept_ms is not None else None
+        self.coverage.driven(stats, "named accounts", len(named), len(named), [], as_of, "")
+        self.coverage.read_items(stats, [], as_of)
+        return sorted(named.values())
+
     def scan_from(self, scope: Scope, stats: RequestStats, kind: str, column: str) -> set[str] | None:
         """A listing that can only be scanned (Jira DC's filters, by id), in a change-driven run: the ids the
         last run loaded (`column` of its current rows); the caller reads only past them and the tenant's
@@ -487,6 +530,7 @@ def plan(connections: Connections, coverage: Coverage, state: dict, *, full: boo
                         named.unmapped(("accounts",), "the members of groups whose roles changed are not known")
                     else:
                         named.add("accounts", *members)
+                        named.role_accounts.update({m.lower(): m for m in members})
                 if named.items["accounts"]:
                     groups = groups_of(named.items["accounts"])
                     if groups is None:
@@ -542,6 +586,12 @@ def members(scope: Scope, items: Iterable, stats: RequestStats, *, ids: Callable
     return None if current is None else current.members(scope, items, stats, ids, hold)
 
 
+def accounts(scope: Scope, stats: RequestStats, *, roles: bool = False, dc: bool = False) -> list[str] | None:
+    """`Plan.accounts` for the active plan; None without one."""
+    current = _ACTIVE.get()
+    return None if current is None else current.accounts(scope, stats, roles=roles, dc=dc)
+
+
 def scan_from(scope: Scope, stats: RequestStats, kind: str, column: str) -> set[str] | None:
     """`Plan.scan_from` for the active plan; None without one."""
     current = _ACTIVE.get()
@@ -585,7 +635,7 @@ def _memberships(pipeline, values: set[str], by_member: bool) -> set[str] | None
                 rows = client.execute_sql(
                     f"select distinct {want} from {client.make_qualified_table_name(table)} "
                     f"where _dlt_valid_to is null and lower({where}) in ({listed})")
-                found |= {str(r[0]).lower() for r in rows or [] if r[0] is not None}
+                found |= {str(r[0]) for r in rows or [] if r[0] is not None}  # as loaded: ids to ask for
     except Exception:  # noqa: BLE001 - unknown: the plan reads the kind whole instead
         return None
     return found

@@ -308,6 +308,7 @@ class CoverageEntry:
     # ... or, the other way round, the columns of the only items whose rows this run's load may retire (a
     # snapshot read item by item: the group members of the accounts and groups the logs name)
     reads: list[dict] = field(default_factory=list)
+    kept: bool = False  # read item by item (`read_items`): the rest is kept, even when no item was read
     driven: dict[str, list[int]] = field(default_factory=dict)
     whole: dict[str, str] = field(default_factory=dict)
     snapshot_as_of: datetime | None = None
@@ -318,7 +319,7 @@ class CoverageEntry:
                 "rows": self.stats.rows, "pages": self.stats.pages,
                 "requests": self.stats.requests, "retries": self.stats.retries, "throttled": self.stats.throttled,
                 "started_at": self.started_at, "duration_s": round(self.duration_s, 3),
-                "snapshot_as_of": self.snapshot_as_of if self.held or self.reads else None}
+                "snapshot_as_of": self.snapshot_as_of if self.held or self.kept else None}
 
     def driven_reason(self) -> str:
         if not self.driven:
@@ -328,7 +329,7 @@ class CoverageEntry:
             why = f" ({self.whole[kind]})" if kind in self.whole else ""
             parts.append(f"{read} of {listed} {kind}{why}")
         as_of = f"; the others are kept as of the full sweep of {self.snapshot_as_of:%Y-%m-%d %H:%M} UTC" \
-            if (self.held or self.reads) and self.snapshot_as_of else ""
+            if (self.held or self.kept) and self.snapshot_as_of else ""
         return (f"change-driven: re-read {', '.join(parts)} (those the audit logs name, new ones, and one a run to "
                 f"check access){as_of}")
 
@@ -445,6 +446,7 @@ class Coverage:
             entry = next((e for e in reversed(self.entries) if e.stats is stats), None)
             if entry is not None:
                 entry.reads.extend(reads)
+                entry.kept = True
                 entry.snapshot_as_of = entry.snapshot_as_of or as_of
 
     def driven(self, stats: RequestStats, kind: str, read: int, listed: int, held: list[dict],
@@ -478,6 +480,7 @@ class Coverage:
                 counts[1] += listed
             entry.held.extend(origin.held)
             entry.reads.extend(origin.reads)
+            entry.kept = entry.kept or origin.kept
             entry.whole.update(origin.whole)
             entry.snapshot_as_of = entry.snapshot_as_of or origin.snapshot_as_of
 

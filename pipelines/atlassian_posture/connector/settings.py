@@ -42,6 +42,7 @@ READ_ONLY_POSTS = (
     "*/admin/v2/orgs/*/workspaces",
     "*/admin/control/v1/orgs/*/users/auth-policies/bulk-fetch",
     "*/wiki/api/v2/users-bulk",
+    "*/rest/api/3/permissions/check",  # Jira Cloud's bulk permission check (the anonymous probe)
 )
 
 # Page sizes we ask for; servers may lower them silently, the paginators cope.
@@ -95,6 +96,8 @@ ADMIN_DIRECTORIES_PAGE = 100  # v2 directories: default 20, max 100
 ADMIN_ROLE_ASSIGNMENTS_PAGE = 100  # v2 role assignments: default 20, max 100
 # Control API bulk fetch of authentication-policy members takes at most 100 account ids.
 AUTH_POLICY_BULK_FETCH_MAX = 100
+# the users search's `accountIds` filter takes at most this many ids (spec: maxItems 10)
+ADMIN_USER_SEARCH_IDS_MAX = 10
 # The org events stream needs no overlap (its saved cursor polls by processing time); only when the
 # server refuses that cursor is it re-read from the newest processedAt minus AUDIT_OVERLAP_HOURS.
 
@@ -134,6 +137,9 @@ JIRA_DC_USER_SEARCH_QUERY = "."
 JIRA_DC_FILTER_ID_START = 10_000
 JIRA_DC_FILTER_SCAN_MISSES = 50
 JIRA_DC_FILTER_SCAN_BATCH = 10
+# A change-driven run probes only past the highest filter id it holds, and stops after this many misses in a row:
+# new filters since yesterday (more private ones than this in a row hide a shared one until the next sweep)
+JIRA_DC_FILTER_NEW_MISSES = 10
 # Jira DC's application-properties list (JDC marks `key` as required); fallback: these keys one by one
 JIRA_DC_PROPERTY_KEYS = ("jira.mode", "jira.option.user.externalmanagement", "jira.option.emailvisible",
                          "jira.title", "jira.baseurl")

@@ -71,7 +71,18 @@ PARENTS: dict[str, tuple[str, ...]] = {
 READS: dict[str, tuple[str, ...]] = {
     "jira_group_members": ("group_id", "group_name", "account_id", "name"),
     "confluence_group_members": ("group_id", "group_name", "account_id", "username"),
+    "org_users": ("account_id",),
+    "org_group_memberships": ("account_id",),
+    "org_user_role_assignments": ("account_id",),
+    "org_auth_policy_members": ("account_id",),
+    "jira_users": ("account_id",),
+    "confluence_users": ("account_id",),
+    "jira_dc_users": ("name",),
+    "confluence_dc_users": ("username",),
 }
+
+# resource -> the other snapshot tables its listing fills, each with a coverage row of its own
+FILLS: dict[str, tuple[str, ...]] = {"org_users": ("org_group_memberships",)}
 
 QUARANTINE_COLUMNS = {"run_id": {"data_type": "text"}, "resource": {"data_type": "text"},
                       "tenant": {"data_type": "text"}, "org_key": {"data_type": "text"},
@@ -176,15 +187,27 @@ class SnapshotGuard:
                 items.append({**lineage, **columns, HOLD: ITEM_HOLD})
             else:
                 held.setdefault((table, lineage["_tenant"]), lineage)
-        for lineage, read in self.coverage.item_reads(self.resource_name):
-            columns = {c: str(v) for c, v in read.items() if c in READS.get(table, ())}
-            if columns:
-                items.append({**lineage, **columns, HOLD: ITEM_READ})
+        items += self._reads(table, self.resource_name)
         if items:
             yield dlt.mark.with_table_name(items, table)
         for (name, tenant), example in held.items():
             lineage = {k: v for k, v in example.items() if k.startswith("_") and not k.startswith("_dlt")}
             yield dlt.mark.with_table_name([{**lineage, "_tenant": tenant, HOLD: "rows rejected"}], name)
+
+
+    def _reads(self, table: str, resource: str) -> list[dict]:
+        items = []
+        for lineage, read in self.coverage.item_reads(resource):
+            columns = {c: str(v) for c, v in read.items() if c in READS.get(table, ())}
+            if columns:
+                items.append({**lineage, **columns, HOLD: ITEM_READ})
+        return items
+
+    def reads(self, table: str) -> Iterator[DataItemWithMeta]:
+        """The `item read` markers of `table`, written by this resource under the coverage row of its own."""
+        items = self._reads(table, table)
+        if items:
+            yield dlt.mark.with_table_name(items, table)
 
 
 def quarantined(rows: list[dict]) -> DataItemWithMeta:
@@ -220,6 +243,10 @@ def guarded(resource: DltResource, coverage, run_id: str | None = None) -> DltRe
             if keep:
                 yield dlt.mark.with_table_name(keep, table) if isinstance(item, DataItemWithMeta) else keep
         yield from guard.holds(default_table)
+        # a table another of its listings fills (org_users' memberships) has a coverage row of its own: what it
+        # read item by item in a change-driven run (`Coverage.mirror`) bounds its load too
+        for table in FILLS.get(resource.name, ()):
+            yield from guard.reads(table)
 
     checked.__name__, checked.__doc__ = getattr(produce, "__name__", resource.name), produce.__doc__
     resource._pipe.replace_gen(checked)

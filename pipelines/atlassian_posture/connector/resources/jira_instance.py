@@ -52,6 +52,10 @@ def probe(connections: Connections, tenant: JiraTenant, stats) -> dict:
         result["projects_visible"] = total if total is not None else len(items)
         keys = sorted(p["key"] for p in items[:JIRA_PROBE_MAX_ITEMS])
         result["project_keys"] = ",".join(keys)
+        bulk = bulk_writable(items[:JIRA_PROBE_MAX_ITEMS]) if tenant.cloud and keys else None
+        if bulk is not None:
+            result["write_project_keys"] = ",".join(bulk)
+            return
         writable = []
         for key in keys:  # a refusal here leaves the project out: only a yes is evidence
             try:
@@ -62,6 +66,22 @@ def probe(connections: Connections, tenant: JiraTenant, stats) -> dict:
             if any(isinstance(e, dict) and e.get("havePermission") for e in (held.get("permissions") or {}).values()):
                 writable.append(key)
         result["write_project_keys"] = ",".join(writable)
+
+    def bulk_writable(items: list[dict]) -> list[str] | None:
+        """Cloud: the keys of the projects listed where the anonymous caller holds a write permission, from one
+        bulk permission check (`permissions/check`: anonymous calls allowed, ≤ 1,000 projects); None when the
+        site does not answer it (then mypermissions per project, as on Data Center)."""
+        ids = {str(p["id"]): p["key"] for p in items if str(p.get("id") or "").isdigit()}
+        if len(ids) != len(items):
+            return None
+        try:
+            body = client.json(client.post_search(f"{api}/permissions/check", {"projectPermissions": [
+                {"permissions": list(ANONYMOUS_WRITE_PERMISSIONS), "projects": [int(i) for i in ids]}]},
+                stats=stats))
+            granted = {str(p) for check in body["projectPermissions"] for p in check.get("projects") or []}
+        except (AtlassianError, KeyError, TypeError, AttributeError):
+            return None
+        return sorted(key for project_id, key in ids.items() if project_id in granted)
 
     def filters():
         body = client.json(client.get(f"{api}/filter/search", params={"maxResults": JIRA_PROBE_MAX_ITEMS},

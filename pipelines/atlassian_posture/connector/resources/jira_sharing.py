@@ -9,6 +9,7 @@ from atlassian_posture.connector.paging import PageBean, paginate
 from atlassian_posture.connector.resources.jira_common import JiraTenant, is_missing, jira_tenants, row
 from atlassian_posture.connector.settings import (
     JIRA_DC_FILTER_ID_START,
+    JIRA_DC_FILTER_NEW_MISSES,
     JIRA_DC_FILTER_SCAN_BATCH,
     JIRA_DC_FILTER_SCAN_MISSES,
     PAGE,
@@ -44,7 +45,8 @@ def dc_filter(tenant: JiraTenant, stats, filter_id) -> dict | None:
 def dc_filters(tenant: JiraTenant, stats, known: set[str] | None = None):
     """Jira DC cannot list filters: the caller's favourites, then ids probed upwards from the first filter id
     until JIRA_DC_FILTER_SCAN_MISSES ids in a row are missing or hidden. A change-driven run (`known`: the ids
-    the last run loaded) probes only past the highest of them: new filters (Jira numbers them upwards)."""
+    the last run loaded) probes only past the highest of them, until JIRA_DC_FILTER_NEW_MISSES misses in a row:
+    new filters (Jira numbers them upwards)."""
     seen: set[str] = set()
     favourites = tenant.client.json(tenant.client.get(f"{tenant.api}/filter/favourite", stats=stats))
     stats.add(pages=1, rows=len(favourites))
@@ -53,7 +55,8 @@ def dc_filters(tenant: JiraTenant, stats, known: set[str] | None = None):
         yield item
     numeric = [int(k) for k in known or () if k.isdigit()]
     start, misses = max(numeric) + 1 if numeric else JIRA_DC_FILTER_ID_START, 0
-    while misses < JIRA_DC_FILTER_SCAN_MISSES:
+    most = JIRA_DC_FILTER_NEW_MISSES if numeric else JIRA_DC_FILTER_SCAN_MISSES
+    while misses < most:
         batch = range(start, start + JIRA_DC_FILTER_SCAN_BATCH)
         for found in fan_out(batch, lambda filter_id: dc_filter(tenant, stats, filter_id)):
             if found is None:

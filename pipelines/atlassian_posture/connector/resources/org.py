@@ -19,6 +19,7 @@ from datetime import timedelta
 
 import dlt
 
+from atlassian_posture.connector import changes
 from atlassian_posture.connector.changes import full_run, only
 from atlassian_posture.connector.handover import Handover
 from atlassian_posture.connector.helpers import (
@@ -52,6 +53,7 @@ from atlassian_posture.connector.settings import (
     ADMIN_ROLE_ASSIGNMENTS_PAGE,
     ADMIN_USER_EXPAND,
     ADMIN_USER_ROLES_EXPAND,
+    ADMIN_USER_SEARCH_IDS_MAX,
     AUDIT_INITIAL_DAYS,
     AUTH_POLICY_BULK_FETCH_MAX,
     PAGE,
@@ -152,8 +154,11 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
                 expand = (*ADMIN_USER_EXPAND, "counts.resources") if reading.shared else ADMIN_USER_EXPAND
                 try:
                     org_id, s = tenant(org, client, scope, stats)
-                    for page in reading.pages(user_pages(client, org_id, expand, stats),
-                                              lambda page: [org_roles.holder(user) for user in page]):
+                    named = changes.accounts(s, stats)  # a change-driven run: the accounts the logs name only
+                    pages = user_pages(client, org_id, expand, stats) if named is None else \
+                        (page for chunk in chunks(named, ADMIN_USER_SEARCH_IDS_MAX)
+                         for page in user_pages(client, org_id, expand, stats, accountIds=chunk))
+                    for page in reading.pages(pages, lambda page: [org_roles.holder(user) for user in page]):
                         pairs = []
                         for user in page:
                             if reading.shared:
@@ -165,10 +170,12 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
                         if pairs:
                             memberships.add(rows=len(pairs))
                             yield dlt.mark.with_table_name(pairs, "org_group_memberships")
+                    if named is not None:
+                        coverage.read_items(stats, [{"account_id": a} for a in named], None)
                 except AtlassianError as exc:
                     failure = exc
                     raise
-            mirror_coverage("org_group_memberships", scope, memberships, failure)
+            mirror_coverage("org_group_memberships", scope, memberships, failure, stats)
 
     @snapshot("org_last_active", LINEAGE)
     def last_active():
@@ -273,6 +280,15 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
                     finally:
                         handover.release(USERS, USER_ROLES, org.key)
                 if not full_run(org.key):  # change-driven (changes.py): the accounts the logs name, per user
+                    named = changes.accounts(s, stats, roles=True)
+                    if named is not None:  # only their rows can retire
+                        rows = [s.stamp(r) for rows in fan_out(named, per_item(fetch, stats, "accounts", empty=[],
+                                                                                 hold=account)) for r in rows]
+                        refused = {name for name, _ in stats.refused.get("accounts", [])}
+                        coverage.read_items(stats, [{"account_id": a} for a in named if a not in refused], None)
+                        stats.add(rows=len(rows))
+                        yield rows
+                        continue
                     if holders is not None:
                         wanted = [a for a, h in holders.items() if h.platform or (h.resources is None or h.resources)]
                         wanted = only("accounts", s, wanted, stats, hold=account)
@@ -374,7 +390,12 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
                 with coverage.track("org_auth_policy_members", scope) as stats:
                     org_id, s = tenant(org, client, scope, stats)
                     path = f"/admin/control/v1/orgs/{org_id}/users/auth-policies/bulk-fetch"
-                    pages = (handover.take(MANAGED, POLICY_MEMBERS, org.key) if shared else
+                    named = changes.accounts(s, stats)  # a change-driven run: the accounts the logs name only
+                    if named is not None and shared:
+                        handover.release(MANAGED, POLICY_MEMBERS, org.key)
+                        shared = False
+                    pages = ([named] if named is not None else handover.take(MANAGED, POLICY_MEMBERS, org.key)
+                             if shared else
                              ([a["account_id"] for a in page] for page in managed_pages(client, org_id, Calls(stats))))
                     for ids in pages:
                         if ids is None:
@@ -386,6 +407,8 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
                             rows = body if isinstance(body, list) else body.get("data") or []
                             stats.add(rows=len(rows))
                             yield [s.stamp(row) for row in rows]
+                    if named is not None:
+                        coverage.read_items(stats, [{"account_id": a} for a in named], None)
                     if shared:
                         handover.outcome(MANAGED, POLICY_MEMBERS, org.key, stats)
             finally:
@@ -481,10 +504,14 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
         return listings.get("workspaces", scope, lambda own: (w.get("id") for page in workspace_pages(
             client, org_id, own) for w in page), stats)
 
-    def mirror_coverage(resource: str, scope: Scope, rows: RequestStats, failure: Exception | None) -> None:
-        """A coverage row for a table another resource's listing fills: same outcome, its own row count."""
+    def mirror_coverage(resource: str, scope: Scope, rows: RequestStats, failure: Exception | None,
+                        source: RequestStats | None = None) -> None:
+        """A coverage row for a table another resource's listing fills: same outcome, its own row count, and
+        what the listing kept in a change-driven run (`source`, its stats)."""
         with coverage.track(resource, scope) as stats:
             stats.add(rows=rows.rows)
+            if source is not None:
+                coverage.mirror(source, stats)
             if failure is not None:
                 raise failure
 
@@ -510,10 +537,15 @@ def workspace_pages(client: AtlassianClient, org_id: str, stats: RequestStats) -
                     json={}, stats=stats)
 
 
-def user_pages(client: AtlassianClient, org_id: str, expand, stats: RequestStats) -> Iterator[list[dict]]:
+def user_pages(client: AtlassianClient, org_id: str, expand, stats: RequestStats, **filters) -> Iterator[list[dict]]:
     path = f"/admin/v2/orgs/{org_id}/directories/{ADMIN_ALL_DIRECTORIES}/users/search"
-    return paginate(client, path, AdminV2(PAGE["admin_users_search"], post=True), json={"expand": list(expand)},
-                    stats=stats)
+    return paginate(client, path, AdminV2(PAGE["admin_users_search"], post=True),
+                    json={"expand": list(expand), **filters}, stats=stats)
+
+
+def chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def group_pages(client: AtlassianClient, org_id: str, expand, stats: RequestStats) -> Iterator[list[dict]]:
