@@ -61,6 +61,7 @@ from atlassian_posture.connector.settings import (
 )
 
 STATE_KEY = "change_driven"
+GROUP_GRANTS = "group grants"  # an `only` kind: groups, as far as what they grant is concerned
 PLAN_RESOURCE = "change_plan"  # its coverage rows: the requests spent reading the logs, and the mode chosen
 SWEEP_SKEW_MS = SWEEP_SKEW_MINUTES * 60_000
 KINDS = ("accounts", "groups", "projects", "spaces", "apps")
@@ -275,8 +276,8 @@ def read_logs(connections: Connections, org: OrgConfig, since_ms: int, stats: Re
             client = connections.site(org, site, "confluence")
 
             def confluence_pages(client=client):
-                try:  # the cheap call whose Date pins the window's end, as the audit resource does
-                    now = server_now(client, client.get("/wiki/rest/api/audit/retention", stats=stats))
+                try:  # the cheap call whose Date pins the window's end, as the audit resource does (once a run)
+                    now = server_now(client, client.get_once("/wiki/rest/api/audit/retention", stats=stats))
                 except NotAvailable:
                     now = server_now(client)
                 yield from paginate(client, "/wiki/rest/api/audit", ConfluenceV1(PAGE["confluence_audit"]),
@@ -349,13 +350,16 @@ class Plan:
         if plan is None or plan.mode == "full" or not items:
             return items
         entry = next((e for e in reversed(self.coverage.entries) if e.stats is stats), None)
+        grants = kind == GROUP_GRANTS
+        kind = "groups" if grants else kind
         whole = plan.named.whole.get(kind)
         if entry is not None and key(entry.resource, scope.label) not in plan.known:
             whole = "never read in full before (a new site, instance or resource)"
         if whole:
             self.coverage.driven(stats, kind, len(items), len(items), [], None, whole)
             return items
-        named = plan.named.items.get(kind, set())
+        # what a group grants changes with a record about the group alone, not with one about a member of it
+        named = plan.named.group_events | plan.named.role_groups if grants else plan.named.items.get(kind, set())
         read, held = [], []
         for item in items:
             keys = {str(v).lower() for v in ids(item) if v not in (None, "")}
@@ -372,7 +376,7 @@ class Plan:
         return read
 
     def members(self, scope: Scope, items: Iterable, stats: RequestStats, ids: Callable[[object], Iterable],
-                hold: Callable[[object], dict]) -> Members | None:
+                hold: Callable[[object], dict], dc: bool = False) -> Members | None:
         """A group-members fan-out of a change-driven run, read per member: the groups a record names without
         naming an account (created, renamed, deleted, granted), new groups and one a run are read whole; the
         accounts the logs name by id are read one by one (their groups), so a member added to or removed from a
@@ -382,7 +386,7 @@ class Plan:
         if plan is None or plan.mode == "full":
             return None
         entry = next((e for e in reversed(self.coverage.entries) if e.stats is stats), None)
-        accounts = sorted(plan.named.account_ids.values())
+        accounts = sorted((plan.named.dc_accounts if dc else plan.named.account_ids).values())
         if (entry is None or key(entry.resource, scope.label) not in plan.known or len(accounts) > MEMBER_READS_MAX
                 or {"groups", "accounts"} & set(plan.named.whole)):
             return None
@@ -428,6 +432,20 @@ class Plan:
         self.coverage.driven(stats, "named accounts", len(named), len(named), [], as_of, "")
         self.coverage.read_items(stats, [], as_of)
         return sorted(named.values())
+
+    def keep(self, scope: Scope, stats: RequestStats, why: str, takers: Iterable[str] = ()) -> bool:
+        """Whether a change-driven run keeps this account listing as of the last sweep without reading it (a
+        listing with no per-item read, whose facts for the named accounts another resource reads: `why`).
+        Only when the resources it hands its pages to (`takers`) read per account too (`accounts`)."""
+        plan = self.orgs.get(scope.org_key)
+        entry = next((e for e in reversed(self.coverage.entries) if e.stats is stats), None)
+        if plan is None or plan.mode == "full" or entry is None or plan.named.whole.get("accounts") \
+                or len(plan.named.account_ids) > MEMBER_READS_MAX \
+                or any(key(r, scope.label) not in plan.known for r in (entry.resource, *takers)):
+            return False
+        self.coverage.read_items(stats, [], from_ms(plan.swept_ms) if plan.swept_ms is not None else None)
+        entry.reason = f"change-driven: not read, {why}"
+        return True
 
     def scan_from(self, scope: Scope, stats: RequestStats, kind: str, column: str) -> set[str] | None:
         """A listing that can only be scanned (Jira DC's filters, by id), in a change-driven run: the ids the
@@ -580,16 +598,30 @@ def only(kind: str, scope: Scope, items: Iterable, stats: RequestStats, *,
 
 
 def members(scope: Scope, items: Iterable, stats: RequestStats, *, ids: Callable[[object], Iterable],
-            hold: Callable[[object], dict]) -> Members | None:
-    """`Plan.members` for the active plan; None without one."""
+            hold: Callable[[object], dict], dc: bool = False) -> Members | None:
+    """`Plan.members` for the active plan (`dc`: the Data Center usernames the logs name); None without one."""
     current = _ACTIVE.get()
-    return None if current is None else current.members(scope, items, stats, ids, hold)
+    return None if current is None else current.members(scope, items, stats, ids, hold, dc)
 
 
 def accounts(scope: Scope, stats: RequestStats, *, roles: bool = False, dc: bool = False) -> list[str] | None:
     """`Plan.accounts` for the active plan; None without one."""
     current = _ACTIVE.get()
     return None if current is None else current.accounts(scope, stats, roles=roles, dc=dc)
+
+
+def read_items(stats: RequestStats, reads: list[dict]) -> None:
+    """`Coverage.read_items` of the active plan's coverage: the items a per-account read read (`accounts`,
+    `members`); only their rows can retire."""
+    current = _ACTIVE.get()
+    if current is not None:
+        current.coverage.read_items(stats, reads, None)
+
+
+def keep(scope: Scope, stats: RequestStats, why: str, takers: Iterable[str] = ()) -> bool:
+    """`Plan.keep` for the active plan; False without one."""
+    current = _ACTIVE.get()
+    return current is not None and current.keep(scope, stats, why, takers)
 
 
 def scan_from(scope: Scope, stats: RequestStats, kind: str, column: str) -> set[str] | None:
@@ -664,6 +696,7 @@ LISTINGS = {
     "confluence_space_role_assignments": ("confluence_spaces", {"space_id": "id"}),
     "apps_marketplace": ("apps_installed", {"key": "key"}),
     "jira_filters": ("jira_filters", {"id": "id"}),  # scanned by id on Data Center (`scan_from`)
+    "jira_dashboards": ("jira_dashboards", {"id": "id"}),  # details of new ones only on Data Center
 }
 BY_ORG = {"apps_marketplace"}  # its tenant is the organization's Marketplace view; the listing's are its sites
 

@@ -323,7 +323,8 @@ class CoverageEntry:
 
     def driven_reason(self) -> str:
         if not self.driven:
-            return ""
+            return (f"kept as of the full sweep of {self.snapshot_as_of:%Y-%m-%d %H:%M} UTC"
+                    if self.kept and self.snapshot_as_of else "")
         parts = []
         for kind, (read, listed) in sorted(self.driven.items()):
             why = f" ({self.whole[kind]})" if kind in self.whole else ""

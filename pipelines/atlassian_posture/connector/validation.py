@@ -48,6 +48,7 @@ KEYS: dict[str, dict[str, tuple[str, ...]]] = {
     "confluence_group_members": {"cloud": ("group_id", "accountId"), "dc": ("group_name", "username")},
     "apps_installed": {"cloud": ("key",), "dc": ("key",)},
     "jira_filters": {"cloud": ("id",), "dc": ("id",)},
+    "jira_dashboards": {"cloud": ("id",), "dc": ("id",)},
 }
 
 # table -> the columns (as loaded) naming the parent item a fan-out read the row from. A per-item 403

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
+from atlassian_posture.connector import changes
 from atlassian_posture.connector.changes import only
-from atlassian_posture.connector.helpers import Calls, Listings, Scope, fan_out_pages, stable_id
+from atlassian_posture.connector.helpers import Calls, Listings, Scope, fan_out, fan_out_pages, per_item, stable_id
 from atlassian_posture.connector.http import (
     AtlassianClient,
     AtlassianError,
@@ -59,7 +60,23 @@ def group_members(listings, client, scope, stats, wanted: set[str] | None = None
 
 
 def users(client, scope, stats, log) -> Iterator[list[dict]]:
-    """Licensed users and guests (`sitePermissionTypeFilter=all`); the search stops at 10,000."""
+    """Licensed users and guests (`sitePermissionTypeFilter=all`); the search stops at 10,000. A change-driven
+    run asks the same search for each account the logs name (`user.accountid`): one with no Confluence
+    access is not found, and its row retires."""
+    named = changes.accounts(scope, stats)
+    if named is not None:
+        def fetch(account_id: str) -> list[dict]:
+            body = client.json(client.get(f"{V1}/search/user", params={
+                "cql": f'type=user AND user.accountid="{account_id}"', "sitePermissionTypeFilter": "all"},
+                stats=stats))
+            return [r["user"] for r in body.get("results") or [] if isinstance(r.get("user"), dict)]
+
+        for found in fan_out(named, per_item(fetch, stats, "accounts", empty=[], hold=lambda a: {"account_id": a})):
+            if found:
+                yield [row(scope, user) for user in found]
+        refused = {name for name, _ in stats.refused.get("accounts", [])}
+        changes.read_items(stats, [{"account_id": a} for a in named if a not in refused])
+        return
     seen = 0
     for page in paginate(client, f"{V1}/search/user", ConfluenceV1(PAGE["confluence_user_search"]),
                          params={"cql": "type=user", "sitePermissionTypeFilter": "all"}, stats=stats):
@@ -209,7 +226,7 @@ def audit_records(client, scope, stats, state: dict) -> Iterator[list[dict]]:
     """
     days = AUDIT_INITIAL_DAYS
     try:
-        response = client.get(f"{V1}/audit/retention", stats=stats)
+        response = client.get_once(f"{V1}/audit/retention", stats=stats)  # the change plan may have asked
         now = server_now(client, response)
         retention = client.json(response)
         unit = RETENTION_UNIT_DAYS.get(str(retention.get("units", "DAYS")).upper(), 1)

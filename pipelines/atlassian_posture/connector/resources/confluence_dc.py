@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import quote
 
+from atlassian_posture.connector import changes
 from atlassian_posture.connector.changes import only
 from atlassian_posture.connector.helpers import fan_out, fan_out_pages, per_item
+from atlassian_posture.connector.http import NotAvailable
 from atlassian_posture.connector.paging import ConfluenceV1, paginate
 from atlassian_posture.connector.resources.confluence_support import listing, row
 from atlassian_posture.connector.settings import PAGE
@@ -45,16 +47,68 @@ def group_members(listings, client, scope, stats) -> Iterator[list[dict]]:
         return paginate(client, f"{API}/group/{_segment(group['name'])}/member",
                         ConfluenceV1(PAGE["dc_confluence_members"]), stats=stats)
 
-    groups = only("groups", scope, group_list(listings, client, scope, stats), stats, ids=lambda g: (g["name"],),
-                  hold=lambda g: {"group_name": g["name"]})
-    for group, page in fan_out_pages(groups, open_members, stats=stats,
-                                     kind="groups", name=lambda g: g["name"], hold=lambda g: {"group_name": g["name"]}):
+    groups = group_list(listings, client, scope, stats)
+    hold = lambda g: {"group_name": g["name"]}  # noqa: E731
+    per_member = changes.members(scope, groups, stats, ids=lambda g: (g["name"],), hold=hold, dc=True)
+    if per_member is None:
+        groups = only("groups", scope, groups, stats, ids=lambda g: (g["name"],), hold=hold)
+    for group, page in fan_out_pages(per_member.groups if per_member else groups, open_members, stats=stats,
+                                     kind="groups", name=lambda g: g["name"], hold=hold):
         if page:
             yield [row(scope, member, group_name=group["name"]) for member in page]
+    if per_member is not None:
+        yield from member_groups(client, scope, stats, per_member)
+
+
+def member_groups(client, scope, stats, per_member) -> Iterator[list[dict]]:
+    """A change-driven run's members per named username (`changes.Plan.members`): the user as a group member
+    listing shows it (`user`) and its groups (`user/memberof`); groups read whole are not repeated."""
+    whole = {g["name"] for g in per_member.groups}
+
+    def fetch(username: str):
+        user = client.json(client.get(f"{API}/user", params={"username": username}, stats=stats))
+        groups = [g["name"] for page in paginate(client, f"{API}/user/memberof", ConfluenceV1(PAGE["dc_confluence_groups"]),
+                                                 params={"username": username}, stats=stats) for g in page]
+        return user, groups
+
+    read = []
+    for username, result in zip(per_member.accounts, fan_out(per_member.accounts, per_item(
+            fetch, stats, "accounts", missing=is_gone_user, hold=lambda u: {"username": u})), strict=True):
+        if result is None:  # gone (its rows retire) or refused (they stay: coverage says partial)
+            read.append(username)
+            continue
+        user, groups = result
+        read.append(user.get("username") or username)
+        rows = [row(scope, dict(user), group_name=name) for name in groups if name not in whole]
+        if rows:
+            yield rows
+    refused = {name for name, _ in stats.refused.get("accounts", [])}
+    changes.read_items(stats, [{"username": u} for u in read if u not in refused])
+
+
+def is_gone_user(exc) -> bool:
+    """A user the logs name that Confluence no longer has (404; 400 for a name it cannot look up)."""
+    return isinstance(exc, NotAvailable) or getattr(exc, "status", None) in (400, 404)
 
 
 def users(client, scope, stats) -> Iterator[list[dict]]:
-    """Every user, disabled ones included; `status` says which, `details.personal` holds the e-mail."""
+    """Every user, disabled ones included; `status` says which, `details.personal` holds the e-mail. A
+    change-driven run reads the usernames the logs name only (`changes.accounts`)."""
+    named = changes.accounts(scope, stats, dc=True)
+    if named is not None:
+        def fetch(username: str) -> dict:
+            return client.json(client.get(f"{API}/user", params={"username": username,
+                                                                 "expand": "status,details.personal"}, stats=stats))
+
+        read = []
+        for username, user in zip(named, fan_out(named, per_item(fetch, stats, "accounts", missing=is_gone_user,
+                                                                 hold=lambda u: {"username": u})), strict=True):
+            read.append((user or {}).get("username") or username)
+            if user:
+                yield [row(scope, user)]
+        refused = {name for name, _ in stats.refused.get("accounts", [])}
+        changes.read_items(stats, [{"username": u} for u in read if u not in refused])
+        return
     for page in paginate(client, f"{API}/user/list", ConfluenceV1(PAGE["dc_confluence_users"]),
                          params={"expand": "status,details.personal"}, stats=stats):
         if page:

@@ -125,8 +125,8 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, hand
 
                 hold = (lambda ref: {"group_id": ref[0]}) if tenant.cloud else (lambda ref: {"group_name": ref[1]})
                 refs = group_refs(tenant, stats)
-                per_member = changes.members(tenant.scope, refs, stats, ids=lambda ref: ref, hold=hold) \
-                    if tenant.cloud else None
+                per_member = changes.members(tenant.scope, refs, stats, ids=lambda ref: ref, hold=hold,
+                                             dc=not tenant.cloud)
                 if per_member is None:
                     refs = only("groups", tenant.scope, refs, stats, ids=lambda ref: ref, hold=hold)
                 pages = fan_out_pages(per_member.groups if per_member else refs, open_members, missing=is_missing,
@@ -140,32 +140,42 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, hand
 
     def member_groups(tenant, per_member: changes.Members, stats):
         """((group id, name), [member]) for each group of each account a change-driven run reads by itself
-        (`changes.Plan.members`; Cloud): `user?expand=groups` gives the account's details and groups in one
-        request (`user/groups` when the list is cut short). Groups read whole are not repeated."""
-        whole = {ref[0] for ref in per_member.groups}
+        (`changes.Plan.members`): `user?expand=groups` gives the account's details and groups in one request
+        (Cloud by account id, `user/groups` when the list is cut short; DC by username, whose group refs are
+        names). Groups read whole are not repeated."""
+        whole = {ref[0] if tenant.cloud else ref[1] for ref in per_member.groups}
+        by = "accountId" if tenant.cloud else "username"
 
-        def fetch(account_id):
+        def fetch(account):
             body = tenant.client.json(tenant.client.get(f"{tenant.api}/user", params={
-                "accountId": account_id, "expand": "groups"}, stats=stats))
+                by: account, "expand": "groups"}, stats=stats))
             groups = body.get("groups") or {}
             items = groups.get("items") or []
             if (groups.get("size") or 0) > len(items):
+                if not tenant.cloud:
+                    raise AtlassianError(f"user?expand=groups on {tenant.scope.label} listed {len(items)} of "
+                                         f"{groups.get('size')} groups of {account}")
                 items = tenant.client.json(tenant.client.get(f"{tenant.api}/user/groups",
-                                                             params={"accountId": account_id}, stats=stats))
+                                                             params={"accountId": account}, stats=stats))
             details = {k: v for k, v in body.items() if k in USER_DETAILS}
-            return account_id, details, items
+            return details, items
 
-        for result in fan_out(per_member.accounts, per_item(fetch, stats, "accounts", missing=is_missing,
-                                                            hold=lambda a: {"account_id": a})):
-            if result is None:  # gone from the site (its rows retire) or refused (they stay: coverage says partial)
+        column, field = ("account_id", "accountId") if tenant.cloud else ("name", "name")
+        read = []
+        for account, result in zip(per_member.accounts, fan_out(per_member.accounts, per_item(
+                fetch, stats, "accounts", missing=is_missing, hold=lambda a: {column: a})), strict=True):
+            if result is None:  # gone (its rows retire) or refused (they stay: coverage says partial)
+                read.append(account)
                 continue
-            account_id, details, groups = result
+            details, groups = result
+            read.append(details.get(field) or account)  # as the server spells it (a log may not)
             stats.add(pages=1)
             for group in groups:
-                if group.get("groupId") not in whole:
-                    yield (group.get("groupId"), group.get("name")), [dict(details)]
+                ref = (group.get("groupId"), group.get("name")) if tenant.cloud else (None, group.get("name"))
+                if ref[0 if tenant.cloud else 1] not in whole:
+                    yield ref, [dict(details)]
         refused = {name for name, _ in stats.refused.get("accounts", [])}
-        coverage.read_items(stats, [{"account_id": a} for a in per_member.accounts if a not in refused], None)
+        coverage.read_items(stats, [{column: a} for a in read if a not in refused], None)
 
     @snapshot("jira_application_roles")
     def application_roles():

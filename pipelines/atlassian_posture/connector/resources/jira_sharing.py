@@ -125,8 +125,11 @@ def build(connections: Connections, coverage: Coverage) -> list:
                 def detail(item, tenant=tenant, stats=stats):
                     return tenant.client.json(tenant.client.get(f"{tenant.api}/dashboard/{item['id']}", stats=stats))
 
+                # a change-driven run reads the details of new dashboards only (no log records a share change)
+                known = changes.scan_from(tenant.scope, stats, "dashboards", "id") or set()
                 for page in paginate(tenant.client, f"{tenant.api}/dashboard",
                                      DcDashboardPages(PAGE["jira_dc_dashboards"]), stats=stats):
+                    page = [d for d in page if str(d.get("id")).lower() not in known]
                     yield [row(tenant.scope, d) for d in fan_out(page, unless_missing(detail, None, is_missing))
                            if d is not None]
 

@@ -131,6 +131,11 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
                     coverage.track("org_managed_accounts", scope) as stats:
                 reading.stats = stats
                 org_id, s = tenant(org, client, scope, stats)
+                if changes.keep(s, stats, "this v1 listing has no per-account read; the accounts the audit logs "
+                                          "name are read fresh in org_users (status, product access, last active)",
+                                takers=(POLICY_MEMBERS,) if reading.shared else ()):
+                    reading.failure = None  # nothing to hand over: org_auth_policy_members reads the named ones
+                    continue
                 for page in reading.pages(managed_pages(client, org_id, stats),
                                           lambda page: [a["account_id"] for a in page]):
                     yield [snap(s, row) for row in page]
@@ -237,7 +242,7 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
 
                 for page in group_pages(client, org_id, ("counts.resources",), Calls(stats)):
                     wanted = [g["id"] for g in page if (g.get("counts") or {}).get("resources", 1)]
-                    wanted = only("groups", s, wanted, stats, hold=lambda g: {"group_id": g})
+                    wanted = only(changes.GROUP_GRANTS, s, wanted, stats, hold=lambda g: {"group_id": g})
                     # a group or user deleted since the listing holds nothing
                     rows = [s.stamp(r) for rows in fan_out(wanted, per_item(fetch, stats, "groups", empty=[],
                                                                                hold=lambda g: {"group_id": g}))

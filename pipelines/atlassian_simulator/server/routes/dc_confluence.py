@@ -349,6 +349,34 @@ async def current_user(request: Request):
     return JSONResponse(render_user(dc, found, base_url(request), expand_of(request)))
 
 
+def _one_user(request: Request, dc: DcInstance) -> DcUser:
+    """The user `username=` or `key=` names; 404 as Confluence answers for an unknown or deleted one."""
+    username, key = request.query_params.get("username"), request.query_params.get("key")
+    if not username and not key:
+        raise Denied(400, "A username or key must be provided.")
+    found = next((u for u in dc.users if not u.deleted and
+                  (u.username == username if username else user_key(dc, u.username) == key)), None)
+    if found is None:
+        raise Denied(404, f"No user found with {'username' if username else 'key'} : {username or key}")
+    return found
+
+
+async def user(request: Request):
+    """GET /confluence/rest/api/user?username= (or key=): one user, as user/list renders it (`expand`)."""
+    _, dc, _ = caller(request)
+    return JSONResponse(render_user(dc, _one_user(request, dc), base_url(request), expand_of(request)))
+
+
+async def user_member_of(request: Request):
+    """GET /confluence/rest/api/user/memberof?username= (or key=): the user's groups, alphabetical, paged."""
+    _, dc, _ = caller(request)
+    found = _one_user(request, dc)
+    base = base_url(request)
+    items = sorted((g for g, members in dc.memberships.items() if found.username in members and g in dc.groups),
+                   key=str.lower)
+    return dc_v1(request, items, lambda g: render_group(g, base), *GROUPS)
+
+
 async def groups(request: Request):
     """GET /confluence/rest/api/group: group names, alphabetical."""
     _, dc, _ = caller(request)
@@ -523,6 +551,8 @@ def _upm_routes() -> list[Route]:
 ROUTES: list[Route] = [
     Route(f"{CONTEXT}/rest/api/user/list", user_list, methods=["GET"]),
     Route(f"{CONTEXT}/rest/api/user/current", current_user, methods=["GET"]),
+    Route(f"{CONTEXT}/rest/api/user/memberof", user_member_of, methods=["GET"]),
+    Route(f"{CONTEXT}/rest/api/user", user, methods=["GET"]),
     Route(f"{CONTEXT}/rest/api/group", groups, methods=["GET"]),
     Route(f"{CONTEXT}/rest/api/group/{{groupName}}/member", group_members, methods=["GET"]),
     Route(f"{CONTEXT}/rest/api/space", spaces, methods=["GET"]),
