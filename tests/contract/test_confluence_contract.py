@@ -87,6 +87,7 @@ def calls(sim: Simulator, oi: int) -> list[Call]:
     busy_group = max(org.groups, key=lambda g: (len(org.memberships[g.group_id]), g.name))
     space = s.confluence.spaces[0]
     dc_team = max(dc.groups, key=lambda g: (len(dc.memberships.get(g, [])), g))
+    dc_member = dc.memberships[dc_team][0]  # a username in several groups
     jira_app = next(a for a in s.jira_apps if a.framework == "connect")
     conf_app = next(a for a in s.confluence_apps if a.framework == "connect")
     dc_app = next(a for a in dc.apps if a.user_installed)
@@ -144,6 +145,8 @@ def calls(sim: Simulator, oi: int) -> list[Call]:
     out += [
         Call(f"{D}/rest/api/user/list", f"{dc_url}/rest/api/user/list?limit=4&expand=status", pat, "v1"),
         Call(f"{D}/rest/api/user/current", f"{dc_url}/rest/api/user/current", pat),
+        Call(f"{D}/rest/api/user", f"{dc_url}/rest/api/user?username={dc_member}&expand=status,details.personal", pat),
+        Call(f"{D}/rest/api/user/memberof", f"{dc_url}/rest/api/user/memberof?username={dc_member}&limit=1", pat, "v1"),
         Call(f"{D}/rest/api/group", f"{dc_url}/rest/api/group?limit=2", pat, "v1"),
         Call(f"{D}/rest/api/group/{{groupName}}/member", f"{dc_url}/rest/api/group/{dc_team}/member?limit=2", pat, "v1"),
         Call(f"{D}/rest/api/space", f"{dc_url}/rest/api/space?limit=2", pat, "v1"),

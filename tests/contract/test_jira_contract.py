@@ -97,6 +97,7 @@ def cloud_calls(sim: Simulator, org: int) -> list[tuple[str, str, str | None, di
     base = f"/site/{site.name}"
     gateway = f"/gateway/ex/jira/{site.cloud_id}"
     users_group = next(g for g in o.groups if g.name == f"jira-software-users-{site.name}")
+    users_group_member = o.memberships[users_group.group_id][-1]
     first_user = sim.credential(ADMIN, org).account_id
     key = "FIN"
     scheme = jira.schemes[1].scheme_id
@@ -116,6 +117,7 @@ def cloud_calls(sim: Simulator, org: int) -> list[tuple[str, str, str | None, di
     get(f"/user?accountId={first_user}&expand=groups,applicationRoles", versions=both)
     get(f"/user?accountId={first_user}")
     get(f"/user/groups?accountId={first_user}")
+    get(f"/user/bulk?accountId={first_user}&accountId={users_group_member}&maxResults=200")
     get("/group/bulk?maxResults=5", versions=both)
     get("/group/bulk?startAt=5&maxResults=5")
     get("/group/bulk?accessType=admin&applicationKey=jira-software")

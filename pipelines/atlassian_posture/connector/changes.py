@@ -9,9 +9,13 @@ items are *held*: a hold marker per item keeps its current rows (validation.py `
 nothing is retired that was not read again. An item the last run's listing did not have (a new
 account, group, project, space or app, whether a log named it or not) is always read, and each
 fan-out reads at least one item a run (a different one each day): a credential that lost its
-rights then shows in coverage as it would in a full run. Listings (users, groups, projects,
-spaces, schemes, apps...) are cheap and are read in full every run: a new or deleted entity shows
-there.
+rights then shows in coverage as it would in a full run. Group members and the account listings
+are read per named account instead (`members`, `accounts`: only the rows of the items read can
+retire, `validation.ITEM_READ`); a listing with no per-account read is kept unread (`keep`), a
+listing that can only be scanned is scanned past what is held (`scan_from`). Other listings
+(groups, projects, spaces, schemes, apps) are read in full: a new or deleted entity shows there.
+Records an earlier run mapped are skipped when the overlap meets them again, and no window starts
+before the last full sweep (less SWEEP_SKEW_MINUTES): the sweep read what was logged before it.
 
 An organization does a full sweep instead (and its `change_plan` coverage row says why) when:
 it has no earlier sweep, the last one is older than the sweep interval (default 7 days, server
@@ -411,17 +415,20 @@ class Plan:
         self.coverage.read_items(stats, [hold(item) for item in read] + gone, as_of)
         return Members(read, accounts)
 
-    def accounts(self, scope: Scope, stats: RequestStats, *, roles: bool = False, dc: bool = False
-                 ) -> list[str] | None:
+    def accounts(self, scope: Scope, stats: RequestStats, *, roles: bool = False, dc: bool = False,
+                 apps: bool = False) -> list[str] | None:
         """An account listing (or per-account fan-out) in a change-driven run: the accounts the logs name (ids as
         sent; Data Center usernames with `dc`; with `roles` also the members of groups whose roles changed),
         which the caller reads by themselves instead of the listing, then records with `Coverage.read_items`
         (only their rows can retire; every other row stays, as of the last sweep). None: read in full (a
-        sweep, a resource never read in full, a kind to read whole, more than `MEMBER_READS_MAX`)."""
+        sweep, a resource never read in full, a kind to read whole, more than `MEMBER_READS_MAX`, or, for a
+        listing of app accounts too (`apps`), an app the logs name: installing one adds its bot account, and no
+        record names that)."""
         plan = self.orgs.get(scope.org_key)
         entry = next((e for e in reversed(self.coverage.entries) if e.stats is stats), None)
         if plan is None or plan.mode == "full" or entry is None or plan.named.whole.get("accounts") \
-                or key(entry.resource, scope.label) not in plan.known:
+                or key(entry.resource, scope.label) not in plan.known \
+                or (apps and (plan.named.items["apps"] or plan.named.whole.get("apps"))):
             return None
         named = dict(plan.named.dc_accounts if dc else plan.named.account_ids)
         if roles:
@@ -604,10 +611,11 @@ def members(scope: Scope, items: Iterable, stats: RequestStats, *, ids: Callable
     return None if current is None else current.members(scope, items, stats, ids, hold, dc)
 
 
-def accounts(scope: Scope, stats: RequestStats, *, roles: bool = False, dc: bool = False) -> list[str] | None:
+def accounts(scope: Scope, stats: RequestStats, *, roles: bool = False, dc: bool = False,
+             apps: bool = False) -> list[str] | None:
     """`Plan.accounts` for the active plan; None without one."""
     current = _ACTIVE.get()
-    return None if current is None else current.accounts(scope, stats, roles=roles, dc=dc)
+    return None if current is None else current.accounts(scope, stats, roles=roles, dc=dc, apps=apps)
 
 
 def read_items(stats: RequestStats, reads: list[dict]) -> None:

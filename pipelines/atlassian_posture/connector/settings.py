@@ -42,13 +42,13 @@ READ_ONLY_POSTS = (
     "*/admin/v2/orgs/*/workspaces",
     "*/admin/control/v1/orgs/*/users/auth-policies/bulk-fetch",
     "*/wiki/api/v2/users-bulk",
-    "*/rest/api/3/permissions/check",  # Jira Cloud's bulk permission check (the anonymous probe)
 )
 
 # Page sizes we ask for; servers may lower them silently, the paginators cope.
 PAGE = {
     "jira_users": 1000,
     "jira_group_bulk": 50,
+    "jira_user_bulk": 200,  # user/bulk (a change-driven run's named accounts); default 10, cap not documented
     "jira_group_member": 50,
     "jira_projects": 100,
     "jira_filters": 100,
@@ -98,6 +98,8 @@ ADMIN_ROLE_ASSIGNMENTS_PAGE = 100  # v2 role assignments: default 20, max 100
 AUTH_POLICY_BULK_FETCH_MAX = 100
 # the users search's `accountIds` filter takes at most this many ids (spec: maxItems 10)
 ADMIN_USER_SEARCH_IDS_MAX = 10
+# account ids per Jira Cloud user/bulk request (repeated `accountId` parameters: keeps the URL short)
+JIRA_USER_BULK_IDS = 50
 # The org events stream needs no overlap (its saved cursor polls by processing time); only when the
 # server refuses that cursor is it re-read from the newest processedAt minus AUDIT_OVERLAP_HOURS.
 

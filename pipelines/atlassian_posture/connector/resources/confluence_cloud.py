@@ -69,7 +69,11 @@ def users(client, scope, stats, log) -> Iterator[list[dict]]:
             body = client.json(client.get(f"{V1}/search/user", params={
                 "cql": f'type=user AND user.accountid="{account_id}"', "sitePermissionTypeFilter": "all"},
                 stats=stats))
-            return [r["user"] for r in body.get("results") or [] if isinstance(r.get("user"), dict)]
+            found = [r["user"] for r in body.get("results") or [] if isinstance(r.get("user"), dict)]
+            if any(user.get("accountId") != account_id for user in found):
+                raise AtlassianError(f"search/user on {scope.label} ignores user.accountid (answered other "
+                                     f"accounts): rerun with --full")
+            return found
 
         for found in fan_out(named, per_item(fetch, stats, "accounts", empty=[], hold=lambda a: {"account_id": a})):
             if found:

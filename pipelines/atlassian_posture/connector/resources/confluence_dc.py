@@ -74,8 +74,7 @@ def member_groups(client, scope, stats, per_member) -> Iterator[list[dict]]:
     read = []
     for username, result in zip(per_member.accounts, fan_out(per_member.accounts, per_item(
             fetch, stats, "accounts", missing=is_gone_user, hold=lambda u: {"username": u})), strict=True):
-        if result is None:  # gone (its rows retire) or refused (they stay: coverage says partial)
-            read.append(username)
+        if result is None:  # not found or refused: its rows stay until the sweep (a 404 proves nothing here)
             continue
         user, groups = result
         read.append(user.get("username") or username)
@@ -103,8 +102,8 @@ def users(client, scope, stats) -> Iterator[list[dict]]:
         read = []
         for username, user in zip(named, fan_out(named, per_item(fetch, stats, "accounts", missing=is_gone_user,
                                                                  hold=lambda u: {"username": u})), strict=True):
-            read.append((user or {}).get("username") or username)
-            if user:
+            if user:  # not found: kept until the sweep (a 404 proves nothing here)
+                read.append(user.get("username") or username)
                 yield [row(scope, user)]
         refused = {name for name, _ in stats.refused.get("accounts", [])}
         changes.read_items(stats, [{"username": u} for u in read if u not in refused])

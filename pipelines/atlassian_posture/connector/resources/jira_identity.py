@@ -25,12 +25,22 @@ from atlassian_posture.connector.settings import (
     JIRA_CLOUD_GROUP_PICKER_MAX,
     JIRA_DC_GROUP_PICKER_MAX,
     JIRA_DC_USER_SEARCH_QUERY,
+    JIRA_USER_BULK_IDS,
     PAGE,
 )
 
 # the fields of Jira Cloud's `UserDetails` (group/member's items): what a member row is made of
 USER_DETAILS = ("accountId", "accountType", "active", "avatarUrls", "displayName", "emailAddress", "key", "name",
                 "self", "timeZone")
+
+
+def only_asked(found: list[dict], field: str, asked: list[str], what: str) -> None:
+    """A change-driven read by id must answer only the ids asked: a server that ignores the filter would
+    make the named accounts missing from its first page look gone (their rows retired)."""
+    extra = {str(item.get(field)) for item in found} - set(asked)
+    if extra:
+        raise AtlassianError(f"{what} answered {len(extra)} account(s) not asked for: the server ignores the "
+                             f"filter; rerun with --full")
 
 
 def group_picker(tenant: JiraTenant, stats, limit: int) -> list[dict]:
@@ -56,6 +66,18 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, hand
         (`accountType = app`), active or not. Key: `accountId`."""
         for tenant in jira_tenants(connections, dc=False):
             with coverage.track("jira_users", tenant.scope) as stats:
+                # a change-driven run: the named accounts only (the listing when an app came: its bot account)
+                named = changes.accounts(tenant.scope, stats, apps=True)
+                if named is not None:
+                    for start in range(0, len(named), JIRA_USER_BULK_IDS):
+                        chunk = named[start:start + JIRA_USER_BULK_IDS]
+                        for page in paginate(tenant.client, f"{tenant.api}/user/bulk",
+                                             PageBean(PAGE["jira_user_bulk"]), params={"accountId": chunk},
+                                             stats=stats):
+                            only_asked(page, "accountId", chunk, f"user/bulk on {tenant.scope.label}")
+                            yield [row(tenant.scope, user) for user in page]
+                    coverage.read_items(stats, [{"account_id": a} for a in named], None)
+                    continue
                 for page in paginate(tenant.client, f"{tenant.api}/users/search", BareArray(PAGE["jira_users"]),
                                      stats=stats):
                     yield [row(tenant.scope, user) for user in page]
@@ -164,9 +186,8 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, hand
         read = []
         for account, result in zip(per_member.accounts, fan_out(per_member.accounts, per_item(
                 fetch, stats, "accounts", missing=is_missing, hold=lambda a: {column: a})), strict=True):
-            if result is None:  # gone (its rows retire) or refused (they stay: coverage says partial)
-                read.append(account)
-                continue
+            if result is None:  # not found or refused: its rows stay until the sweep (a 404 may be a server
+                continue        # without this endpoint: never retire on an answer that proves nothing)
             details, groups = result
             read.append(details.get(field) or account)  # as the server spells it (a log may not)
             stats.add(pages=1)

@@ -52,9 +52,8 @@ def probe(connections: Connections, tenant: JiraTenant, stats) -> dict:
         result["projects_visible"] = total if total is not None else len(items)
         keys = sorted(p["key"] for p in items[:JIRA_PROBE_MAX_ITEMS])
         result["project_keys"] = ",".join(keys)
-        bulk = bulk_writable(items[:JIRA_PROBE_MAX_ITEMS]) if tenant.cloud and keys else None
-        if bulk is not None:
-            result["write_project_keys"] = ",".join(bulk)
+        if tenant.cloud and keys and not writes_anywhere():
+            result["write_project_keys"] = ""
             return
         writable = []
         for key in keys:  # a refusal here leaves the project out: only a yes is evidence
@@ -67,21 +66,18 @@ def probe(connections: Connections, tenant: JiraTenant, stats) -> dict:
                 writable.append(key)
         result["write_project_keys"] = ",".join(writable)
 
-    def bulk_writable(items: list[dict]) -> list[str] | None:
-        """Cloud: the keys of the projects listed where the anonymous caller holds a write permission, from one
-        bulk permission check (`permissions/check`: anonymous calls allowed, ≤ 1,000 projects); None when the
-        site does not answer it (then mypermissions per project, as on Data Center)."""
-        ids = {str(p["id"]): p["key"] for p in items if str(p.get("id") or "").isdigit()}
-        if len(ids) != len(items):
-            return None
+    def writes_anywhere() -> bool:
+        """Cloud: whether the anonymous caller holds a write permission in any project (mypermissions in the
+        global context answers a project permission held in any project, as the spec says). When it holds
+        none, no project needs asking; any doubt (an error, a yes) asks project by project."""
         try:
-            body = client.json(client.post_search(f"{api}/permissions/check", {"projectPermissions": [
-                {"permissions": list(ANONYMOUS_WRITE_PERMISSIONS), "projects": [int(i) for i in ids]}]},
-                stats=stats))
-            granted = {str(p) for check in body["projectPermissions"] for p in check.get("projects") or []}
-        except (AtlassianError, KeyError, TypeError, AttributeError):
-            return None
-        return sorted(key for project_id, key in ids.items() if project_id in granted)
+            held = client.json(client.get(f"{api}/mypermissions", params={
+                "permissions": ",".join(ANONYMOUS_WRITE_PERMISSIONS)}, stats=stats))
+            entries = (held.get("permissions") or {}).values()
+            return any(not isinstance(e, dict) or e.get("havePermission") is not False for e in entries) \
+                or len(entries) < len(ANONYMOUS_WRITE_PERMISSIONS)
+        except AtlassianError:
+            return True
 
     def filters():
         body = client.json(client.get(f"{api}/filter/search", params={"maxResults": JIRA_PROBE_MAX_ITEMS},

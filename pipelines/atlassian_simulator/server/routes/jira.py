@@ -9,6 +9,7 @@ difference between the two versions.
 Paging per endpoint (DIGEST section 4.1; default / cap):
     users/search, users               bare array        50 / 1000 (page until empty)
     group/bulk                        PageBean          50 / 50   (cap not documented: assumed)
+    user/bulk                         PageBean          10 / 200  (cap not documented: assumed)
     group/member                      PageBean          50 / 50   (documented: 1..50)
     project/search                    PageBean          50 / 100  (documented)
     filter/search, dashboard/search   PageBean          50 / 100  (cap not documented: assumed)
@@ -76,6 +77,19 @@ async def users_search(request: Request):
     view.require_browse_users()
     users = view.index.site_users[view.site.name]
     return bare_array(request, users, view.user, 50, 1000)
+
+
+async def user_bulk(request: Request):
+    """GET user/bulk?accountId=a&accountId=b: the site's users among the ids asked, in the order asked (an id
+    not on the site is left out)."""
+    view = CloudView(request)
+    view.require_browse_users()
+    ids = list(dict.fromkeys(request.query_params.getlist("accountId")))
+    if not ids:
+        raise Denied(400, "The accountId query parameter needs to be provided.")
+    on_site = view.index.site_user_ids[view.site.name]
+    users = [a for a in (view.account(i) for i in ids if i in on_site) if a is not None]
+    return page_bean(request, users, view.user, 10, 200)
 
 
 def _account_param(view: CloudView, request: Request):
@@ -760,6 +774,7 @@ _PATHS: list[tuple[str, object, list[str]]] = [
     ("/users", users_search, ["GET"]),
     ("/user", user, ["GET"]),
     ("/user/groups", user_groups, ["GET"]),
+    ("/user/bulk", user_bulk, ["GET"]),
     ("/group/bulk", group_bulk, ["GET"]),
     ("/group/member", group_member, ["GET"]),
     ("/groups/picker", groups_picker, ["GET"]),
