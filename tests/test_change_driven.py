@@ -148,6 +148,9 @@ def test_seven_change_driven_days_match_a_full_extract(story):
                   if "member accounts" in r["reason"]}
     assert {("jira_group_members", "cloud"), ("jira_group_members", "dc"), ("confluence_group_members", "cloud"),
             ("confluence_group_members", "dc")} <= per_member, per_member
+    # Jira Cloud's group listing asks for the groups the logs name only, and says the rest is kept
+    assert all(r["snapshot_as_of"] is not None and "kept as of the full sweep" in r["reason"]
+               for d in story.daily for r in d.coverage if r["resource"] == "jira_groups" and r["tenant"].endswith("cloud"))
     per_account = {r["resource"] for d in story.daily for r in d.coverage if "named accounts" in r["reason"]}
     assert {"org_users", "org_user_role_assignments", "org_auth_policy_members", "confluence_users",
             "confluence_dc_users"} <= per_account, per_account

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from atlassian_posture.connector import changes
-from atlassian_posture.connector.helpers import Coverage, Scope
+from atlassian_posture.connector.helpers import Coverage, Listings, Scope
 
 JIRA = Scope("acme", "jira", "cloud", "acme", "org-1")
 SWEPT_MS = 1_790_000_000_000
@@ -197,3 +197,26 @@ def test_group_members_of_a_change_driven_run_are_read_per_named_account():
     plan, coverage = plan_for(many, {changes.key("jira_group_members", JIRA.label)})
     with coverage.track("jira_group_members", JIRA) as stats:
         assert plan.members(JIRA, refs, stats, ids=lambda ref: ref, hold=lambda ref: {"group_id": ref[0]}) is None
+
+
+def test_a_site_group_listing_asks_for_the_groups_the_logs_name_alone_when_members_go_per_account():
+    named = changes.Named()
+    changes.read_log(named, "the organization audit log", [[
+        {"id": "e1", "attributes": {"action": "group_renamed", "context": [
+            {"type": "groups", "id": "0b5e-ID", "attributes": {"name": "Team-Red"}}]}},
+        org_event("user_added_to_group", {"type": "groups", "id": "g1"}, {"type": "users", "id": "A1"})]],
+        changes.org_event)
+    resources = ("jira_groups", "jira_group_members")
+    plan, _ = plan_for(named, {changes.key(r, JIRA.label) for r in resources})
+    assert plan.named_groups(JIRA, resources) == ["0b5e-ID", "Team-Red"]  # as sent; g1 only changed a pair
+    plan, _ = plan_for(named, {changes.key("jira_groups", JIRA.label)})  # members never read in full: every group
+    assert plan.named_groups(JIRA, resources) is None
+
+
+def test_a_shared_listing_keeps_the_list_its_reader_made():
+    class Partial(list):
+        pass
+
+    listings = Listings()
+    first = listings.get("groups", JIRA, lambda stats: Partial(["g1"]), changes.RequestStats())
+    assert isinstance(first, Partial)  # the partial listing's marker survives the cache (its readers check it)

@@ -99,6 +99,7 @@ class Named:
     # the members of groups whose roles changed (their role assignments change): ids as the warehouse has them
     role_accounts: dict[str, str] = field(default_factory=dict)
     source: str = "cloud"  # the deployment of the log being read (`read_logs`)
+    groups_sent: dict[str, str] = field(default_factory=dict)  # a group's id or name, lower-case -> as sent
     _changes: int = 0
     _record: dict[str, set[str]] = field(default_factory=dict)
 
@@ -107,6 +108,9 @@ class Named:
         lowered = [v.lower() for v in ([str(id)] if id not in (None, "") else []) + sent]
         self.items[kind].update(lowered)
         self._record.setdefault(kind, set()).update(lowered)
+        if kind == "groups":
+            for value in ([str(id)] if id not in (None, "") else []) + sent:
+                self.groups_sent.setdefault(value.lower(), value)
         if kind == "accounts" and self.source == "dc" and sent:
             self.dc_accounts[sent[0].lower()] = sent[0]  # a Data Center user's name is its username
         elif kind == "accounts" and self.source != "dc" and id not in (None, ""):
@@ -440,6 +444,20 @@ class Plan:
         self.coverage.read_items(stats, [], as_of)
         return sorted(named.values())
 
+    def named_groups(self, scope: Scope, resources: Iterable[str]) -> list[str] | None:
+        """A Cloud site's group listing in a change-driven run whose group members are read per account
+        (`members`): the ids and names (as sent) of the groups a record names without an account (created,
+        renamed, deleted, granted), which the listing asks for instead of every group; a group no record names
+        shows up at the next sweep. None: list every group. `resources`: those that share the listing, each
+        of which must take a partial one (read in full before, no kind to read whole, at most
+        `MEMBER_READS_MAX` accounts)."""
+        plan = self.orgs.get(scope.org_key)
+        if plan is None or plan.mode == "full" or {"groups", "accounts"} & set(plan.named.whole) \
+                or len(plan.named.account_ids) > MEMBER_READS_MAX \
+                or any(key(r, scope.label) not in plan.known for r in resources):
+            return None
+        return sorted(plan.named.groups_sent.get(g, g) for g in plan.named.group_events)
+
     def keep(self, scope: Scope, stats: RequestStats, why: str, takers: Iterable[str] = ()) -> bool:
         """Whether a change-driven run keeps this account listing as of the last sweep without reading it (a
         listing with no per-item read, whose facts for the named accounts another resource reads: `why`).
@@ -618,12 +636,21 @@ def accounts(scope: Scope, stats: RequestStats, *, roles: bool = False, dc: bool
     return None if current is None else current.accounts(scope, stats, roles=roles, dc=dc, apps=apps)
 
 
-def read_items(stats: RequestStats, reads: list[dict]) -> None:
+def named_groups(scope: Scope, resources: Iterable[str]) -> list[str] | None:
+    """`Plan.named_groups` for the active plan; None without one."""
+    current = _ACTIVE.get()
+    return None if current is None else current.named_groups(scope, resources)
+
+
+def read_items(stats: RequestStats, reads: list[dict], scope: Scope | None = None) -> None:
     """`Coverage.read_items` of the active plan's coverage: the items a per-account read read (`accounts`,
-    `members`); only their rows can retire."""
+    `members`, `named_groups`); only their rows can retire; with `scope`, the rest is kept as of its
+    organization's last sweep."""
     current = _ACTIVE.get()
     if current is not None:
-        current.coverage.read_items(stats, reads, None)
+        plan = current.orgs.get(scope.org_key) if scope is not None else None
+        as_of = from_ms(plan.swept_ms) if plan is not None and plan.swept_ms is not None else None
+        current.coverage.read_items(stats, reads, as_of)
 
 
 def keep(scope: Scope, stats: RequestStats, why: str, takers: Iterable[str] = ()) -> bool:

@@ -576,7 +576,8 @@ class Listings:
                 done = self._done.get(key)
             if done is None:
                 try:
-                    done = (True, list(fetch(Calls(stats))))
+                    found = fetch(Calls(stats))
+                    done = (True, found if isinstance(found, list) else list(found))  # a list subclass stays
                 except AtlassianError as exc:
                     done = (False, exc)
                 with self._lock:

@@ -72,6 +72,7 @@ PARENTS: dict[str, tuple[str, ...]] = {
 READS: dict[str, tuple[str, ...]] = {
     "jira_group_members": ("group_id", "group_name", "account_id", "name"),
     "confluence_group_members": ("group_id", "group_name", "account_id", "username"),
+    "jira_groups": ("group_id",),
     "org_users": ("account_id",),
     "org_group_memberships": ("account_id",),
     "org_user_role_assignments": ("account_id",),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from itertools import chain
 
 from atlassian_posture.connector import changes
@@ -28,6 +29,17 @@ from atlassian_posture.connector.settings import (
     JIRA_USER_BULK_IDS,
     PAGE,
 )
+
+GROUPS = "jira_groups"
+GROUP_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+
+class NamedGroups(list):
+    """A change-driven run's Jira Cloud group listing: the named groups only; `ids` the group ids whose rows
+    may retire (those found, and those asked by id and gone)."""
+
+    ids: list[str] = []
+
 
 # the fields of Jira Cloud's `UserDetails` (group/member's items): what a member row is made of
 USER_DETAILS = ("accountId", "accountType", "active", "avatarUrls", "displayName", "emailAddress", "key", "name",
@@ -112,10 +124,16 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, hand
                 found = group_list(tenant, stats)
                 stats.add(rows=len(found))
                 yield [row(tenant.scope, dict(g)) for g in found]
+                if isinstance(found, NamedGroups):  # only these retire: the named ones found, or gone
+                    changes.read_items(stats, [{"group_id": g} for g in found.ids], tenant.scope)
 
     def group_list(tenant, stats) -> list[dict]:
-        """Every group of the tenant, as listed (the shared listing: copy before cleaning a row)."""
+        """Every group of the tenant, as listed (the shared listing: copy before cleaning a row); in a
+        change-driven run on Cloud, the groups the logs name only (`NamedGroups`, `changes.named_groups`)."""
         def load(own):
+            named = changes.named_groups(tenant.scope, (GROUPS, JIRA)) if tenant.cloud else None
+            if named is not None:
+                return named_cloud_groups(tenant, own, named)
             groups = ([g for page in cloud_groups(tenant, own) for g in page] if tenant.cloud
                       else group_picker(tenant, own, JIRA_DC_GROUP_PICKER_MAX))
             for group in groups:
@@ -123,6 +141,22 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, hand
             return groups
 
         return listings.get("groups", tenant.scope, load, stats)
+
+    def named_cloud_groups(tenant, stats, named: list[str]) -> NamedGroups:
+        """group/bulk for the named groups: by id (a UUID) or by name; a group asked by id and not found is gone."""
+        ids = [n for n in named if GROUP_ID.match(n)]
+        names = [n for n in named if not GROUP_ID.match(n)]
+        found: dict[str, dict] = {}
+        for field, asked, param in (("groupId", ids, "groupId"), ("name", names, "groupName")):
+            for start in range(0, len(asked), JIRA_USER_BULK_IDS):
+                chunk = asked[start:start + JIRA_USER_BULK_IDS]
+                for page in paginate(tenant.client, f"{tenant.api}/group/bulk", PageBean(PAGE["jira_group_bulk"]),
+                                     params={param: chunk}, stats=stats):
+                    only_asked(page, field, chunk, f"group/bulk on {tenant.scope.label}")
+                    found.update({g["groupId"]: g for g in page})
+        out = NamedGroups(found.values())
+        out.ids = sorted(set(found) | set(ids))
+        return out
 
     def group_refs(tenant, stats):
         return [(g["groupId"] if tenant.cloud else None, g["name"]) for g in group_list(tenant, stats)]
@@ -149,6 +183,9 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, hand
                 refs = group_refs(tenant, stats)
                 per_member = changes.members(tenant.scope, refs, stats, ids=lambda ref: ref, hold=hold,
                                              dc=not tenant.cloud)
+                if per_member is None and isinstance(group_list(tenant, stats), NamedGroups):
+                    raise AtlassianError("the group listing holds the named groups only, but their members "
+                                         "cannot be read per account: rerun with --full")
                 if per_member is None:
                     refs = only("groups", tenant.scope, refs, stats, ids=lambda ref: ref, hold=hold)
                 pages = fan_out_pages(per_member.groups if per_member else refs, open_members, missing=is_missing,
