@@ -141,7 +141,7 @@ JIRA_DC_FILTER_SCAN_MISSES = 50
 JIRA_DC_FILTER_SCAN_BATCH = 10
 # A change-driven run probes only past the highest filter id it holds, and stops after this many misses in a row:
 # new filters since yesterday (more private ones than this in a row hide a shared one until the next sweep)
-JIRA_DC_FILTER_NEW_MISSES = 10
+JIRA_DC_FILTER_NEW_MISSES = 5
 # Jira DC's application-properties list (JDC marks `key` as required); fallback: these keys one by one
 JIRA_DC_PROPERTY_KEYS = ("jira.mode", "jira.option.user.externalmanagement", "jira.option.emailvisible",
                          "jira.title", "jira.baseurl")

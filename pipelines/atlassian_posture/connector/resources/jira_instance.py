@@ -66,18 +66,25 @@ def probe(connections: Connections, tenant: JiraTenant, stats) -> dict:
                 writable.append(key)
         result["write_project_keys"] = ",".join(writable)
 
+    asked = JIRA_ANONYMOUS_PERMISSIONS + (ANONYMOUS_WRITE_PERMISSIONS if tenant.cloud else ())
+    answers: list = []  # mypermissions in the global context, asked once for both uses
+
+    def global_permissions() -> dict:
+        if not answers:
+            answers.append(client.json(client.get(f"{api}/mypermissions",
+                                                  params={"permissions": ",".join(asked)}, stats=stats)))
+        return answers[0].get("permissions") or {}
+
     def writes_anywhere() -> bool:
         """Cloud: whether the anonymous caller holds a write permission in any project (mypermissions in the
         global context answers a project permission held in any project, as the spec says). When it holds
-        none, no project needs asking; any doubt (an error, a yes) asks project by project."""
+        none, no project needs asking; any doubt (an error, a yes, no answer) asks project by project."""
         try:
-            held = client.json(client.get(f"{api}/mypermissions", params={
-                "permissions": ",".join(ANONYMOUS_WRITE_PERMISSIONS)}, stats=stats))
-            entries = (held.get("permissions") or {}).values()
-            return any(not isinstance(e, dict) or e.get("havePermission") is not False for e in entries) \
-                or len(entries) < len(ANONYMOUS_WRITE_PERMISSIONS)
+            held = global_permissions()
         except AtlassianError:
             return True
+        entries = [held.get(key) for key in ANONYMOUS_WRITE_PERMISSIONS]
+        return any(not isinstance(e, dict) or e.get("havePermission") is not False for e in entries)
 
     def filters():
         body = client.json(client.get(f"{api}/filter/search", params={"maxResults": JIRA_PROBE_MAX_ITEMS},
@@ -99,9 +106,7 @@ def probe(connections: Connections, tenant: JiraTenant, stats) -> dict:
         result["dashboard_ids"] = ",".join(sorted(str(d["id"]) for d in items[:JIRA_PROBE_MAX_ITEMS]))
 
     def permissions():
-        body = client.json(client.get(f"{api}/mypermissions", params={"permissions": ",".join(JIRA_ANONYMOUS_PERMISSIONS)},
-                                      stats=stats))
-        held = body.get("permissions") or {}
+        held = global_permissions()
         for key in JIRA_ANONYMOUS_PERMISSIONS:
             entry = held.get(key)
             result[key.lower()] = entry.get("havePermission") if isinstance(entry, dict) else None

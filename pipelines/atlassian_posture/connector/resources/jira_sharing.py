@@ -57,7 +57,7 @@ def dc_filters(tenant: JiraTenant, stats, known: set[str] | None = None):
     start, misses = max(numeric) + 1 if numeric else JIRA_DC_FILTER_ID_START, 0
     most = JIRA_DC_FILTER_NEW_MISSES if numeric else JIRA_DC_FILTER_SCAN_MISSES
     while misses < most:
-        batch = range(start, start + JIRA_DC_FILTER_SCAN_BATCH)
+        batch = range(start, start + min(JIRA_DC_FILTER_SCAN_BATCH, most))
         for found in fan_out(batch, lambda filter_id: dc_filter(tenant, stats, filter_id)):
             if found is None:
                 misses += 1
@@ -66,7 +66,7 @@ def dc_filters(tenant: JiraTenant, stats, known: set[str] | None = None):
             if str(found["id"]) not in seen:
                 seen.add(str(found["id"]))
                 yield found
-        start += JIRA_DC_FILTER_SCAN_BATCH
+        start += len(batch)
 
 
 def classic_dashboards(tenant: JiraTenant, stats, seen: set[str]):
