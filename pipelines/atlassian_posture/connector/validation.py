@@ -159,11 +159,12 @@ class SnapshotGuard:
                     self.coverage.note(table, tenant, rejected=1, reason=f"no {', '.join(missing)}")
                     self.held.setdefault((table, tenant), row)
                     continue
-                identity = tuple(str(v) for v in values)
+                # an 8-byte hash, not the strings: a large site's group members are hundreds of thousands of keys
+                text = "\x1f".join(str(v) for v in values)
             else:
-                # no declared key: the row itself (an 8-byte hash keeps a million-row table's set small)
+                # no declared key: the row itself
                 text = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str)
-                identity = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+            identity = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
             seen = self._keys[(table, tenant)]
             if identity in seen:
                 self.coverage.note(table, tenant, duplicates=1)
