@@ -319,6 +319,11 @@ class OrgPlan:
     named: Named = field(default_factory=Named)
     known: set[str] = field(default_factory=set)  # `resource|tenant` read in full before (`key`)
 
+    @property
+    def as_of(self) -> datetime | None:
+        """The server time of the last full sweep: as of when a change-driven run keeps what it did not read."""
+        return from_ms(self.swept_ms) if self.swept_ms is not None else None
+
 
 def key(resource: str, tenant: str) -> str:
     return f"{resource}|{tenant}"
@@ -357,7 +362,7 @@ class Plan:
         plan = self.orgs.get(scope.org_key)
         if plan is None or plan.mode == "full" or not items:
             return items
-        entry = next((e for e in reversed(self.coverage.entries) if e.stats is stats), None)
+        entry = self.coverage.entry_of(stats)
         grants = kind == GROUP_GRANTS
         kind = "groups" if grants else kind
         whole = plan.named.whole.get(kind)
@@ -379,7 +384,7 @@ class Plan:
             # from the listing (the merge retires a tenant's unheld rows only in a load with rows of that tenant)
             read.append(held.pop(self.started.toordinal() % len(held)))
         self._probed.add(id(stats))
-        as_of = from_ms(plan.swept_ms) if plan.swept_ms is not None else None
+        as_of = plan.as_of
         self.coverage.driven(stats, kind, len(read), len(items), [hold(item) for item in held], as_of, "")
         return read
 
@@ -393,7 +398,7 @@ class Plan:
         plan = self.orgs.get(scope.org_key)
         if plan is None or plan.mode == "full":
             return None
-        entry = next((e for e in reversed(self.coverage.entries) if e.stats is stats), None)
+        entry = self.coverage.entry_of(stats)
         accounts = sorted((plan.named.dc_accounts if dc else plan.named.account_ids).values())
         if (entry is None or key(entry.resource, scope.label) not in plan.known or len(accounts) > MEMBER_READS_MAX
                 or {"groups", "accounts"} & set(plan.named.whole)):
@@ -410,7 +415,7 @@ class Plan:
         if not read and items and id(stats) not in self._probed:
             read.append(items[self.started.toordinal() % len(items)])  # one a run: see it is still readable
         self._probed.add(id(stats))
-        as_of = from_ms(plan.swept_ms) if plan.swept_ms is not None else None
+        as_of = plan.as_of
         self.coverage.driven(stats, "groups", len(read), len(items), [], as_of, "")
         self.coverage.driven(stats, "member accounts", len(accounts), len(accounts), [], as_of, "")
         # a named group gone from the listing (deleted): its rows retire (by id; a name alone cannot say which)
@@ -429,7 +434,7 @@ class Plan:
         listing of app accounts too (`apps`), an app the logs name: installing one adds its bot account, and no
         record names that)."""
         plan = self.orgs.get(scope.org_key)
-        entry = next((e for e in reversed(self.coverage.entries) if e.stats is stats), None)
+        entry = self.coverage.entry_of(stats)
         if plan is None or plan.mode == "full" or entry is None or plan.named.whole.get("accounts") \
                 or key(entry.resource, scope.label) not in plan.known \
                 or (apps and (plan.named.items["apps"] or plan.named.whole.get("apps"))):
@@ -439,7 +444,7 @@ class Plan:
             named.update(plan.named.role_accounts)
         if len(named) > MEMBER_READS_MAX:
             return None
-        as_of = from_ms(plan.swept_ms) if plan.swept_ms is not None else None
+        as_of = plan.as_of
         self.coverage.driven(stats, "named accounts", len(named), len(named), [], as_of, "")
         self.coverage.read_items(stats, [], as_of)
         return sorted(named.values())
@@ -463,12 +468,12 @@ class Plan:
         listing with no per-item read, whose facts for the named accounts another resource reads: `why`).
         Only when the resources it hands its pages to (`takers`) read per account too (`accounts`)."""
         plan = self.orgs.get(scope.org_key)
-        entry = next((e for e in reversed(self.coverage.entries) if e.stats is stats), None)
+        entry = self.coverage.entry_of(stats)
         if plan is None or plan.mode == "full" or entry is None or plan.named.whole.get("accounts") \
                 or len(plan.named.account_ids) > MEMBER_READS_MAX \
                 or any(key(r, scope.label) not in plan.known for r in (entry.resource, *takers)):
             return False
-        self.coverage.read_items(stats, [], from_ms(plan.swept_ms) if plan.swept_ms is not None else None)
+        self.coverage.read_items(stats, [], plan.as_of)
         entry.reason = f"change-driven: not read, {why}"
         return True
 
@@ -477,7 +482,7 @@ class Plan:
         last run loaded (`column` of its current rows); the caller reads only past them and the tenant's
         other rows are held (a changed one comes back by the next sweep). None: read in full."""
         plan = self.orgs.get(scope.org_key)
-        entry = next((e for e in reversed(self.coverage.entries) if e.stats is stats), None)
+        entry = self.coverage.entry_of(stats)
         if plan is None or plan.mode == "full" or entry is None or plan.named.whole.get(kind) \
                 or key(entry.resource, scope.label) not in plan.known:
             return None
@@ -485,7 +490,7 @@ class Plan:
         if not loaded:
             return None
         self.coverage.driven(stats, kind, 0, len(loaded), [{}],
-                             from_ms(plan.swept_ms) if plan.swept_ms is not None else None, "")
+                             plan.as_of, "")
         return loaded
 
     def _new(self, entry, scope: Scope, hold: dict) -> bool:
@@ -649,7 +654,7 @@ def read_items(stats: RequestStats, reads: list[dict], scope: Scope | None = Non
     current = _ACTIVE.get()
     if current is not None:
         plan = current.orgs.get(scope.org_key) if scope is not None else None
-        as_of = from_ms(plan.swept_ms) if plan is not None and plan.swept_ms is not None else None
+        as_of = plan.as_of if plan is not None else None
         current.coverage.read_items(stats, reads, as_of)
 
 

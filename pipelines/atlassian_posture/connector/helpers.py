@@ -436,6 +436,11 @@ class Coverage:
         return [(e.lineage, hold) for e in entries for items in e.stats.refused.values() for _, hold in items] + \
             [(e.lineage, hold) for e in entries for hold in e.held]
 
+    def entry_of(self, stats: RequestStats) -> CoverageEntry | None:
+        """The (latest) coverage entry counting into `stats`."""
+        with self._lock:
+            return next((e for e in reversed(self.entries) if e.stats is stats), None)
+
     def item_reads(self, resource: str) -> list[tuple[dict, dict]]:
         """(lineage, columns) of every item a change-driven read of `resource` read item by item (`reads`)."""
         with self._lock:

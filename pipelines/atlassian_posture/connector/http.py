@@ -142,6 +142,11 @@ class RequestStats:
         with self._lock:
             self.refused.setdefault(kind, []).append((name, hold))
 
+    def refused_names(self, kind: str) -> set[str]:
+        """The names of the `kind` items refused (403) so far."""
+        with self._lock:
+            return {name for name, _ in self.refused.get(kind, [])}
+
     def requested(self, what: str) -> None:
         self.last_request = what
 

@@ -78,7 +78,7 @@ def users(client, scope, stats, log) -> Iterator[list[dict]]:
         for found in fan_out(named, per_item(fetch, stats, "accounts", empty=[], hold=lambda a: {"account_id": a})):
             if found:
                 yield [row(scope, user) for user in found]
-        refused = {name for name, _ in stats.refused.get("accounts", [])}
+        refused = stats.refused_names("accounts")
         changes.read_items(stats, [{"account_id": a} for a in named if a not in refused])
         return
     seen = 0

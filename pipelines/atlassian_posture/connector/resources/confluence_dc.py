@@ -81,7 +81,7 @@ def member_groups(client, scope, stats, per_member) -> Iterator[list[dict]]:
         rows = [row(scope, dict(user), group_name=name) for name in groups if name not in whole]
         if rows:
             yield rows
-    refused = {name for name, _ in stats.refused.get("accounts", [])}
+    refused = stats.refused_names("accounts")
     changes.read_items(stats, [{"username": u} for u in read if u not in refused])
 
 
@@ -105,7 +105,7 @@ def users(client, scope, stats) -> Iterator[list[dict]]:
             if user:  # not found: kept until the sweep (a 404 proves nothing here)
                 read.append(user.get("username") or username)
                 yield [row(scope, user)]
-        refused = {name for name, _ in stats.refused.get("accounts", [])}
+        refused = stats.refused_names("accounts")
         changes.read_items(stats, [{"username": u} for u in read if u not in refused])
         return
     for page in paginate(client, f"{API}/user/list", ConfluenceV1(PAGE["dc_confluence_users"]),

@@ -232,7 +232,7 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, hand
                 ref = (group.get("groupId"), group.get("name")) if tenant.cloud else (None, group.get("name"))
                 if ref[0 if tenant.cloud else 1] not in whole:
                     yield ref, [dict(details)]
-        refused = {name for name, _ in stats.refused.get("accounts", [])}
+        refused = stats.refused_names("accounts")
         coverage.read_items(stats, [{column: a} for a in read if a not in refused], None)
 
     @snapshot("jira_application_roles")

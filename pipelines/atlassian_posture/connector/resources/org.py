@@ -289,7 +289,7 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
                     if named is not None:  # only their rows can retire
                         rows = [s.stamp(r) for rows in fan_out(named, per_item(fetch, stats, "accounts", empty=[],
                                                                                  hold=account)) for r in rows]
-                        refused = {name for name, _ in stats.refused.get("accounts", [])}
+                        refused = stats.refused_names("accounts")
                         coverage.read_items(stats, [{"account_id": a} for a in named if a not in refused], None)
                         stats.add(rows=len(rows))
                         yield rows
