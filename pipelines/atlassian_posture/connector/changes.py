@@ -677,9 +677,27 @@ def full_run(org_key: str) -> bool:
 
 
 def saved_state(pipeline) -> dict:
-    """The `change_driven` state of the last committed load (after `recovery.abort_unfinished`)."""
+    """The `change_driven` state of the last committed load (after `recovery.abort_unfinished`), if the
+    warehouse holds it: a warehouse file replaced or emptied while dlt's working folder stayed behind holds
+    none of what that state says was swept, and the run sweeps in full (never keeps what is not there)."""
     sources = pipeline.state.get("sources") or {}
-    return dict((sources.get("atlassian") or {}).get(STATE_KEY) or {})
+    state = dict((sources.get("atlassian") or {}).get(STATE_KEY) or {})
+    if state and not _warehouse_holds(pipeline, int(pipeline.state.get("_state_version") or 0)):
+        return {}
+    return state
+
+
+def _warehouse_holds(pipeline, version: int) -> bool:
+    """Whether the warehouse's own copy of the pipeline state (`_dlt_pipeline_state`) is at `version` or later."""
+    try:
+        with pipeline.sql_client() as client:
+            rows = client.execute_sql(
+                f"select max(version) from {client.make_qualified_table_name('_dlt_pipeline_state')} "
+                f"where pipeline_name = '{pipeline.pipeline_name}'")
+    except Exception:  # noqa: BLE001 - no such table: a new or replaced warehouse
+        return False
+    found = rows[0][0] if rows else None
+    return found is not None and int(found) >= version
 
 
 # (table, group column, member column) of the membership snapshots: Cloud by account id, DC by username
