@@ -39,6 +39,7 @@ class Story:
     a: Path | None = None
     b: Path | None = None
     sweep: RunResult | None = None
+    replaced: RunResult | None = None  # a run after the warehouse file was deleted, dlt's working folder kept
     forbidden: changes.Plan | None = None
     actor: str = ""  # the account of the unlogged role actor
     projects: int = 0  # the projects it was added to
@@ -103,6 +104,10 @@ def story(tmp_path_factory) -> Story:
         s.clean = extract(orgs, credentials, s.b, pipelines_dir=tmp / "pb", full=True)
         s.sweep = daily()  # the last sweep is a week old: the default interval sweeps
         s.swept = current_rows(s.a)
+        # the warehouse file goes (a restore, a new disk) while dlt's working folder with the change-driven
+        # state stays: that state describes data the warehouse no longer holds, and the run sweeps in full
+        s.a.unlink()
+        s.replaced = daily()
 
         # a Jira audit log the credential may not read: the plan sweeps the organization in full
         sim.credential("site-admin-token").refused = ["*/rest/api/3/auditing/record*"]
@@ -188,6 +193,17 @@ def test_a_change_no_log_records_shows_up_by_the_next_sweep(story):
     assert unlogged(story.swept, story) == unlogged(current_rows(story.b), story)
     b = current_rows(story.b)
     assert {t: rows for t, rows in story.swept.items() if t in b} == b  # the sweep equals the clean extract
+
+
+def test_a_replaced_warehouse_is_swept_in_full_not_trusted_to_hold_the_saved_state(story):
+    # like a first run: no change plan at all (a plan row, if any, says full sweep)
+    plans = [r["reason"] for r in story.replaced.coverage if r["resource"] == "change_plan"]
+    assert all(reason.startswith("full sweep") for reason in plans), plans
+    assert not [r for r in story.replaced.coverage if r["snapshot_as_of"]]
+    assert requests(story.replaced) >= 0.9 * requests(story.clean)
+    b = current_rows(story.b)
+    rows = current_rows(story.a)
+    assert {t: r for t, r in rows.items() if t in b} == b  # everything is there again, as in a clean extract
 
 
 def test_a_forbidden_log_means_a_full_sweep(story):
