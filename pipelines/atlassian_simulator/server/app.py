@@ -19,6 +19,7 @@ from atlassian_simulator.server.context import Context, Denied, authenticate, de
 from atlassian_simulator.server.control import ControlDispatch, build_control
 from atlassian_simulator.server.faults import FaultMiddleware
 from atlassian_simulator.server.log import RequestLogMiddleware
+from atlassian_simulator.server.memo import request_scope
 from atlassian_simulator.server.paging import error_response
 from atlassian_simulator.server.routes import admin, confluence, dc_confluence, dc_jira, jira, marketplace, site
 
@@ -111,7 +112,8 @@ class TenantMiddleware:
                 message["headers"].append((b"date", date))
             await send(message)
 
-        await self.app(scope, receive, send_with_date)
+        with request_scope():
+            await self.app(scope, receive, send_with_date)
 
 
 def build_app(sim) -> object:

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 
 from atlassian_simulator.model import Account, Group, Organization, Site
 from atlassian_simulator.server.context import Context, require_admin
+from atlassian_simulator.server.memo import per_request
 from atlassian_simulator.server.paging import error_response
 
 PRODUCT_NAMES = {
@@ -243,8 +244,13 @@ def groups_of(org: Organization) -> dict[str, list[Group]]:
     """account id -> groups it belongs to (in `org.groups` order), rebuilt when memberships change.
 
     Building the reverse index costs one pass over every membership; it is cached per
-    organization under a key that changes whenever time travel (or a test) edits the state.
+    organization under a key that changes whenever time travel (or a test) edits the state, and
+    that key is checked once a request (`memo.per_request`).
     """
+    return per_request(("groups_of", id(org)), lambda: _groups_of(org))
+
+
+def _groups_of(org: Organization) -> dict[str, list[Group]]:
     key = (org.org_id, org.seed, org.clock, len(org.accounts), len(org.groups),
            sum(len(m) for m in org.memberships.values()))
     cached = _INDEX.get(id(org))
@@ -278,18 +284,28 @@ def user_role_rows(org: Organization, account: Account) -> list[tuple[str, str, 
 
     Platform roles are assigned directly (org-admin on the org, site-admin and
     user-access-admin on each site's platform resource); product roles come from the
-    groups the account is in (`Group.role_assignments`). A guest's product-user role on
-    Confluence is `atlassian/guest`.
+    groups the account is in (`Group.role_assignments`).
     """
+    rows = platform_role_rows(org, account)
+    for group in groups_of(org).get(account.account_id, ()):
+        rows.extend((ari, group_role(account.is_guest, role, ari), "group_direct")
+                    for role, ari in group.role_assignments)
+    return rows
+
+
+def platform_role_rows(org: Organization, account: Account) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
     for role in account.platform_roles:
         if role in ("site-admin", "user-access-admin"):
             rows.extend((platform_site_ari(site), f"atlassian/{role}", "direct") for site in org.sites)
         else:
             rows.append((org_ari(org), f"atlassian/{role}", "direct"))
-    for group in groups_of(org).get(account.account_id, ()):
-        for role, ari in group.role_assignments:
-            if account.is_guest and role == "atlassian/user" and ari.startswith("ari:cloud:confluence"):
-                role = "atlassian/guest"
-            rows.append((ari, role, "group_direct"))
     return rows
+
+
+def group_role(guest: bool, role: str, ari: str) -> str:
+    """The role a group's assignment gives a member: a guest's product-user role on Confluence is
+    `atlassian/guest`."""
+    if guest and role == "atlassian/user" and ari.startswith("ari:cloud:confluence"):
+        return "atlassian/guest"
+    return role

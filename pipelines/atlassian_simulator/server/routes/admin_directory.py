@@ -29,10 +29,12 @@ from atlassian_simulator.server.routes.admin_common import (
     directory_user,
     endpoint,
     group_ari,
+    group_role,
     groups_of,
     iso,
     json_body,
     org_for,
+    platform_role_rows,
     query_bool,
     query_list,
     resource_owner,
@@ -152,6 +154,7 @@ def _group_ids(values: list[str]) -> set[str]:
 def search_users(org: Organization, scope: Directory | None, filters: dict) -> list[Account]:
     index = groups_of(org)
     wanted_groups = _group_ids(filters.get("groupIds", []))
+    holds = _holds(org, index, filters) if "roleIds" in filters or "resourceIds" in filters else None
     out = []
     for account in org.accounts:
         if not in_scope(account, scope):
@@ -182,16 +185,33 @@ def search_users(org: Organization, scope: Directory | None, filters: dict) -> l
             continue
         if wanted_groups and not any(g.group_id in wanted_groups for g in index.get(account.account_id, ())):
             continue
-        if "roleIds" in filters or "resourceIds" in filters:
-            # both filters name one assignment: the role held on one of the resources, not anywhere
-            if not any(("roleIds" not in filters or role in filters["roleIds"])
-                       and ("resourceIds" not in filters or ari in filters["resourceIds"])
-                       for ari, role, _ in user_role_rows(org, account)):
-                continue
+        if holds is not None and not holds(account):
+            continue
         out.append(account)
     if "sortBy" in filters:
         out.sort(key=lambda a: ((a.nickname or a.name).lower(), a.account_id), reverse=filters["sortBy"] == "desc")
     return out
+
+
+def _holds(org: Organization, index: dict, filters: dict):
+    """Whether an account holds a role the filters name on a resource they name (both filters name one
+    assignment: the role held on one of the resources, not anywhere). `user_role_rows` per account, but
+    the groups decided once, not per account: a large organization's search walks 100,000 accounts."""
+    roles, resources = filters.get("roleIds"), filters.get("resourceIds")
+
+    def wanted(ari: str, role: str) -> bool:
+        return (roles is None or role in roles) and (resources is None or ari in resources)
+
+    granting = {guest: {g.group_id for g in org.groups
+                        if any(wanted(ari, group_role(guest, role, ari)) for role, ari in g.role_assignments)}
+                for guest in (False, True)}
+
+    def holds(account: Account) -> bool:
+        groups = granting[account.is_guest]
+        return (bool(groups) and any(g.group_id in groups for g in index.get(account.account_id, ()))) or any(
+            wanted(ari, role) for ari, role, _ in platform_role_rows(org, account))
+
+    return holds
 
 
 # --- rendering -----------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from atlassian_simulator.server.routes.confluence_common import (
     multi_param,
     parse_epoch_ms,
 )
+from atlassian_simulator.server.routes.jira_index import org_index
 
 # Page sizes: (default, cap). C1 documents the defaults and only says the limit "may be
 # restricted by fixed system limits" (the caps are not published: 1000 is assumed);
@@ -104,7 +105,7 @@ def viewer_of(context: Context, site: Site) -> Viewer:
         return Viewer(None, frozenset(), False)
     account_id = context.credential.account_id
     account = accounts_by_id(context.org).get(account_id) if account_id else None
-    groups = frozenset(g for g, members in context.org.memberships.items() if account_id in members)
+    groups = org_index(context.org).groups_of(account_id)
     return Viewer(account_id, groups, licensed(account, site))
 
 

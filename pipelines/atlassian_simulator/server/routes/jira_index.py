@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from atlassian_simulator.generator.identity import site_group_names
 from atlassian_simulator.model import Account, Group, Organization, Site
+from atlassian_simulator.server.memo import per_request
 
 
 @dataclass
@@ -51,6 +52,10 @@ def _fingerprint(org: Organization) -> tuple:
 
 
 def org_index(org: Organization) -> OrgIndex:
+    return per_request(("org_index", id(org)), lambda: _org_index(org))
+
+
+def _org_index(org: Organization) -> OrgIndex:
     key = id(org)
     fingerprint = _fingerprint(org)
     cached = _CACHE.get(key)
