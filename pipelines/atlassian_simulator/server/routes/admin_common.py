@@ -250,9 +250,14 @@ def groups_of(org: Organization) -> dict[str, list[Group]]:
     return per_request(("groups_of", id(org)), lambda: _groups_of(org))
 
 
+def state_key(org: Organization) -> tuple:
+    """Changes whenever time travel (or a test adding accounts, groups or members) edits the state."""
+    return (org.org_id, org.seed, org.clock, len(org.accounts), len(org.groups),
+            sum(len(m) for m in org.memberships.values()))
+
+
 def _groups_of(org: Organization) -> dict[str, list[Group]]:
-    key = (org.org_id, org.seed, org.clock, len(org.accounts), len(org.groups),
-           sum(len(m) for m in org.memberships.values()))
+    key = state_key(org)
     cached = _INDEX.get(id(org))
     if cached is not None and cached[0] == key:
         return cached[1]

@@ -9,6 +9,7 @@ once a cursor is sent every other filter is ignored, so the filters travel in th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from atlassian_simulator.model import Account, Directory, Organization
+from atlassian_simulator.server.memo import listing
 from atlassian_simulator.server.paging import ADMIN_INVALID_CURSOR, InvalidCursor, admin_v2, decode_cursor
 from atlassian_simulator.server.routes.admin_common import (
     admin_error,
@@ -40,6 +42,7 @@ from atlassian_simulator.server.routes.admin_common import (
     resource_owner,
     site_ari,
     sites_by_name,
+    state_key,
     user_role_rows,
 )
 
@@ -332,7 +335,9 @@ async def _users_page(request: Request, source: Mapping[str, Any], from_query: b
         filters = user_filters(source, request if from_query else None)
         expand = ["platformRoles"] if from_query else check_list("expand", body_list(source, "expand"), 4,
                                                                  USER_EXPANDS)
-    users = search_users(org, scope, filters)
+    key = ("users", id(org), state_key(org), scope.directory_id if scope else None,
+           json.dumps(filters, sort_keys=True, default=sorted))
+    users = listing(key, state is not None, lambda: search_users(org, scope, filters))
     wanted = frozenset(expand)
     return admin_v2(source, users, lambda a: render_user(org, a, wanted), default, USERS_CAP,
                     cursor_state={"q": filters, "e": expand})

@@ -35,6 +35,7 @@ from starlette.routing import Route
 
 from atlassian_simulator.lazy import Reversed
 from atlassian_simulator.server.context import Denied, require_admin, require_user
+from atlassian_simulator.server.memo import listing
 from atlassian_simulator.server.paging import audit_offset, bare_array, page_bean
 from atlassian_simulator.server.routes.jira_common import (
     PERMISSIONS,
@@ -54,7 +55,7 @@ from atlassian_simulator.server.routes.jira_common import (
     requested_permissions,
     visible_project,
 )
-from atlassian_simulator.server.routes.jira_index import is_active
+from atlassian_simulator.server.routes.jira_index import is_active, state_fingerprint
 from atlassian_simulator.server.routes.jira_render import CloudView
 
 GROUP_BULK_CAP = 50
@@ -183,11 +184,16 @@ async def group_member(request: Request):
     if group is None:
         raise Denied(404, f"Group not found: {group_id or name}")
     include_inactive = flag(request, "includeInactiveUsers")
-    members = [view.index.accounts[a] for a in view.org.memberships.get(group.group_id, ())
-               if a in view.index.accounts]
-    members = [a for a in sorted(members, key=lambda a: (a.name.lower(), a.account_id))
-               if include_inactive or is_active(a)]
-    return page_bean(request, members, view.user_details, 50, GROUP_MEMBER_CAP)
+
+    def members() -> list:
+        found = [view.index.accounts[a] for a in view.org.memberships.get(group.group_id, ())
+                 if a in view.index.accounts]
+        return [a for a in sorted(found, key=lambda a: (a.name.lower(), a.account_id))
+                if include_inactive or is_active(a)]
+
+    key = ("group/member", id(view.org), state_fingerprint(view.org), group.group_id, include_inactive)
+    continuing = request.query_params.get("startAt", "0") not in ("", "0")
+    return page_bean(request, listing(key, continuing, members), view.user_details, 50, GROUP_MEMBER_CAP)
 
 
 def _picker_labels(view: CloudView, group_id: str) -> list[dict]:

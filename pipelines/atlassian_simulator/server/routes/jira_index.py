@@ -41,8 +41,9 @@ _CACHE: OrderedDict[int, tuple[Organization, tuple, OrgIndex]] = OrderedDict()
 _CACHE_SIZE = 6
 
 
-def _fingerprint(org: Organization) -> tuple:
+def state_fingerprint(org: Organization) -> tuple:
     return (
+        org.org_id,
         org.clock,
         len(org.accounts),
         len(org.groups),
@@ -57,7 +58,7 @@ def org_index(org: Organization) -> OrgIndex:
 
 def _org_index(org: Organization) -> OrgIndex:
     key = id(org)
-    fingerprint = _fingerprint(org)
+    fingerprint = state_fingerprint(org)
     cached = _CACHE.get(key)
     if cached is not None and cached[0] is org and cached[1] == fingerprint:
         _CACHE.move_to_end(key)
