@@ -2,11 +2,13 @@
 nothing; a key sent twice loads once; both are counted in coverage."""
 
 import json
+import random
 
 import duckdb
 import httpx
 import pytest
 from atlassian_posture.connector.runner import extract
+from atlassian_posture.connector.validation import KeySet
 from atlassian_posture.transform import PROFILE_NAME, PROJECT_DIR, _release_duckdb, profile_yaml
 from atlassian_simulator.core import Simulator
 
@@ -151,3 +153,17 @@ def test_a_clean_run_after_a_degraded_one_is_ok_again(runs):
     (_, clean, _, _), _, (result, healed, _, _) = runs
     assert healed == clean
     assert not [c for c in result.coverage if c["status"] == "degraded"]
+
+
+def test_the_key_set_remembers_every_key_across_its_merges():
+    keys = KeySet()
+    rng = random.Random(7)
+    first = [rng.getrandbits(64) for _ in range(3 * KeySet.RECENT_MAX + 5)]
+    # each key new once, a key twice in one batch new once, whether merged into the sorted array or recent
+    assert keys.first_seen(first[:10] + first[:3]) == [True] * 10 + [False] * 3
+    for start in range(10, len(first), 1000):
+        assert all(keys.first_seen(first[start:start + 1000]))
+    assert len(keys) == len(first) and keys._sorted.size >= 2 * KeySet.RECENT_MAX
+    again = rng.sample(first, 500) + [0, 2**64 - 1]
+    assert keys.first_seen(again) == [False] * 500 + [True, True]
+    assert keys.first_seen([0, 2**64 - 1, 5]) == [False, False, True]

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import dlt
+import numpy as np
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 from dlt.extract.items import DataItemWithMeta
 from dlt.extract.resource import DltResource
@@ -135,6 +136,47 @@ def _is_snapshot(resource: DltResource) -> bool:
     return isinstance(disposition, dict) and disposition.get("strategy") == "scd2"
 
 
+class KeySet:
+    """The 8-byte row keys one snapshot saw, in about 8 bytes each: a sorted numpy array, and a set of
+    the keys seen since it was last merged. A Python set of ints costs about 60 bytes a key, and a large
+    organization's snapshots send millions of keys (every group membership, role assignment, user of
+    every product), all held until their resource ends: that alone was more than the 500 MiB the
+    extractor's peak may reach. The merge concatenates two sorted runs and sorts stably (timsort: a
+    linear merge)."""
+
+    RECENT_MAX = 1 << 15
+
+    def __init__(self):
+        self._sorted = np.empty(0, dtype=np.uint64)
+        self._recent: set[int] = set()
+
+    def __len__(self) -> int:
+        return self._sorted.size + len(self._recent)
+
+    def first_seen(self, keys: list[int]) -> list[bool]:
+        """For each key in order, whether it is new (and now remembered): a key twice in `keys` is new once."""
+        if self._sorted.size and keys:
+            wanted = np.fromiter(keys, dtype=np.uint64, count=len(keys))
+            at = np.searchsorted(self._sorted, wanted)
+            at[at == self._sorted.size] = 0
+            known = (self._sorted[at] == wanted).tolist()
+        else:
+            known = [False] * len(keys)
+        out = []
+        for key, old in zip(keys, known, strict=True):
+            new = not old and key not in self._recent
+            if new:
+                self._recent.add(key)
+            out.append(new)
+        if len(self._recent) >= self.RECENT_MAX:
+            recent = np.fromiter(self._recent, dtype=np.uint64, count=len(self._recent))
+            recent.sort()
+            merged = np.concatenate((self._sorted, recent))
+            merged.sort(kind="stable")
+            self._sorted, self._recent = merged, set()
+        return out
+
+
 class SnapshotGuard:
     """Checks the rows of one snapshot resource in one run, and records what it did in `coverage`."""
 
@@ -142,12 +184,12 @@ class SnapshotGuard:
         self.resource_name = resource_name
         self.coverage = coverage
         self.run_id = run_id
-        self._keys: dict[tuple[str, str], set] = defaultdict(set)
+        self._keys: dict[tuple[str, str], KeySet] = defaultdict(KeySet)
         self.held: dict[tuple[str, str], dict] = {}  # (table, tenant) -> a row of that tenant (its lineage)
 
     def check(self, table: str, rows: list[dict]) -> tuple[list[dict], list[dict]]:
         """(rows to load, quarantine rows)."""
-        keep, rejected = [], []
+        candidates, identities, rejected = [], [], []
         for row in rows:
             tenant = row.get("_tenant") or ""
             fields = KEYS.get(table, {}).get(row.get("_deployment") or "")
@@ -164,13 +206,22 @@ class SnapshotGuard:
             else:
                 # no declared key: the row itself
                 text = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str)
-            identity = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+            candidates.append(row)
+            identities.append(int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big"))
+        keep = []
+        by_tenant: dict[str, list[int]] = defaultdict(list)
+        for i, row in enumerate(candidates):
+            by_tenant[row.get("_tenant") or ""].append(i)
+        first = [True] * len(candidates)
+        for tenant, positions in by_tenant.items():
             seen = self._keys[(table, tenant)]
-            if identity in seen:
-                self.coverage.note(table, tenant, duplicates=1)
-                continue
-            seen.add(identity)
-            keep.append(row)
+            for i, new in zip(positions, seen.first_seen([identities[i] for i in positions]), strict=True):
+                first[i] = new
+        for row, new in zip(candidates, first, strict=True):
+            if new:
+                keep.append(row)
+            else:
+                self.coverage.note(table, row.get("_tenant") or "", duplicates=1)
         return keep, rejected
 
     def _quarantine(self, table: str, row: dict, reason: str) -> dict:
