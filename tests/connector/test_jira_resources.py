@@ -8,6 +8,8 @@ from the connector's own output.
 from datetime import timedelta
 
 import duckdb
+from atlassian_posture.connector.resources import jira_identity
+from atlassian_posture.connector.resources.jira_identity import picker_queries
 from atlassian_posture.connector.runner import extract
 from atlassian_posture.connector.settings import AUDIT_INITIAL_DAYS
 from atlassian_simulator.core import Simulator
@@ -339,3 +341,35 @@ def test_probe_records_what_an_anonymous_caller_reached_and_security_schemes_loa
     using = current(path, "jira_issue_security_scheme_projects", "scheme_id, project_id", "cloud")
     assert {project for _, project in using} == set(scheme.project_ids) and scheme.project_ids
     assert sim.request_log.writes() == []
+
+
+def test_picker_queries_cover_every_group_and_none_matches_more_than_the_cap():
+    names = ([f"team-{i:04d}" for i in range(5000)] + ["jira-admins-wayne", "site-admins", "a", "A-Team", "ä"]
+             + [f"okta-{w}" for w in ("eng", "sales", "ops")])
+    for cap, most in ((1000, 20), (200, 100), (7, len(names))):
+        queries = picker_queries(names, cap)
+        lowered = [n.lower() for n in names]
+        matched = [{n for n in lowered if q.lower() in n} for q in queries]
+        assert set().union(*matched) == set(lowered)
+        # a query naming a group by itself may match more (a name inside other names): the caller checks
+        assert all(len(m) <= cap or q in names for q, m in zip(queries, matched, strict=True))
+        assert len(queries) <= most, (cap, len(queries))  # 5,008 groups: 10 requests, not 5,008
+
+
+def test_more_groups_than_the_cloud_picker_answers_are_all_probed(tmp_path, monkeypatch):
+    """Jira Cloud's groups/picker answers at most jira.ajax.autocomplete.limit groups (1,000) a request:
+    a site with more gets its labels through substring queries over the groups group/bulk lists."""
+    sim = Simulator.generate("tiny", seed=7)
+    resources = ["jira_groups", "jira_global_permission_probe"]
+    with sim.serve() as base:
+        orgs, credentials = sim.connector_config(base, data_center=False)
+        whole = extract(orgs, credentials, tmp_path / "a.duckdb", pipelines_dir=tmp_path / "pa", resources=resources)
+        monkeypatch.setattr(jira_identity, "JIRA_CLOUD_GROUP_PICKER_MAX", 3)
+        capped = extract(orgs, credentials, tmp_path / "b.duckdb", pipelines_dir=tmp_path / "pb",
+                         resources=resources)
+    assert not whole.problems and not capped.problems, capped.problems
+    labels = "group_id, group_name, type, text"
+    want = current(tmp_path / "a.duckdb", "jira_global_permission_probe", labels, "cloud")
+    assert want and current(tmp_path / "b.duckdb", "jira_global_permission_probe", labels, "cloud") == want
+    (probe,) = [r for r in capped.coverage if r["resource"] == "jira_global_permission_probe"]
+    assert probe["requests"] > 2  # the first answer was cut short: queries followed

@@ -131,6 +131,9 @@ PAGE.update({
 JIRA_DC_GROUP_PICKER_MAX = 10_000
 # Cloud groups/picker, read only for its labels (ADMIN = the group holds Administer Jira)
 JIRA_CLOUD_GROUP_PICKER_MAX = 1000
+# more groups than that: picker queries by name substring cover them (jira_identity.picker_queries); groups
+# those answers miss are asked by exact name, up to this many (more: the server does not match as documented)
+PICKER_EXACT_MAX = 200
 # Before Jira 10, DC has no /user/list: /user/search?username=. reaches the first 1000 users only
 JIRA_DC_USER_SEARCH_QUERY = "."
 # Jira DC cannot list filters. Besides the caller's favourites, filter ids are probed upwards from

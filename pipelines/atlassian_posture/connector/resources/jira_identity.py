@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from itertools import chain
 
 from atlassian_posture.connector import changes
@@ -28,6 +29,7 @@ from atlassian_posture.connector.settings import (
     JIRA_DC_USER_SEARCH_QUERY,
     JIRA_USER_BULK_IDS,
     PAGE,
+    PICKER_EXACT_MAX,
 )
 
 GROUPS = "jira_groups"
@@ -55,17 +57,73 @@ def only_asked(found: list[dict], field: str, asked: list[str], what: str) -> No
                              f"filter; rerun with --full")
 
 
-def group_picker(tenant: JiraTenant, stats, limit: int) -> list[dict]:
-    """Every group from groups/picker (DC's only group listing); fails when the answer was cut short."""
-    response = tenant.client.get(f"{tenant.api}/groups/picker", params={"maxResults": limit}, stats=stats)
+def group_picker(tenant: JiraTenant, stats, limit: int, query: str | None = None, cut: bool = False):
+    """Every group from groups/picker (DC's only group listing); fails when the answer was cut short.
+    `query`: the groups whose names contain it; `cut=True`: (groups, total) even when cut short."""
+    params = {"maxResults": limit} if query is None else {"maxResults": limit, "query": query,
+                                                          "caseInsensitive": "true"}
+    response = tenant.client.get(f"{tenant.api}/groups/picker", params=params, stats=stats)
     body = tenant.client.json(response)
     groups = body.get("groups") or []
     total = body.get("total", len(groups))
-    if total > len(groups):
-        raise AtlassianError(f"groups/picker on {tenant.scope.label} returned {len(groups)} of {total} groups "
-                             f"(its cap, jira.ajax.autocomplete.limit, is lower than the number of groups)")
     stats.add(pages=1, rows=len(groups))
+    if cut:
+        return groups, total
+    if total > len(groups):
+        raise AtlassianError(f"groups/picker on {tenant.scope.label}{f' (query {query!r})' if query else ''} "
+                             f"returned {len(groups)} of {total} groups (its cap, jira.ajax.autocomplete.limit, "
+                             f"is lower than the number of groups)")
     return groups
+
+
+def picker_queries(names: list[str], cap: int) -> list[str]:
+    """Substrings (lower case) whose groups/picker answers cover every name in `names`, none matching more
+    than `cap` of them: the shortest first, each time the one that covers most names still uncovered. A
+    name every substring of which is in more than `cap` names is asked by itself (the caller checks that
+    no answer was cut short)."""
+    lowered = [n.lower() for n in names]
+    uncovered = set(range(len(names)))
+    queries: list[str] = []
+    for length in range(1, max(map(len, lowered), default=0) + 1):
+        if not uncovered:
+            break
+        grams = [{n[i:i + length] for i in range(len(n) - length + 1)} for n in lowered]
+        counts = Counter(chain.from_iterable(grams))
+        while uncovered:
+            cover = Counter(g for i in uncovered for g in grams[i] if counts[g] <= cap)
+            if not cover:
+                break
+            best = min(cover, key=lambda g: (-cover[g], g))
+            queries.append(best)
+            uncovered = {i for i in uncovered if best not in grams[i]}
+    return queries + [names[i] for i in sorted(uncovered)]
+
+
+def capped_picker(tenant: JiraTenant, stats, limit: int, names: list[str]) -> list[dict]:
+    """Every group's picker entry (its labels) when the picker's cap is lower than the number of groups:
+    one query per substring of `picker_queries` over the groups the site lists (`names`), then each
+    group still unseen by its exact name (a server matching case-sensitively despite `caseInsensitive`).
+    Fails when an answer is cut short or a listed group is still missing: never loads half."""
+    found: dict[str, dict] = {}
+    for query in picker_queries(names, limit):
+        groups, total = group_picker(tenant, stats, limit, query, cut=True)
+        if total > len(groups):
+            raise AtlassianError(f"groups/picker on {tenant.scope.label} (query {query!r}) returned {len(groups)} "
+                                 f"of {total} groups: more than the {len(names)} groups the site lists match")
+        found.update((g["name"], g) for g in groups)
+    missing = [n for n in names if n not in found]
+    if len(missing) > PICKER_EXACT_MAX:
+        raise AtlassianError(f"groups/picker on {tenant.scope.label} did not answer {len(missing)} of the "
+                             f"{len(names)} groups the site lists: its query matching is not the documented "
+                             f"case-insensitive substring match")
+    for name in missing:
+        groups, _ = group_picker(tenant, stats, limit, name, cut=True)
+        match = next((g for g in groups if g.get("name") == name), None)
+        if match is None:
+            raise AtlassianError(f"groups/picker on {tenant.scope.label} does not find the group {name!r} "
+                                 f"that group/bulk lists")
+        found[name] = match
+    return list(found.values())
 
 
 def build(connections: Connections, coverage: Coverage, listings: Listings, handover: Handover) -> list:
@@ -255,7 +313,16 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, hand
             with coverage.track("jira_global_permission_probe", tenant.scope) as stats:
                 limit = JIRA_CLOUD_GROUP_PICKER_MAX if tenant.cloud else JIRA_DC_GROUP_PICKER_MAX
                 rows = []
-                for group in group_picker(tenant, stats, limit):
+                groups, total = group_picker(tenant, stats, limit, cut=True)
+                if total > len(groups) and tenant.cloud:  # more groups than the picker answers at once
+                    listed = group_list(tenant, stats)
+                    if isinstance(listed, NamedGroups):  # a change-driven run lists the named groups only
+                        listed = listings.get("all groups", tenant.scope, lambda own, t=tenant: [
+                            g for page in cloud_groups(t, own) for g in page], stats)
+                    groups = capped_picker(tenant, stats, limit, [g["name"] for g in listed])
+                elif total > len(groups):
+                    group_picker(tenant, stats, limit)  # fails, saying why
+                for group in groups:
                     for label in group.get("labels") or []:
                         rows.append(row(tenant.scope, label, group_name=group["name"],
                                         group_id=group.get("groupId")))
