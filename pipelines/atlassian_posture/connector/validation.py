@@ -35,6 +35,10 @@ ITEM_HOLD = "item refused"  # the `_hold` of a marker that holds one fan-out ite
 # retires only rows of those items (the group members of one account: every other row stays current)
 ITEM_READ = "item read"
 QUARANTINE = "quarantine"
+# rows handed to dlt at once: dlt's extract writes what one yield hands it as one line of its jsonl file, and its
+# normalize parses a line whole; a resource yielding a listing of 100,000 accounts' role rows at once made
+# normalize hold all of them parsed (1.5 GB on the large organization). Rows go on in batches of this many.
+BATCH_ROWS = 500
 
 # table -> deployment -> the fields that identify a row within one tenant
 KEYS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -294,8 +298,9 @@ def guarded(resource: DltResource, coverage, run_id: str | None = None) -> DltRe
             keep, rejected = guard.check(table, rows)
             if rejected:
                 yield quarantined(rejected)
-            if keep:
-                yield dlt.mark.with_table_name(keep, table) if isinstance(item, DataItemWithMeta) else keep
+            for start in range(0, len(keep), BATCH_ROWS):
+                batch = keep[start:start + BATCH_ROWS]
+                yield dlt.mark.with_table_name(batch, table) if isinstance(item, DataItemWithMeta) else batch
         yield from guard.holds(default_table)
         # a table another of its listings fills (org_users' memberships) has a coverage row of its own: what it
         # read item by item in a change-driven run (`Coverage.mirror`) bounds its load too
