@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from itertools import chain, islice
 
 import dlt
 
@@ -58,6 +59,7 @@ from atlassian_posture.connector.settings import (
     AUTH_POLICY_BULK_FETCH_MAX,
     PAGE,
 )
+from atlassian_posture.connector.validation import BATCH_ROWS
 
 DATA_SECURITY = "data-security"
 MANAGED, POLICY_MEMBERS = "org_managed_accounts", "org_auth_policy_members"
@@ -313,8 +315,10 @@ def build(connections: Connections, coverage: Coverage, handover: Handover | Non
                     except (org_roles.Untrusted, AtlassianError) as exc:
                         note_coverage("org_user_role_assignments", scope, f"per-user role assignments: {exc}")
                     else:
-                        rows = derived.rows + [r for rs in derived.per_user.values() for r in rs]
-                        yield from listed_rows(rows, s, stats)
+                        rows = chain(derived.rows, (r for rs in derived.per_user.values() for r in rs))
+                        while batch := [s.stamp(r) for r in islice(rows, BATCH_ROWS)]:  # the run's own rows
+                            stats.add(rows=len(batch))
+                            yield batch
                         continue
                 for page in user_pages(client, org_id, ADMIN_USER_ROLES_EXPAND, Calls(stats)):
                     wanted = [u["accountId"] for u in page

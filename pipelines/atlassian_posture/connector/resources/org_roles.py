@@ -27,7 +27,7 @@ two apart, and no check reads the methods).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from atlassian_posture.connector.http import AtlassianClient, RequestStats
@@ -60,9 +60,10 @@ class Holder:
 
 @dataclass
 class Derived:
-    """The outcome: rows derived from the searches, and the accounts whose rows come from per-user calls."""
+    """The outcome: rows derived from the searches (made as they are iterated, once), and the accounts whose
+    rows come from per-user calls."""
 
-    rows: list[dict]
+    rows: Iterable[dict]
     per_user: dict[str, list[dict]] = field(default_factory=dict)
 
 
@@ -135,19 +136,20 @@ def derive(client: AtlassianClient, org_id: str, holders: dict[str, Holder] | No
             raise Untrusted(f"the per-user answer of {account} differs from the filtered searches")
         per_user[account] = rows
 
-    out = []
-    for account in sorted(held):
-        if account in unexplained or account in per_user:
-            continue
-        holder = holders[account]
-        for resource, roles in sorted(held[account].items()):
-            out.append({"account_id": account, "resourceId": resource,
-                        "resourceOwner": owners.get(resource) or owner_of(resource),
-                        "directoryId": holder.directory, "userDirectoryStatus": holder.status,
-                        "roles": sorted(roles),
-                        "roleAssignments": [{"role": role, "roleAssignmentMethods": [GROUP_DIRECT]}
-                                            for role in sorted(roles)]})
-    return Derived(out, per_user)
+    def rows() -> Iterator[dict]:  # made as they are loaded: a large organization's are millions of dicts
+        for account in sorted(held):
+            if account in unexplained or account in per_user:
+                continue
+            holder = holders[account]
+            for resource, roles in sorted(held[account].items()):
+                yield {"account_id": account, "resourceId": resource,
+                       "resourceOwner": owners.get(resource) or owner_of(resource),
+                       "directoryId": holder.directory, "userDirectoryStatus": holder.status,
+                       "roles": sorted(roles),
+                       "roleAssignments": [{"role": role, "roleAssignmentMethods": [GROUP_DIRECT]}
+                                           for role in sorted(roles)]}
+
+    return Derived(rows(), per_user)
 
 
 def holder(user: dict) -> tuple[str, Holder]:
