@@ -193,7 +193,8 @@ class SnapshotGuard:
 
     def check(self, table: str, rows: list[dict]) -> tuple[list[dict], list[dict]]:
         """(rows to load, quarantine rows)."""
-        candidates, identities, rejected = [], [], []
+        candidates, rejected = [], []
+        pending: dict[str, list[tuple[int, int]]] = defaultdict(list)  # tenant -> (position, key hash)
         for row in rows:
             tenant = row.get("_tenant") or ""
             fields = KEYS.get(table, {}).get(row.get("_deployment") or "")
@@ -210,17 +211,15 @@ class SnapshotGuard:
             else:
                 # no declared key: the row itself
                 text = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str)
+            pending[tenant].append((len(candidates),
+                                    int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")))
             candidates.append(row)
-            identities.append(int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big"))
-        keep = []
-        by_tenant: dict[str, list[int]] = defaultdict(list)
-        for i, row in enumerate(candidates):
-            by_tenant[row.get("_tenant") or ""].append(i)
         first = [True] * len(candidates)
-        for tenant, positions in by_tenant.items():
-            seen = self._keys[(table, tenant)]
-            for i, new in zip(positions, seen.first_seen([identities[i] for i in positions]), strict=True):
+        for tenant, keyed in pending.items():  # per tenant, one vectorized look-up for the page
+            fresh = self._keys[(table, tenant)].first_seen([identity for _, identity in keyed])
+            for (i, _), new in zip(keyed, fresh, strict=True):
                 first[i] = new
+        keep = []
         for row, new in zip(candidates, first, strict=True):
             if new:
                 keep.append(row)

@@ -57,22 +57,26 @@ def only_asked(found: list[dict], field: str, asked: list[str], what: str) -> No
                              f"filter; rerun with --full")
 
 
-def group_picker(tenant: JiraTenant, stats, limit: int, query: str | None = None, cut: bool = False):
-    """Every group from groups/picker (DC's only group listing); fails when the answer was cut short.
-    `query`: the groups whose names contain it; `cut=True`: (groups, total) even when cut short."""
+def picker_page(tenant: JiraTenant, stats, limit: int, query: str | None = None) -> tuple[list[dict], int]:
+    """One groups/picker answer: (groups, total matching); `query`: the groups whose names contain it."""
     params = {"maxResults": limit} if query is None else {"maxResults": limit, "query": query,
                                                           "caseInsensitive": "true"}
-    response = tenant.client.get(f"{tenant.api}/groups/picker", params=params, stats=stats)
-    body = tenant.client.json(response)
+    body = tenant.client.json(tenant.client.get(f"{tenant.api}/groups/picker", params=params, stats=stats))
     groups = body.get("groups") or []
-    total = body.get("total", len(groups))
     stats.add(pages=1, rows=len(groups))
-    if cut:
-        return groups, total
+    return groups, body.get("total", len(groups))
+
+
+def cut_short(tenant: JiraTenant, groups: list[dict], total: int) -> AtlassianError:
+    return AtlassianError(f"groups/picker on {tenant.scope.label} returned {len(groups)} of {total} groups "
+                          f"(its cap, jira.ajax.autocomplete.limit, is lower than the number of groups)")
+
+
+def group_picker(tenant: JiraTenant, stats, limit: int) -> list[dict]:
+    """Every group from groups/picker (DC's only group listing); fails when the answer was cut short."""
+    groups, total = picker_page(tenant, stats, limit)
     if total > len(groups):
-        raise AtlassianError(f"groups/picker on {tenant.scope.label}{f' (query {query!r})' if query else ''} "
-                             f"returned {len(groups)} of {total} groups (its cap, jira.ajax.autocomplete.limit, "
-                             f"is lower than the number of groups)")
+        raise cut_short(tenant, groups, total)
     return groups
 
 
@@ -106,7 +110,7 @@ def capped_picker(tenant: JiraTenant, stats, limit: int, names: list[str]) -> li
     Fails when an answer is cut short or a listed group is still missing: never loads half."""
     found: dict[str, dict] = {}
     for query in picker_queries(names, limit):
-        groups, total = group_picker(tenant, stats, limit, query, cut=True)
+        groups, total = picker_page(tenant, stats, limit, query)
         if total > len(groups):
             raise AtlassianError(f"groups/picker on {tenant.scope.label} (query {query!r}) returned {len(groups)} "
                                  f"of {total} groups: more than the {len(names)} groups the site lists match")
@@ -117,7 +121,7 @@ def capped_picker(tenant: JiraTenant, stats, limit: int, names: list[str]) -> li
                              f"{len(names)} groups the site lists: its query matching is not the documented "
                              f"case-insensitive substring match")
     for name in missing:
-        groups, _ = group_picker(tenant, stats, limit, name, cut=True)
+        groups, _ = picker_page(tenant, stats, limit, name)
         match = next((g for g in groups if g.get("name") == name), None)
         if match is None:
             raise AtlassianError(f"groups/picker on {tenant.scope.label} does not find the group {name!r} "
@@ -313,15 +317,15 @@ def build(connections: Connections, coverage: Coverage, listings: Listings, hand
             with coverage.track("jira_global_permission_probe", tenant.scope) as stats:
                 limit = JIRA_CLOUD_GROUP_PICKER_MAX if tenant.cloud else JIRA_DC_GROUP_PICKER_MAX
                 rows = []
-                groups, total = group_picker(tenant, stats, limit, cut=True)
-                if total > len(groups) and tenant.cloud:  # more groups than the picker answers at once
+                groups, total = picker_page(tenant, stats, limit)
+                if total > len(groups) and not tenant.cloud:
+                    raise cut_short(tenant, groups, total)
+                if total > len(groups):  # Cloud: more groups than the picker answers at once
                     listed = group_list(tenant, stats)
                     if isinstance(listed, NamedGroups):  # a change-driven run lists the named groups only
                         listed = listings.get("all groups", tenant.scope, lambda own, t=tenant: [
                             g for page in cloud_groups(t, own) for g in page], stats)
                     groups = capped_picker(tenant, stats, limit, [g["name"] for g in listed])
-                elif total > len(groups):
-                    group_picker(tenant, stats, limit)  # fails, saying why
                 for group in groups:
                     for label in group.get("labels") or []:
                         rows.append(row(tenant.scope, label, group_name=group["name"],
