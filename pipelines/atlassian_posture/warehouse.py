@@ -35,8 +35,9 @@ DUCKDB_SETTINGS = {"memory_limit": "512MB", "threads": 2}
 # The load's share: dlt's scd2 merges run inside the extracting process, next to its own heap, so they get
 # less (they spill to `<warehouse>.tmp`); with two load jobs at a time and small writer buffers the extractor's
 # peak stays under 500 MiB whatever the organization's size (benchmarks/perf.py measures it, DECISIONS.md).
-LOAD_DUCKDB_SETTINGS = {"memory_limit": "128MB", "threads": 2}
-LOAD_SETTINGS = {"data_writer.buffer_max_items": 500, "load.workers": 2}
+LOAD_DUCKDB_SETTINGS = {"memory_limit": "64MB", "threads": 1}
+LOAD_SETTINGS = {"data_writer.buffer_max_items": 500, "load.workers": 2,
+                 "normalize.data_writer.file_max_items": 100_000}
 # The published copy is written in the storage format of DuckDB 1.0, which every DuckDB 1.x and 2.x
 # reads: the DuckDB CLI, Metabase's and DBeaver's drivers and duckdb-engine often bundle a 1.x.
 PUBLISHED_STORAGE_VERSION = "v1.0.0"

@@ -15,7 +15,7 @@ import pytest
 from atlassian_posture.connector.config import load_tenants
 from atlassian_posture.connector.handover import Handover
 from atlassian_posture.connector.helpers import Connections, Coverage
-from atlassian_posture.connector.resources import apps, confluence, jira, org
+from atlassian_posture.connector.resources import apps, confluence, jira, org, org_roles
 from atlassian_posture.connector.resources.site_members import CONFLUENCE, JIRA
 
 ORG_ROLES = ("org_user_role_assignments", "cloud")
@@ -185,3 +185,21 @@ def test_marketplace_listings_embed_their_latest_version(served):
     assert cheap_rows == dear_rows and any('"scopes"' in r for r in cheap_rows["apps_marketplace"])
     key = ("apps_marketplace", "cloud")
     assert 0 < cheap[key].stats.requests < dear[key].stats.requests
+
+
+def test_role_holdings_group_by_account_in_sorted_order_with_unlisted_accounts_last():
+    """`Held` keeps the filtered searches as account numbers; reading them back gives each account's
+    resource -> roles as a dict of sets would, sorted accounts first, accounts no users search listed after."""
+    pairs = [("ari:jira/a", "atlassian/user"), ("ari:jira/a", "atlassian/admin"), ("ari:wiki/b", "atlassian/user")]
+    held = org_roles.Held(["ann", "bob", "cyd"], pairs)
+    for listed in (["cyd", "ann", "zed"], ["ann"], ["bob", "ann", "yan"]):
+        held.add(listed)
+    assert list(held.by_account()) == [
+        ("ann", {"ari:jira/a": {"atlassian/user", "atlassian/admin"}, "ari:wiki/b": {"atlassian/user"}}),
+        ("bob", {"ari:wiki/b": {"atlassian/user"}}),
+        ("cyd", {"ari:jira/a": {"atlassian/user"}}),
+        ("zed", {"ari:jira/a": {"atlassian/user"}}),
+        ("yan", {"ari:wiki/b": {"atlassian/user"}}),
+    ]
+    assert [a for a, _ in held.by_account({"bob", "yan"})] == ["bob", "yan"]
+    assert list(org_roles.Held(["ann"], []).by_account()) == []

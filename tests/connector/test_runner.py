@@ -116,3 +116,27 @@ def test_run_extracts_then_builds_a_dbt_project_over_the_warehouse(tmp_path):
     assert "1 models and seeds built, 2 tests passed" in result.output
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select sum(resources) from main.coverage_summary").fetchone()[0] > 10
+
+
+def test_memory_is_given_back_before_normalize_and_before_load(tmp_path, monkeypatch):
+    """Each of dlt's steps allocates through its own allocator (Python's, pyarrow's, DuckDB's): the run hands
+    what the step before freed back to the system before the next starts, and the rows still load."""
+    from atlassian_posture.connector import memory, runner
+    from dlt.pipeline.pipeline import Pipeline
+
+    calls = []
+    monkeypatch.setattr(memory, "give_back", lambda: calls.append("give_back"))
+    monkeypatch.setattr(runner, "give_back", lambda: calls.append("give_back"))
+    for step in ("normalize", "load"):
+        original = getattr(Pipeline, step)
+        def spied(self, *args, _original=original, _step=step, **kwargs):
+            calls.append(_step)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Pipeline, step, spied)
+    sim = Simulator.generate("tiny", seed=7)
+    with sim.serve() as base:
+        orgs, credentials = sim.connector_config(base)
+        result = extract(orgs, credentials, tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p", resources=["org_domains"])
+    assert calls == ["give_back", "normalize", "give_back", "load", "give_back"]
+    assert result.rows_by_table["org_domains"] > 0

@@ -31,6 +31,7 @@ from atlassian_posture.connector import OPT_IN, RUN_FACT_TABLES, RunFacts, all_r
 from atlassian_posture.connector.config import ConfigError, load_tenants
 from atlassian_posture.connector.helpers import Connections, Coverage, PartialSnapshot
 from atlassian_posture.connector.http import AtlassianError, AuthenticationFailed
+from atlassian_posture.connector.memory import between_steps, fewer_malloc_arenas, give_back
 from atlassian_posture.connector.recovery import abort_unfinished, tidy
 from atlassian_posture.connector.run_facts import COLLECTED, read_nothing
 from atlassian_posture.connector.settings import CHANGE_SWEEP_DAYS
@@ -102,6 +103,7 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
         raise RunFailed(f"configuration: {exc}", EXIT_CONFIG) from exc
     started = datetime.now(UTC)
     clock = time.monotonic()
+    fewer_malloc_arenas()
     warehouse = Warehouse.of(database)
     with contextlib.nullcontext() if locked else warehouse.lock(lock_wait_s):
         connections = Connections(tenants, transport=transport, sleep=sleep)
@@ -116,6 +118,7 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
         coverage = Coverage(on_progress)  # each (resource, tenant) as it starts and ends
         facts = RunFacts(connections, coverage, started=started)
         pipeline = warehouse.pipeline(pipelines_dir, progress)
+        between_steps(pipeline)
         try:
             recovered = abort_unfinished(pipeline)
         except OSError as exc:
@@ -156,6 +159,7 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
                                  schema=dlt.Schema("atlassian"))
         finally:
             connections.close()
+            give_back()
         if failure is not None:
             raise failure
         tidy(pipeline)
