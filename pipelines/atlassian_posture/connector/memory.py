@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
+import os
 import platform
 import sys
 
@@ -22,6 +24,7 @@ M_ARENA_MAX = -8  # mallopt parameter (malloc.h)
 MALLOC_ARENAS = 2
 
 
+@functools.cache
 def _glibc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
         return None
@@ -34,8 +37,6 @@ def _glibc() -> ctypes.CDLL | None:
 def fewer_malloc_arenas(arenas: int = MALLOC_ARENAS) -> None:
     """Cap glibc's malloc arenas (as MALLOC_ARENA_MAX would), unless the user set MALLOC_ARENA_MAX;
     effective for threads that have not allocated yet, so call it before the extract starts its workers."""
-    import os
-
     libc = _glibc()
     if libc is not None and "MALLOC_ARENA_MAX" not in os.environ:
         libc.mallopt(M_ARENA_MAX, arenas)

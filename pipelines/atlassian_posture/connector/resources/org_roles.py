@@ -71,6 +71,7 @@ class Held:
         self.number = {a: i for i, a in enumerate(accounts)}
         self.pairs = pairs
         self.found: list[np.ndarray] = []  # per pair searched so far: account numbers
+        self._grouped: tuple[np.ndarray, np.ndarray] | None = None  # (numbers, pairs) by account, once read
 
     def add(self, listed: Iterable[str]) -> None:
         """The accounts the next pair's search listed."""
@@ -81,16 +82,19 @@ class Held:
                 self.accounts.append(account)
             numbers.append(self.number[account])
         self.found.append(np.asarray(numbers, dtype=np.int32))
+        self._grouped = None
 
     def by_account(self, only: set[str] | None = None) -> Iterator[tuple[str, dict[str, set[str]]]]:
         """(account, resource -> roles) for each account some search listed (or of `only`), in the order of
         `accounts` (sorted, then the unlisted)."""
         if not self.found:
             return
-        numbers = np.concatenate(self.found)
-        pair = np.repeat(np.arange(len(self.found), dtype=np.int32), [len(f) for f in self.found])
-        order = np.lexsort((pair, numbers))
-        numbers, pair = numbers[order], pair[order]
+        if self._grouped is None:  # sorted once: derive reads the holdings three times
+            numbers = np.concatenate(self.found)
+            pair = np.repeat(np.arange(len(self.found), dtype=np.int32), [len(f) for f in self.found])
+            order = np.lexsort((pair, numbers))
+            self._grouped = numbers[order], pair[order]
+        numbers, pair = self._grouped
         starts = np.flatnonzero(np.diff(numbers, prepend=-1))
         ends = np.append(starts[1:], len(numbers))
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
