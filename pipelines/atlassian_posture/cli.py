@@ -198,6 +198,10 @@ def _sweep_options(f):
 def _report_extracted(log, warehouse, result, progress) -> None:
     if result.recovered:
         log.event("recovered", result.recovered, level="warning", run_id=result.run_id)
+    if result.load_memory:
+        log.event("load_memory", f"The load ran out of DuckDB's first memory limit and loaded at {result.load_memory}: "
+                                 "the run used more memory than usual; nothing was lost.", level="warning",
+                  run_id=result.run_id, memory_limit=result.load_memory)
     loaded = sum(result.rows_by_table.values())
     for row in progress.unreported(result.coverage):  # the rest was reported as it happened
         if log.fmt == "json" or row["status"] != "ok":

@@ -34,12 +34,13 @@ RAW_DATASET = "raw"
 DUCKDB_SETTINGS = {"memory_limit": "512MB", "threads": 2}
 # The load's share: dlt's scd2 merges run inside the extracting process, next to its own heap, so they get
 # little (they spill to `<warehouse>.tmp`): DuckDB's footprint is about 85 MB plus its limit, on one thread.
-# Not less: a large organization's scd2 merges of its membership tables ran out of memory at 64 MB (second
-# full run) and at 96 MB (daily run after the full one).
+# A load that runs out of it anyway (an organization larger than any measured) is retried with the next
+# limit of the ladder (`connector/runner.py`), so a small first limit costs a retry, never a failed run.
 # Normalize writes a table's parquet in files of 100,000 rows (each INSERT of the load stays small), two
 # load jobs run at a time and writer buffers are small: the extractor's peak stays under 500 MiB whatever
 # the organization's size (benchmarks/perf.py measures it, DECISIONS.md).
-LOAD_DUCKDB_SETTINGS = {"memory_limit": "128MB", "threads": 1}
+LOAD_MEMORY_LIMITS = ("64MB", "256MB", "1GB")
+LOAD_DUCKDB_SETTINGS = {"memory_limit": LOAD_MEMORY_LIMITS[0], "threads": 1}
 LOAD_SETTINGS = {"data_writer.buffer_max_items": 500, "load.workers": 2,
                  "normalize.data_writer.file_max_items": 100_000}
 # The published copy is written in the storage format of DuckDB 1.0, which every DuckDB 1.x and 2.x
@@ -198,14 +199,15 @@ class Warehouse:
                                                      f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
                                                      EXIT_FAILED)
 
-    def destination(self):
-        """The dlt destination: duckdb with capped memory, or postgres."""
+    def destination(self, memory_limit: str | None = None):
+        """The dlt destination: duckdb with capped memory (`LOAD_DUCKDB_SETTINGS`, or `memory_limit`), or postgres."""
         import dlt
         from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
         if self.is_server:
             return dlt.destinations.postgres(credentials=self.url)
-        return dlt.destinations.duckdb(DuckDbCredentials(str(self.location), global_config=LOAD_DUCKDB_SETTINGS))
+        settings = {**LOAD_DUCKDB_SETTINGS, **({"memory_limit": memory_limit} if memory_limit else {})}
+        return dlt.destinations.duckdb(DuckDbCredentials(str(self.location), global_config=settings))
 
     def pipeline(self, pipelines_dir: Path | None = None, progress: str | None = None):
         """The dlt pipeline that loads this warehouse (`dlt pipeline atlassian_posture info

@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
+import duckdb
 import pytest
+from atlassian_posture import warehouse as warehouse_module
 from atlassian_posture.cli import main
 from atlassian_posture.connector.config import ConfigError, load_tenants
 from atlassian_posture.connector.doctor import diagnose
@@ -140,3 +142,49 @@ def test_memory_is_given_back_before_normalize_and_before_load(tmp_path, monkeyp
         result = extract(orgs, credentials, tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p", resources=["org_domains"])
     assert calls == ["give_back", "normalize", "give_back", "load", "give_back"]
     assert result.rows_by_table["org_domains"] > 0
+
+
+def test_a_load_that_runs_out_of_duckdbs_memory_is_retried_with_more_and_loses_nothing(tmp_path, monkeypatch):
+    """DuckDB really runs out of a 1 MB limit in the load: the run loads the pending package again at the
+    ladder's next limit, every row lands (as in a run that had enough), and the CLI says it needed more."""
+    from atlassian_posture.connector import runner
+
+    def current(database, table):
+        with duckdb.connect(str(database), read_only=True) as con:
+            return con.execute(f"select account_id from raw.{table} where _dlt_valid_to is null "
+                               "order by all").fetchall()
+
+    sim = Simulator.generate("tiny", seed=7)
+    with sim.serve() as base:
+        config = tmp_path / "sim.toml"
+        config.write_text(sim.secrets_toml(base))
+        orgs, credentials = sim.connector_config(base)
+        extract(orgs, credentials, tmp_path / "enough.duckdb", pipelines_dir=tmp_path / "p", resources=["org_users"])
+        monkeypatch.setitem(warehouse_module.LOAD_DUCKDB_SETTINGS, "memory_limit", "1MB")
+        monkeypatch.setattr(runner, "LOAD_MEMORY_LIMITS", ("1MB", "256MB"))
+        result = CliRunner().invoke(main, ["extract", "--config-file", str(config), "--warehouse",
+                                           str(tmp_path / "w.duckdb"), "--resource", "org_users"])
+    assert result.exit_code == 0, result.output
+    assert "loaded at 256MB" in result.output
+    for table in ("org_users", "org_group_memberships"):
+        assert current(tmp_path / "w.duckdb", table) == current(tmp_path / "enough.duckdb", table) != []
+
+
+def test_a_load_out_of_memory_at_every_limit_fails_in_one_line_and_the_next_run_loads(tmp_path, monkeypatch):
+    from atlassian_posture.connector import runner
+
+    monkeypatch.setitem(warehouse_module.LOAD_DUCKDB_SETTINGS, "memory_limit", "1MB")
+    monkeypatch.setattr(runner, "LOAD_MEMORY_LIMITS", ("1MB", "2MB"))
+    sim = Simulator.generate("tiny", seed=7)
+    with sim.serve() as base:
+        orgs, credentials = sim.connector_config(base)
+        with pytest.raises(RunFailed) as failed:
+            extract(orgs, credentials, tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p", resources=["org_users"])
+        monkeypatch.setitem(warehouse_module.LOAD_DUCKDB_SETTINGS, "memory_limit", "256MB")
+        result = extract(orgs, credentials, tmp_path / "w.duckdb", pipelines_dir=tmp_path / "p",
+                         resources=["org_users"])
+    assert "Out of Memory" in str(failed.value) and "\n" not in str(failed.value)
+    assert result.load_memory is None
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        users = con.execute("select count(*) from raw.org_users where _dlt_valid_to is null").fetchone()[0]
+    assert users == result.rows_by_table["org_users"] > 0

@@ -36,7 +36,7 @@ from atlassian_posture.connector.recovery import abort_unfinished, tidy
 from atlassian_posture.connector.run_facts import COLLECTED, read_nothing
 from atlassian_posture.connector.settings import CHANGE_SWEEP_DAYS
 from atlassian_posture.errors import EXIT_AUTH, EXIT_CONFIG, EXIT_FAILED, EXIT_GAPS, PostureError, RunFailed
-from atlassian_posture.warehouse import Warehouse, storage_cause
+from atlassian_posture.warehouse import LOAD_DUCKDB_SETTINGS, LOAD_MEMORY_LIMITS, Warehouse, storage_cause
 
 
 @dataclass
@@ -48,6 +48,7 @@ class RunResult:
     rows_by_table: dict[str, int] = field(default_factory=dict)
     tenants: list = field(default_factory=list)  # the OrgConfigs read
     recovered: str | None = None  # what an earlier, unfinished run left and this one discarded
+    load_memory: str | None = None  # the DuckDB memory the load needed when its first limit was not enough
 
     @property
     def problems(self) -> list[dict]:
@@ -135,6 +136,7 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
             selected = [r for r in selected if r.name in resources or r.name in RUN_FACT_TABLES]
         failure: RunFailed | None = None
         counts: dict[str, int] = {}
+        load_memory: str | None = None
         try:
             facts.plan = changes.plan(connections, coverage, changes.saved_state(pipeline), full=full or bool(resources),
                                       record=not resources, sweep_days=sweep_days, started=started,
@@ -144,9 +146,15 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
             if any(plan.mode != "full" for plan in facts.plan.orgs.values()):
                 getattr(facts.plan.loaded, "prefetch", lambda: None)()  # here: resources run in dlt's workers
             with changes.active(facts.plan):
-                info = pipeline.run(selected, schema=dlt.Schema("atlassian"), loader_file_format="parquet")
+                try:
+                    info = pipeline.run(selected, schema=dlt.Schema("atlassian"), loader_file_format="parquet")
+                    trace = pipeline.last_trace
+                except PipelineStepFailed as exc:
+                    if exc.step != "load" or warehouse.is_server or not out_of_memory(exc):
+                        raise
+                    trace = pipeline.last_trace  # the run's, with its normalize (the retry starts its own)
+                    info, load_memory = more_memory(pipeline, warehouse, exc)
             info.raise_on_failed_jobs()
-            trace = pipeline.last_trace
             if trace and trace.last_normalize_info:
                 counts = {t: n for t, n in trace.last_normalize_info.row_counts.items()
                           if not t.startswith("_dlt") and t not in RUN_FACT_TABLES}
@@ -164,11 +172,39 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
             raise failure
         tidy(pipeline)
         result = RunResult(facts.run_id, started, time.monotonic() - clock, facts.coverage_rows(), counts, tenants,
-                           recovered)
+                           recovered, load_memory)
         empty = read_nothing(result.coverage)
         if empty:
             raise _nothing_read_failure(empty)
         return result
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether a failed load ran out of DuckDB's memory (dlt retried the job, then gave up)."""
+    cause, seen = exc, set()
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if type(cause).__name__ == "OutOfMemoryException" or \
+                "Out of Memory Error" in f"{cause} {getattr(cause, 'failed_message', '')}":
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def more_memory(pipeline, warehouse: Warehouse, failure: PipelineStepFailed):
+    """Load the pending package again with each larger DuckDB memory limit of the ladder until it loads: the
+    jobs that finished stay done, the one that ran out resumes. (load info, the limit that loaded); the last
+    failure when even the largest limit is not enough."""
+    first = LOAD_DUCKDB_SETTINGS["memory_limit"]
+    ladder = LOAD_MEMORY_LIMITS[LOAD_MEMORY_LIMITS.index(first) + 1:] if first in LOAD_MEMORY_LIMITS else ()
+    for limit in ladder:
+        try:
+            return pipeline.load(destination=warehouse.destination(limit)), limit
+        except PipelineStepFailed as exc:
+            if not out_of_memory(exc):
+                raise
+            failure = exc
+    raise failure
 
 
 def not_loaded(rows: list[dict], cause: str) -> list[dict]:

@@ -106,15 +106,19 @@ def column(field: str) -> str:
 def merge_hints(table: str) -> tuple[dict, dict]:
     """(write_disposition, extra column hints) of a snapshot table: scd2 per tenant, with the hold."""
     variants = sorted({tuple(column(f) for f in fields) for fields in KEYS.get(table, {}).values()})
+    held_tenants = (f'SELECT "_tenant" FROM {{staging_table}} WHERE "{HOLD}" IS NOT NULL '
+                    f"AND \"{HOLD}\" NOT IN ('{ITEM_HOLD}', '{ITEM_READ}')")
+    # the keys seen again, of the held tenants' rows only: the subquery is what DuckDB builds a hash table
+    # of, so a run without holds builds an empty one (every staged row's key would not fit the load's memory)
     seen_again = " OR ".join(
-        f'EXISTS (SELECT 1 FROM {{staging_table}} AS seen WHERE seen."{HOLD}" IS NULL '
-        f'AND seen."_tenant" = {{table}}."_tenant"' + "".join(f' AND seen."{c}" = {{table}}."{c}"' for c in key) + ")"
+        '({table}."_tenant", ' + ", ".join(f'{{table}}."{c}"' for c in key) + ') IN (SELECT "_tenant", '
+        + ", ".join(f'"{c}"' for c in key) + f' FROM {{staging_table}} WHERE "{HOLD}" IS NULL '
+        f'AND "_tenant" IN ({held_tenants}))'
         for key in variants) or "FALSE"
     reads = READS.get(table, ())
     sent = f'"{HOLD}" IS NULL' + (f" OR \"{HOLD}\" = '{ITEM_READ}'" if reads else "")
     scope = (f'{{table}}."_tenant" IN (SELECT "_tenant" FROM {{staging_table}} WHERE {sent}) AND '
-             f'({{table}}."_tenant" NOT IN (SELECT "_tenant" FROM {{staging_table}} WHERE "{HOLD}" IS NOT NULL '
-             f"AND \"{HOLD}\" NOT IN ('{ITEM_HOLD}', '{ITEM_READ}')) OR {seen_again})")
+             f'({{table}}."_tenant" NOT IN ({held_tenants}) OR {seen_again})')
     parents = PARENTS.get(table, ())
     if parents:  # rows of a refused item stay current
         same_item = " OR ".join(f'held."{c}" = {{table}}."{c}"' for c in parents)
