@@ -259,17 +259,25 @@ class Warehouse:
 
 class _NoTraceback(logging.Filter):
     """dlt logs some failures it survives (a trace it cannot save on a full disk) with their traceback:
-    keep its line, drop the traceback, so the user reads one line per problem."""
+    keep its line, drop the traceback, so the user reads one line per problem. A load job dlt will retry
+    (two merges that ran out of DuckDB's memory side by side) is a warning that names the cause, not an error."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and str(record.msg).startswith("Transient exception in job"):
+            text = str(record.exc_info[1]).strip()
+            cause = text.splitlines()[0] if text else type(record.exc_info[1]).__name__
+            record.msg, record.args = f"{record.getMessage()}: {cause}; dlt retries the job", ()
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
         record.exc_info, record.exc_text = None, None
         return True
 
 
 def _quiet_dlt_tracebacks() -> None:
+    """`_NoTraceback` first among dlt's logger filters: before the CLI's (runlog), which takes the record."""
     logger = logging.getLogger("dlt")
-    if not any(isinstance(f, _NoTraceback) for f in logger.filters):
-        logger.addFilter(_NoTraceback())
+    for found in [f for f in logger.filters if isinstance(f, _NoTraceback)]:
+        logger.removeFilter(found)
+    logger.filters.insert(0, _NoTraceback())
 
 
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)

@@ -145,9 +145,19 @@ def test_memory_is_given_back_before_normalize_and_before_load(tmp_path, monkeyp
 
 
 def test_a_load_that_runs_out_of_duckdbs_memory_is_retried_with_more_and_loses_nothing(tmp_path, monkeypatch):
-    """DuckDB really runs out of a 1 MB limit in the load: the run loads the pending package again at the
-    ladder's next limit, every row lands (as in a run that had enough), and the CLI says it needed more."""
+    """DuckDB really runs out of an 8 MB limit in the load's merge: dlt retries the job (a warning naming the
+    cause, one line each, no traceback), then the run loads the pending package again at the ladder's next
+    limit; every row lands (as in a run that had enough), and the CLI says it needed more memory."""
     from atlassian_posture.connector import runner
+
+    seen, original = [], warehouse_module._NoTraceback.filter
+
+    def spied(self, record):  # what dlt's logger hands its handlers, after the product's filter
+        kept = original(self, record)
+        seen.append(record)
+        return kept
+
+    monkeypatch.setattr(warehouse_module._NoTraceback, "filter", spied)
 
     def current(database, table):
         with duckdb.connect(str(database), read_only=True) as con:
@@ -160,12 +170,16 @@ def test_a_load_that_runs_out_of_duckdbs_memory_is_retried_with_more_and_loses_n
         config.write_text(sim.secrets_toml(base))
         orgs, credentials = sim.connector_config(base)
         extract(orgs, credentials, tmp_path / "enough.duckdb", pipelines_dir=tmp_path / "p", resources=["org_users"])
-        monkeypatch.setitem(warehouse_module.LOAD_DUCKDB_SETTINGS, "memory_limit", "1MB")
-        monkeypatch.setattr(runner, "LOAD_MEMORY_LIMITS", ("1MB", "256MB"))
+        monkeypatch.setitem(warehouse_module.LOAD_DUCKDB_SETTINGS, "memory_limit", "8MB")
+        monkeypatch.setattr(runner, "LOAD_MEMORY_LIMITS", ("8MB", "256MB"))
         result = CliRunner().invoke(main, ["extract", "--config-file", str(config), "--warehouse",
                                            str(tmp_path / "w.duckdb"), "--resource", "org_users"])
     assert result.exit_code == 0, result.output
     assert "loaded at 256MB" in result.output
+    assert "warning: dlt: Transient exception in job" in result.output and "error:" not in result.output
+    retried = [r for r in seen if r.getMessage().startswith("Transient exception in job")]
+    assert retried and all(r.levelname == "WARNING" and not r.exc_info and "Out of Memory" in r.getMessage()
+                           for r in retried)
     for table in ("org_users", "org_group_memberships"):
         assert current(tmp_path / "w.duckdb", table) == current(tmp_path / "enough.duckdb", table) != []
 
