@@ -39,7 +39,7 @@ DUCKDB_SETTINGS = {"memory_limit": "512MB", "threads": 2}
 # Normalize writes a table's parquet in files of 100,000 rows (each INSERT of the load stays small), two
 # load jobs run at a time and writer buffers are small: the extractor's peak stays under 500 MiB whatever
 # the organization's size (benchmarks/perf.py measures it, DECISIONS.md).
-LOAD_MEMORY_LIMITS = ("64MB", "256MB", "1GB")
+LOAD_MEMORY_LIMITS = ("64MB", "128MB", "512MB", "2GB")
 LOAD_DUCKDB_SETTINGS = {"memory_limit": LOAD_MEMORY_LIMITS[0], "threads": 1}
 LOAD_SETTINGS = {"data_writer.buffer_max_items": 500, "load.workers": 2,
                  "normalize.data_writer.file_max_items": 100_000}
