@@ -7,12 +7,8 @@
     {%- set parts = [] -%}
     {%- if execute -%}
         {%- for table_name, required in var('required_columns', {}).items() -%}
-            {%- set relation = adapter.get_relation(database=target.database, schema=var('raw_schema'), identifier=table_name) -%}
+            {%- set relation, present = raw_columns(table_name) -%}
             {%- if relation is not none -%}
-                {%- set present = [] -%}
-                {%- for column in adapter.get_columns_in_relation(relation) -%}
-                    {%- do present.append(column.name | lower) -%}
-                {%- endfor -%}
                 {%- if '_org_key' in present -%}
                     {%- for column, check_ids in required.items() if column | lower not in present -%}
                         {%- for check_id in check_ids -%}

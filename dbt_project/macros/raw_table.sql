@@ -12,13 +12,7 @@
 {% macro raw_table(table_name, columns, committed_only=false) -%}
     {#- source() at parse time too: the manifest (dbt docs, Dagster) then knows each model's raw table -#}
     {%- set declared = source('atlassian_raw', table_name) -%}
-    {%- set relation = adapter.get_relation(database=target.database, schema=var('raw_schema'), identifier=declared.identifier) -%}
-    {%- set present = [] -%}
-    {%- if relation is not none and execute -%}
-        {%- for column in adapter.get_columns_in_relation(relation) -%}
-            {%- do present.append(column.name | lower) -%}
-        {%- endfor -%}
-    {%- endif -%}
+    {%- set relation, present = raw_columns(declared.identifier) -%}
     {%- set names = columns.keys() | map('lower') | list -%}
     {#- `_org_id` is the tenant's identity as of its latest run (org_identity), for old rows too: a
         tenant whose id changed (an org key added later) stays one organization. -#}
@@ -52,13 +46,7 @@
     recorded an org id. The connector gives every tenant an id (helpers.py Connections.identity). -#}
 {% macro org_identity() -%}
     {%- set runs = source('atlassian_raw', 'runs') -%}
-    {%- set relation = adapter.get_relation(database=target.database, schema=var('raw_schema'), identifier=runs.identifier) -%}
-    {%- set present = [] -%}
-    {%- if relation is not none and execute -%}
-        {%- for column in adapter.get_columns_in_relation(relation) -%}
-            {%- do present.append(column.name | lower) -%}
-        {%- endfor -%}
-    {%- endif -%}
+    {%- set relation, present = raw_columns(runs.identifier) -%}
     {%- if 'org_id' in present and 'org_key' in present -%}
     {%- set committed = committed_loads() if '_dlt_load_id' in present else none -%}
     {{ return('(select org_key, org_id from (select org_key, org_id, row_number() over (partition by org_key '
@@ -72,7 +60,7 @@
 
 {#- The ids of the loads dlt committed, as a subquery; none when the table is absent. -#}
 {% macro committed_loads() -%}
-    {%- set loads = adapter.get_relation(database=target.database, schema=var('raw_schema'), identifier='_dlt_loads') -%}
+    {%- set loads = raw_columns('_dlt_loads')[0] -%}
     {%- if loads is none -%}
     {{ return(none) }}
     {%- else -%}
@@ -114,4 +102,22 @@
     {%- else -%}
     cast({{ expression }} as {{ raw_type(kind) }})
     {%- endif -%}
+{%- endmacro %}
+
+{#- (the raw table `identifier`, its column names in lower case), or (none, []) when the table is absent,
+    and at parse time. Asked of the database, not of dbt's relation cache: dbt lists a schema it does not
+    build (raw) on a first cache miss, and with several threads another thread can find the schema
+    cached before its tables are in, and read a present table as absent: its rows silently missing from
+    the marts (seen in CI on a busy machine: a warehouse's Data Center audit events). -#}
+{% macro raw_columns(identifier) -%}
+    {%- if not execute -%}
+    {{ return((none, [])) }}
+    {%- endif -%}
+    {%- set relation = api.Relation.create(database=target.database, schema=var('raw_schema'), identifier=identifier,
+                                           type='table') -%}
+    {%- set present = [] -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- do present.append(column.name | lower) -%}
+    {%- endfor -%}
+    {{ return((relation if present else none, present)) }}
 {%- endmacro %}
