@@ -108,27 +108,28 @@ def merge_hints(table: str) -> tuple[dict, dict]:
     variants = sorted({tuple(column(f) for f in fields) for fields in KEYS.get(table, {}).values()})
     held_tenants = (f'SELECT "_tenant" FROM {{staging_table}} WHERE "{HOLD}" IS NOT NULL '
                     f"AND \"{HOLD}\" NOT IN ('{ITEM_HOLD}', '{ITEM_READ}')")
-    # the keys seen again, of the held tenants' rows only: the subquery is what DuckDB builds a hash table
-    # of, so a run without holds builds an empty one (every staged row's key would not fit the load's memory)
-    seen_again = " OR ".join(
-        '({table}."_tenant", ' + ", ".join(f'{{table}}."{c}"' for c in key) + ') IN (SELECT "_tenant", '
-        + ", ".join(f'"{c}"' for c in key) + f' FROM {{staging_table}} WHERE "{HOLD}" IS NULL '
-        f'AND "_tenant" IN ({held_tenants}))'
-        for key in variants) or "FALSE"
+
+    def named(columns: tuple[str, ...], where: str) -> str:
+        """Whether the row's (tenant, columns) are among the staged rows' that match `where`: uncorrelated, so
+        DuckDB builds a hash table of just those rows (correlated EXISTS with OR listed every row's values),
+        and false, not NULL, where a column is NULL (as EXISTS was)."""
+        mine = ", ".join(f'{{table}}."{c}"' for c in ("_tenant", *columns))
+        theirs = ", ".join(f'"{c}"' for c in ("_tenant", *columns))
+        return f"coalesce(({mine}) IN (SELECT {theirs} FROM {{staging_table}} WHERE {where}), FALSE)"
+
+    # the keys seen again, of the held tenants' rows only: a run without holds builds an empty table
+    seen_again = " OR ".join(named(key, f'"{HOLD}" IS NULL AND "_tenant" IN ({held_tenants})')
+                             for key in variants) or "FALSE"
     reads = READS.get(table, ())
     sent = f'"{HOLD}" IS NULL' + (f" OR \"{HOLD}\" = '{ITEM_READ}'" if reads else "")
     scope = (f'{{table}}."_tenant" IN (SELECT "_tenant" FROM {{staging_table}} WHERE {sent}) AND '
              f'({{table}}."_tenant" NOT IN ({held_tenants}) OR {seen_again})')
     parents = PARENTS.get(table, ())
     if parents:  # rows of a refused item stay current
-        same_item = " OR ".join(f'held."{c}" = {{table}}."{c}"' for c in parents)
-        scope += (f' AND NOT EXISTS (SELECT 1 FROM {{staging_table}} AS held WHERE held."{HOLD}" = \'{ITEM_HOLD}\' '
-                  f'AND held."_tenant" = {{table}}."_tenant" AND ({same_item}))')
+        scope += " AND NOT (" + " OR ".join(named((c,), f'"{HOLD}" = \'{ITEM_HOLD}\'') for c in parents) + ")"
     if reads:  # a tenant read item by item: only the rows of the items read
-        same_read = " OR ".join(f'r."{c}" = {{table}}."{c}"' for c in reads)
         scope += (f' AND ({{table}}."_tenant" NOT IN (SELECT "_tenant" FROM {{staging_table}} WHERE "{HOLD}" = '
-                  f"'{ITEM_READ}') OR EXISTS (SELECT 1 FROM {{staging_table}} AS r WHERE r.\"{HOLD}\" = "
-                  f'\'{ITEM_READ}\' AND r."_tenant" = {{table}}."_tenant" AND ({same_read})))')
+                  f"'{ITEM_READ}') OR " + " OR ".join(named((c,), f'"{HOLD}" = \'{ITEM_READ}\'') for c in reads) + ")")
     disposition = {"disposition": "merge", "strategy": "scd2", "source_filter": f'"{HOLD}" IS NULL',
                    "destination_scope": scope}
     # `_tenant` was the merge key before the scope replaced it: warehouses loaded then keep the hint unless told
