@@ -156,6 +156,8 @@ def _run(label: str, orgs: dict, credentials: dict, warehouse: Path, log: Path, 
                       if s.finished_at) if trace else ""
     print(f"{label}: {wall:,.1f} s{f' ({steps})' if steps else ''}, {len(entries):,} requests, "
           f"{sum(result.rows_by_table.values()):,} rows"
+          + (f", the load ran out of its first memory limit and loaded at {result.load_memory}"
+             if result.load_memory else "")
           + (f", {len(failed)} resources failed (first {failed[0]['resource']}: {failed[0]['reason'][:120]})"
              if failed else ""), flush=True)
     return wall, entries, offset
