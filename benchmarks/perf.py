@@ -73,7 +73,10 @@ def simulator(args, tmp: Path):
             if time.monotonic() > deadline:
                 raise SystemExit("the simulator did not start within 15 minutes")
             with contextlib.suppress(httpx.HTTPError):
-                if secrets.exists() and httpx.get(f"{base}/_sim/summary", timeout=5).status_code == 200:
+                summary = httpx.get(f"{base}/_sim/summary", timeout=5)
+                # ours, not another benchmark's simulator that took the port while ours was generating
+                if secrets.exists() and summary.status_code == 200 and \
+                        {org["size"].split("+")[0] for org in summary.json()["orgs"]} == {args.size}:
                     break
             time.sleep(0.5)
         yield base, secrets, log
