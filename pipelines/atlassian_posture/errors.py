@@ -5,6 +5,8 @@ Library code raises these; only the CLI prints and exits.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 EXIT_OK = 0
 EXIT_FAILED = 1  # network, server: retry later
 EXIT_CONFIG = 2  # fix the configuration
@@ -49,3 +51,13 @@ class TransformFailed(PostureError):
     """dbt build failed; the message names the first failing node."""
 
     exit_code = EXIT_TRANSFORM
+
+
+def causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, then what caused it (`__cause__`, else `__context__`), innermost last; each once."""
+    cause: BaseException | None = exc
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        yield cause
+        cause = cause.__cause__ or cause.__context__

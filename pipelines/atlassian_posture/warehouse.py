@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from atlassian_posture.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_LOCKED, RunFailed
+from atlassian_posture.errors import EXIT_CONFIG, EXIT_FAILED, EXIT_LOCKED, RunFailed, causes
 
 DEFAULT_WAREHOUSE = Path("warehouse/atlassian_posture.duckdb")
 DEMO_WAREHOUSE = Path("warehouse/demo.duckdb")
@@ -291,10 +291,7 @@ def storage_cause(exc: BaseException, warehouse: Warehouse | None = None) -> Run
     like the configuration); a full disk can be retried once space is freed (exit 1)."""
     where = warehouse.redacted if warehouse is not None else "the warehouse"
     folder = str(Path(where).parent) if warehouse is not None and not warehouse.is_server else where
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
+    for cause in causes(exc):
         text = str(cause).lower()
         code = getattr(cause, "errno", None)
         if code in _FULL or "no space left" in text or "disk quota" in text:
@@ -309,7 +306,6 @@ def storage_cause(exc: BaseException, warehouse: Warehouse | None = None) -> Run
             return RunFailed(f"the warehouse file {where} is damaged or not a DuckDB database "
                              f"({str(cause).splitlines()[0][:160]}): move it away (the readers' copy is in "
                              f"published/) and run again to rebuild it", EXIT_CONFIG)
-        cause = cause.__cause__ or cause.__context__
     return None
 
 

@@ -35,7 +35,7 @@ from atlassian_posture.connector.memory import between_steps, fewer_malloc_arena
 from atlassian_posture.connector.recovery import abort_unfinished, tidy
 from atlassian_posture.connector.run_facts import COLLECTED, read_nothing
 from atlassian_posture.connector.settings import CHANGE_SWEEP_DAYS
-from atlassian_posture.errors import EXIT_AUTH, EXIT_CONFIG, EXIT_FAILED, EXIT_GAPS, PostureError, RunFailed
+from atlassian_posture.errors import EXIT_AUTH, EXIT_CONFIG, EXIT_FAILED, EXIT_GAPS, PostureError, RunFailed, causes
 from atlassian_posture.warehouse import LOAD_DUCKDB_SETTINGS, LOAD_MEMORY_LIMITS, Warehouse, storage_cause
 
 
@@ -181,14 +181,8 @@ def extract(orgs: dict, credentials: dict, database: Warehouse | Path | str, *, 
 
 def out_of_memory(exc: BaseException) -> bool:
     """Whether a failed load ran out of DuckDB's memory (dlt retried the job, then gave up)."""
-    cause, seen = exc, set()
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        if type(cause).__name__ == "OutOfMemoryException" or \
-                "Out of Memory Error" in f"{cause} {getattr(cause, 'failed_message', '')}":
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
+    return any(type(cause).__name__ == "OutOfMemoryException" or
+               "Out of Memory Error" in f"{cause} {getattr(cause, 'failed_message', '')}" for cause in causes(exc))
 
 
 def more_memory(pipeline, warehouse: Warehouse, failure: PipelineStepFailed):
@@ -225,17 +219,14 @@ def not_loaded(rows: list[dict], cause: str) -> list[dict]:
 def _explain(exc: PipelineStepFailed, warehouse: Warehouse | None = None) -> RunFailed:
     """The root cause of a failed dlt step, as one line and an exit code: the innermost exception that
     is not dlt's wrapping, and the resource dlt says raised it."""
-    cause: BaseException | None = exc
-    resource, innermost, seen = None, exc, set()
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
+    resource, innermost = None, exc
+    for cause in causes(exc):
         if isinstance(cause, AuthenticationFailed):
             return RunFailed(str(cause), EXIT_AUTH)
         if isinstance(cause, (PartialSnapshot, AtlassianError)):
             return RunFailed(str(cause), EXIT_FAILED)
         resource = resource or getattr(cause, "resource_name", None)
         innermost = cause
-        cause = cause.__cause__ or cause.__context__
     storage = storage_cause(exc, warehouse)  # a full disk, a read-only directory, a damaged file
     if storage is not None:
         return storage
